@@ -1,0 +1,39 @@
+"""The workspace: one directory holding all runtime state (never the source tree).
+
+Resolution order: explicit ``--home``, then env ``AISLE_HOME``, then ``./.aisle``.
+
+    <home>/catalog.duckdb        the crawled catalog (indexer.store)
+    <home>/indexes/<version>/    immutable index snapshots (indexer.snapshot)
+    <home>/indexes/CURRENT       text file naming the current version (switched atomically)
+    <home>/cache/embeddings/     embedding cache keyed by (model, text hash)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Workspace:
+    home: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike[str] | None = None) -> Workspace:
+        """Workspace from ``home``, else ``$AISLE_HOME``, else ``./.aisle``; the directory is created."""
+        path = Path(home or os.environ.get("AISLE_HOME") or ".aisle").expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    @property
+    def catalog_db(self) -> Path:
+        return self.home / "catalog.duckdb"
+
+    @property
+    def indexes_dir(self) -> Path:
+        return self.home / "indexes"
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        return self.home / "cache" / "embeddings"

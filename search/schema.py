@@ -1,0 +1,145 @@
+"""Request and response models of the one engine entry point, :func:`search.engine.search`.
+
+These pydantic models are the API edge: the CLI (``--json``), the HTTP API, the MCP tools and
+``aisle eval`` all send a :class:`SearchRequest` and get a :class:`SearchResponse`, so evaluation
+measures exactly what agents get. Money is integer minor units + ISO 4217 currency.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Mode = Literal["hybrid", "bm25", "dense"]
+
+MAX_QUERY_CHARS = 2000
+MAX_LIMIT = 100
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    amount: int = Field(description="Integer minor units (cents): 4000 is 40.00 USD.")
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. USD.")
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+
+class PriceFilter(BaseModel):
+    """A price range in one currency. A bound holds only in its own currency (no conversion)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min: int | None = Field(default=None, ge=0, description="Minimum price, minor units, inclusive.")
+    max: int | None = Field(default=None, ge=0, description="Maximum price, minor units, inclusive.")
+    currency: str | None = Field(default=None, min_length=3, max_length=3, description="ISO 4217; None = any.")
+
+
+class Filters(BaseModel):
+    """Structured constraints. Every one must hold on the *same* variant of a returned product.
+
+    ``attributes`` maps a canonical attribute (``color``, ``size``, ``material``...) or an original
+    option name (``"With Scarf"``) to one value or a list of accepted values.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    attributes: dict[str, list[str]] = Field(default_factory=dict)
+    vendor: list[str] | None = None
+    product_type: list[str] | None = None
+    merchant: list[str] | None = Field(default=None, description="merchant ids (myshopify domain / Etsy shop id)")
+    platform: list[Literal["shopify", "etsy"]] | None = None
+    price: PriceFilter | None = None
+    available_only: bool = False
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _listify(cls, v: object) -> object:
+        if isinstance(v, dict):
+            return {k: ([x] if isinstance(x, str) else x) for k, x in v.items()}
+        return v
+
+    @field_validator("vendor", "product_type", "merchant", "platform", mode="before")
+    @classmethod
+    def _listify_one(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+
+class Context(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    country: str = Field(default="US", min_length=2, max_length=2, description="Buyer country, ISO 3166-1 alpha-2.")
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    query: str = Field(default="", max_length=MAX_QUERY_CHARS, description="Shopper's words, natural language.")
+    filters: Filters | None = None
+    context: Context = Field(default_factory=Context)
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=200)
+    mode: Mode = "hybrid"
+    buyable_only: bool = False
+    include_near: bool = False
+
+
+class VariantOut(BaseModel):
+    id: str
+    title: str
+    options: dict[str, str]
+    price: Money | None
+    available: bool
+    sku: str | None = None
+
+
+class BuyInfo(BaseModel):
+    eligible: bool
+    reasons: list[str] = Field(description="Reason codes why not eligible (see search.eligibility.REASONS).")
+    checkout_url: str | None
+    checked_at: str = Field(description="ISO 8601 time the availability/price was last read from the merchant.")
+
+
+class MerchantOut(BaseModel):
+    id: str
+    name: str
+
+
+class MatchInfo(BaseModel):
+    exact: bool
+    unmet: list[str] = Field(default_factory=list)
+
+
+class Result(BaseModel):
+    doc_id: str
+    title: str
+    platform: str
+    merchant: MerchantOut
+    url: str
+    score: float
+    variant: VariantOut
+    buy: BuyInfo
+    match: MatchInfo = Field(default_factory=lambda: MatchInfo(exact=True))
+    vendor: str | None = None
+    product_type: str | None = None
+    image: str | None = None
+
+
+class Interpreted(BaseModel):
+    text: str = Field(description="What remained of the query for semantic/lexical matching.")
+    filters: Filters = Field(description="The constraints applied: parsed from the query, overridden by explicit filters.")
+    country: str
+
+
+class SearchResponse(BaseModel):
+    query: str
+    interpreted: Interpreted
+    results: list[Result]
+    next_cursor: str | None = None
+    snapshot: str | None = Field(default=None, description="Index snapshot version that answered.")
+    took_ms: float = 0.0
