@@ -143,3 +143,68 @@ class SearchResponse(BaseModel):
     next_cursor: str | None = None
     snapshot: str | None = Field(default=None, description="Index snapshot version that answered.")
     took_ms: float = 0.0
+
+
+class ProductOut(BaseModel):
+    """A product with all variants, each with eligibility for the buyer country."""
+
+    doc_id: str
+    title: str
+    platform: str
+    merchant: MerchantOut
+    url: str
+    vendor: str | None = None
+    product_type: str | None = None
+    description: str = Field(default="", description="Merchant content, plain text (HTML stripped).")
+    tags: list[str] = Field(default_factory=list)
+    options: dict[str, list[str]] = Field(default_factory=dict)
+    images: list[str] = Field(default_factory=list)
+    variants: list[VariantOut]
+    buy: list[BuyInfo] = Field(description="Eligibility per variant, same order as variants.")
+
+
+class CartItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    variant_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(default=1, ge=1, le=999)
+    doc_id: str | None = Field(default=None, max_length=300, description="Optional; speeds the lookup.")
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    items: list[CartItem] = Field(min_length=1, max_length=50)
+    country: str = Field(default="US", min_length=2, max_length=2)
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+
+class CheckedItem(BaseModel):
+    variant_id: str
+    doc_id: str | None
+    quantity: int
+    title: str | None = None
+    eligible: bool
+    reasons: list[str]
+    price: Money | None = Field(description="Current price read live from the merchant.")
+    indexed_price: Money | None = Field(default=None, description="Price the index had.")
+    price_changed: bool = False
+    available: bool = False
+    checked_at: str
+
+
+class MerchantCheckout(BaseModel):
+    merchant: MerchantOut
+    platform: str
+    checkout_url: str | None
+    variant_ids: list[str]
+    eligible: bool
+
+
+class CheckResponse(BaseModel):
+    country: str
+    items: list[CheckedItem]
+    checkouts: list[MerchantCheckout] = Field(description="One checkout link per merchant.")
+    eligible: bool = Field(description="True when every item is eligible.")

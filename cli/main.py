@@ -1,0 +1,82 @@
+"""The ``aisle`` command line: a thin typer layer over the library.
+
+Each stage registers its commands from ``cli/commands/<stage>.py`` (a ``register(app)`` function).
+Errors from the :mod:`indexer.errors` tree are mapped to exit codes here and only here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from indexer.errors import AisleError
+from indexer.workspace import Workspace
+
+app = typer.Typer(
+    name="aisle",
+    help="Open catalog search for agentic checkout: crawl, index, search, serve, evaluate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+class State:
+    """Global options shared by every command (set by the callback below)."""
+
+    home: Optional[Path] = None
+
+    @classmethod
+    def workspace(cls) -> Workspace:
+        return Workspace.resolve(cls.home)
+
+
+@app.callback()
+def _main(
+    home: Optional[Path] = typer.Option(
+        None, "--home", envvar="AISLE_HOME", help="Workspace directory for runtime state (default ./.aisle)."
+    ),
+) -> None:
+    State.home = home
+
+
+def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    from cli import commands
+
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"cli.commands.{mod.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+def run() -> None:
+    """Console-script entry point: run the app, mapping AisleError to its exit code."""
+    _register_commands()
+    try:
+        app(standalone_mode=False)
+    except AisleError as exc:
+        if "--json" in sys.argv:
+            print(json.dumps({"error": exc.to_dict()}))
+        err_console.print(f"[red]error[/red] [{exc.code}] {exc.message}")
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors etc.
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise
