@@ -39,7 +39,10 @@ _ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
     "quantity": ("quantity", "pack", "pack size", "units", "qty"),
 }
 _CANONICAL: dict[str, str] = {word: attr for attr, words in _ATTRIBUTE_WORDS.items() for word in words}
-_CHOOSE_PREFIX = re.compile(r"^(?:please\s+)?(?:choose|select|pick|elige|choisir|choisissez|wähle)\s+(?:the\s+|a\s+|your\s+|un\s+|une\s+)?")
+_CHOOSE_PREFIX = re.compile(
+    r"^(?:please\s+)?(?:choose|select|pick|elige|choisir|choisissez|wähle)\s+"
+    r"(?:the\s+|a\s+|your\s+|un\s+|une\s+)?"
+)
 _SPACE = re.compile(r"\s+")
 _PART_SPLIT = re.compile(r"\s*(?:/|\||,|\+|&|\band\b|\bet\b|\by\b)\s*")
 

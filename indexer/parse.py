@@ -52,7 +52,8 @@ def shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quaran
     pid = raw.get("id")
     raw_text = json.dumps(raw, ensure_ascii=False)
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return Quarantined(merchant.merchant_id, str(pid) if pid is not None else None, "missing or invalid id", raw_text)
+        rid = str(pid) if pid is not None else None
+        return Quarantined(merchant.merchant_id, rid, "missing or invalid id", raw_text)
     title = (raw.get("title") or "").strip()
     if not title:
         return Quarantined(merchant.merchant_id, str(pid), "missing title", raw_text)
@@ -151,7 +152,9 @@ def _money(m: Any, fallback_currency: str) -> tuple[int | None, str]:
     return from_divisor(m.get("amount"), m.get("divisor"), cur), cur  # type: ignore[arg-type]
 
 
-def etsy_product(listing: dict[str, Any], inventory: dict[str, Any] | None, merchant: Merchant) -> Product | Quarantined:
+def etsy_product(
+    listing: dict[str, Any], inventory: dict[str, Any] | None, merchant: Merchant
+) -> Product | Quarantined:
     """An Etsy listing (+ its inventory, when fetched) → Product (or Quarantined).
 
     Each non-deleted inventory product is a variant (its enabled offering gives price and
@@ -160,7 +163,8 @@ def etsy_product(listing: dict[str, Any], inventory: dict[str, Any] | None, merc
     lid = listing.get("listing_id")
     raw_text = json.dumps({"listing": listing, "inventory": inventory}, ensure_ascii=False)
     if not isinstance(lid, int) or isinstance(lid, bool) or lid <= 0:
-        return Quarantined(merchant.merchant_id, str(lid) if lid is not None else None, "missing or invalid listing_id", raw_text)
+        rid = str(lid) if lid is not None else None
+        return Quarantined(merchant.merchant_id, rid, "missing or invalid listing_id", raw_text)
     title = (listing.get("title") or "").strip()
     if not title:
         return Quarantined(merchant.merchant_id, str(lid), "missing title", raw_text)
@@ -198,7 +202,9 @@ def etsy_product(listing: dict[str, Any], inventory: dict[str, Any] | None, merc
                 title=" / ".join(o.value for o in opts) or title,
                 price=price,
                 currency=cur,
-                available=bool(listing_active and off is not None and off.get("is_enabled") and (qty is None or qty > 0)),
+                available=bool(
+                    listing_active and off is not None and off.get("is_enabled") and (qty is None or qty > 0)
+                ),
                 options=tuple(opts),
                 sku=(ip.get("sku") or None),
                 quantity=qty,

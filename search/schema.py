@@ -132,7 +132,9 @@ class Result(BaseModel):
 
 class Interpreted(BaseModel):
     text: str = Field(description="What remained of the query for semantic/lexical matching.")
-    filters: Filters = Field(description="The constraints applied: parsed from the query, overridden by explicit filters.")
+    filters: Filters = Field(
+        description="The constraints applied: parsed from the query, overridden by explicit filters."
+    )
     country: str
 
 

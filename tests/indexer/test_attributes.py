@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from indexer.attributes import (
+    canonical_attribute,
+    currency_exponent,
+    from_divisor,
+    html_to_text,
+    normalize_value,
+    to_minor,
+    value_parts,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("Color", "color"),
+        ("Colour", "color"),
+        ("Couleur", "color"),
+        ("Farbe", "color"),
+        ("Cor", "color"),
+        ("Size", "size"),
+        ("Taille", "size"),
+        ("Talla", "size"),
+        ("Tamanho", "size"),
+        ("Größe", "size"),
+        ("Select the Size:", "size"),
+        ("Choose color", "color"),
+        ("Lenght:", "length"),
+        ("Length:", "length"),
+        ("Material", "material"),
+        ("With Scarf", "with scarf"),
+    ],
+)
+def test_canonical_attribute(name: str, canonical: str) -> None:
+    assert canonical_attribute(name) == canonical
+
+
+def test_value_parts_composite_matches_parts_only() -> None:
+    parts = value_parts("Red / White")
+    assert "red" in parts and "white" in parts and "red / white" in parts
+    assert "red" not in value_parts("Redwood")
+    assert "red" not in value_parts("Burgundy")
+
+
+def test_normalize_value() -> None:
+    assert normalize_value("  PIANO   Black ") == "piano black"
+    assert normalize_value("M.") == "m"
+    assert normalize_value("&quot;Large&quot;") == '"large"'
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [("7.99", "USD", 799), ("19", "GBP", 1900), ("1500", "JPY", 1500), ("1,234.50", "EUR", 123450),
+     ("0.00", "USD", 0), ("abc", "USD", None), ("-1", "USD", None), (None, "USD", None), ("2.5", "KWD", 2500)],
+)
+def test_to_minor(amount: str | None, currency: str, minor: int | None) -> None:
+    assert to_minor(amount, currency) == minor
+
+
+def test_currency_exponent_and_divisor() -> None:
+    assert currency_exponent("vnd") == 0
+    assert currency_exponent("USD") == 2
+    assert from_divisor(2500, 100, "USD") == 2500
+    assert from_divisor(2500, 100, "JPY") == 25
+    assert from_divisor(2500, 0, "USD") is None
+
+
+def test_html_to_text_strips_scripts_and_tags() -> None:
+    text = html_to_text("<p>Warm <b>wool</b> hat</p><script>alert('x')</script><style>p{}</style>&amp; more")
+    assert text == "Warm wool hat & more"
