@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -29,7 +28,7 @@ err_console = Console(stderr=True)
 class State:
     """Global options shared by every command (set by the callback below)."""
 
-    home: Optional[Path] = None
+    home: Path | None = None
 
     @classmethod
     def workspace(cls) -> Workspace:
@@ -38,7 +37,7 @@ class State:
 
 @app.callback()
 def _main(
-    home: Optional[Path] = typer.Option(
+    home: Path | None = typer.Option(
         None, "--home", envvar="AISLE_HOME", help="Workspace directory for runtime state (default ./.aisle)."
     ),
 ) -> None:
