@@ -1,0 +1,150 @@
+"""The simulator's admin API under ``/_admin/`` (JSON in, JSON out; loopback clients only).
+
+It changes the running catalog (see :mod:`indexer.storefront.mutate`) and reads or resets the fault
+log. It is never fault-injected. Requests from a non-loopback client get 403, so a simulator started
+with ``--allow-public`` still cannot be changed from elsewhere.
+
+=======  ===========================  =====================================================================
+method   path                         body / answer
+=======  ===========================  =====================================================================
+GET      /_admin/health               ``{"ok": true}``
+GET      /_admin/stores               stores and shops with their paths, shop ids and product counts
+POST     /_admin/set_price            ``{platform, slug, product_id, variant_id, price}`` → the product
+POST     /_admin/set_available        ``{platform, slug, product_id, variant_id?, available}`` → product
+POST     /_admin/add_product          ``{platform, slug, product}`` → the stored product (ids filled in)
+POST     /_admin/remove_product       ``{platform, slug, product_id}`` → ``{"removed": true}``
+POST     /_admin/set_vacation         ``{slug, on}`` → the Etsy shop
+GET      /_admin/faults               ``{spec, seed, requests, counts{kind: n}, total, log[[path, kind]]}``
+POST     /_admin/faults               ``{spec?, seed?}`` → change the fault spec at run time
+POST     /_admin/faults/reset         empty the fault log → the (empty) stats
+=======  ===========================  =====================================================================
+
+Errors are ``{"error": message, "code": code}`` with 400 (bad input), 403, 404 or 409 (already exists).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from indexer.errors import AisleError, ConfigError
+from indexer.storefront import mutate
+from indexer.storefront.catalog import Catalog, dumps
+from indexer.storefront.faults import FaultInjector, parse_faults
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _json(status: int, obj: object) -> Response:
+    return Response(dumps(obj), status_code=status, media_type="application/json")
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for loopback addresses and ``localhost`` (the only clients the admin API serves)."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
+    """Loopback check, JSON body parsing and error mapping around one admin operation."""
+
+    async def endpoint(request: Request) -> Response:
+        if not is_loopback(request.client.host if request.client else None):
+            return _json(403, {"error": "the admin API only answers loopback clients", "code": "forbidden"})
+        body: dict[str, Any] = {}
+        if request.method == "POST":
+            raw = await request.body()
+            try:
+                parsed = json.loads(raw) if raw.strip() else {}
+            except json.JSONDecodeError as exc:
+                return _json(400, {"error": f"body is not JSON: {exc}", "code": "bad_json"})
+            if not isinstance(parsed, dict):
+                return _json(400, {"error": "body must be a JSON object", "code": "bad_json"})
+            body = parsed
+        try:
+            return _json(200, fn(request, body))
+        except AisleError as exc:
+            status = 409 if exc.code == "conflict" else exc.http_status
+            return _json(status, {"error": exc.message, "code": exc.code})
+        except KeyError as exc:
+            return _json(400, {"error": f"missing field {exc.args[0]!r}", "code": "missing_field"})
+
+    return endpoint
+
+
+def admin_routes(catalog: Catalog, injector: FaultInjector) -> list[Route]:
+    """The ``/_admin/*`` routes bound to one catalog and fault injector."""
+
+    def stores(_: Request, __: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "shopify": {
+                slug: {"path": f"/shopify/{slug}", "name": s.meta.get("name"), "currency": s.meta.get("currency"),
+                       "products": len(s.products)}
+                for slug, s in catalog.shopify.items()
+            },
+            "etsy": {
+                slug: {"shop_id": s.shop_id, "name": s.shop.get("shop_name"), "currency": s.shop.get("currency_code"),
+                       "listings": len(s.listings), "is_vacation": bool(s.shop.get("is_vacation"))}
+                for slug, s in catalog.etsy.items()
+            },
+        }
+
+    def set_price(_: Request, b: dict[str, Any]) -> Any:
+        return mutate.set_price(catalog, b["platform"], b["slug"], b["product_id"], b.get("variant_id"), b["price"])
+
+    def set_available(_: Request, b: dict[str, Any]) -> Any:
+        if not isinstance(b.get("available"), bool):
+            raise ConfigError("available must be true or false")
+        return mutate.set_available(catalog, b["platform"], b["slug"], b["product_id"], b.get("variant_id"),
+                                    b["available"])
+
+    def add_product(_: Request, b: dict[str, Any]) -> Any:
+        return mutate.add_product(catalog, b["platform"], b["slug"], b["product"])
+
+    def remove_product(_: Request, b: dict[str, Any]) -> Any:
+        mutate.remove_product(catalog, b["platform"], b["slug"], b["product_id"])
+        return {"removed": True}
+
+    def set_vacation(_: Request, b: dict[str, Any]) -> Any:
+        return mutate.set_vacation(catalog, b["slug"], bool(b.get("on", True)))
+
+    def faults(request: Request, b: dict[str, Any]) -> Any:
+        if request.method == "POST":
+            spec = parse_faults(str(b["spec"])) if "spec" in b else injector.spec
+            seed = b.get("seed")
+            if seed is not None and not isinstance(seed, int):
+                raise ConfigError("seed must be an integer")
+            injector.configure(spec, seed)
+        return injector.stats()
+
+    def reset(_: Request, __: dict[str, Any]) -> Any:
+        injector.reset()
+        return injector.stats()
+
+    def health(_: Request, __: dict[str, Any]) -> Any:
+        return {"ok": True}
+
+    table: list[tuple[str, Callable[[Request, dict[str, Any]], Any], list[str]]] = [
+        ("/_admin/health", health, ["GET"]),
+        ("/_admin/stores", stores, ["GET"]),
+        ("/_admin/set_price", set_price, ["POST"]),
+        ("/_admin/set_available", set_available, ["POST"]),
+        ("/_admin/add_product", add_product, ["POST"]),
+        ("/_admin/remove_product", remove_product, ["POST"]),
+        ("/_admin/set_vacation", set_vacation, ["POST"]),
+        ("/_admin/faults", faults, ["GET", "POST"]),
+        ("/_admin/faults/reset", reset, ["POST"]),
+    ]
+    return [Route(path, _guard(fn), methods=methods) for path, fn, methods in table]
