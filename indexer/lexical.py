@@ -1,0 +1,185 @@
+"""BM25 over the product text (bm25s), with a tokenizer that keeps model numbers and SKUs intact.
+
+Tokenizer (:func:`tokenize`, used for documents and queries alike):
+
+* NFKC, lower case, accents folded (``café`` → ``cafe``: merchants and shoppers disagree on them),
+  possessive ``'s`` dropped, other apostrophes removed (``don't`` → ``dont``).
+* A raw token is a run of letters/digits, possibly joined by ``-``, ``_``, ``.``, ``/``
+  (``XL-200``, ``T17100``, ``2.5``, ``vertical_49_slat``, ``red/white``).
+* A plain word is dropped if it is one of Lucene's 33 English stop words or a single letter, and
+  otherwise stemmed (Snowball English, PyStemmer): ``shoes`` → ``shoe``.
+* A token holding a digit is a *code* and is kept whole and unstemmed (``t17100``, ``xl-200``,
+  ``500ml``), plus its letter/digit runs (``500ml`` → ``500``, ``ml``) so that ``500 ml`` matches.
+* A joined token (``-`` or ``_``) also yields its parts and its concatenation: ``XL-200`` →
+  ``xl-200``, ``xl200``, ``xl``, ``200``; ``T-shirt`` → ``tshirt``, ``shirt``. A query for ``XL200``,
+  ``XL-200`` or ``xl 200`` therefore finds the product.
+
+Scores: BM25 (Lucene variant, ``k1`` = 1.2, ``b`` = 0.75, the Lucene/Elasticsearch defaults). Only
+documents that share at least one term with the query are returned. The index is saved with bm25s's
+own ``save`` (``.npy`` + JSON, loaded with ``allow_pickle=False``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+K1 = 1.2
+B = 0.75
+_TOKEN = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*")
+_CONNECTOR = re.compile(r"[-_./]")
+_RUNS = re.compile(r"[^\W\d_]+|\d+")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_APOSTROPHE = re.compile(r"['’`´]")
+_MARKS = re.compile(r"[™®©℠]")  # NFKC would turn "Cut™" into "cuttm"
+_STOP = frozenset(bm25s.stopwords.STOPWORDS_EN)
+_stemmer = Stemmer.Stemmer("english")
+_stem_cache: dict[str, str] = {}
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", _MARKS.sub(" ", text)).lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed != text:  # only pay the filtering when there are accents
+        text = unicodedata.normalize("NFKC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    text = _POSSESSIVE.sub("", text)
+    return _APOSTROPHE.sub("", text)
+
+
+def _stem(word: str) -> str:
+    stem = _stem_cache.get(word)
+    if stem is None:
+        stem = _stemmer.stemWord(word)
+        if len(_stem_cache) < 500_000:
+            _stem_cache[word] = stem
+    return stem
+
+
+def _word(part: str, out: list[str]) -> None:
+    """A part without connectors: a code (has a digit) or a plain word."""
+    if any(c.isdigit() for c in part):
+        out.append(part)
+        runs = _RUNS.findall(part)
+        if len(runs) > 1:
+            for run in runs:
+                _word(run, out)
+    elif len(part) > 1 and part not in _STOP:
+        out.append(_stem(part))
+
+
+def tokenize(text: str) -> list[str]:
+    """Index/query terms of ``text`` (see the module docstring)."""
+    out: list[str] = []
+    for token in _TOKEN.findall(_fold(text)):
+        if not _CONNECTOR.search(token):
+            _word(token, out)
+            continue
+        parts = [p for p in _CONNECTOR.split(token) if p]
+        if any(c.isdigit() for c in token):
+            out.append(token)
+        if "-" in token or "_" in token:
+            joined = re.sub(r"[-_]", "", token)
+            if any(c.isdigit() for c in joined):
+                out.append(joined)
+            else:
+                _word(joined, out)
+        for part in parts:
+            _word(part, out)
+    return out
+
+
+class LexicalIndex:
+    """BM25 over documents numbered 0..n-1 (the snapshot rows)."""
+
+    FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
+             "params.index.json")
+
+    def __init__(self, bm25: bm25s.BM25, n_docs: int) -> None:
+        self._bm25 = bm25
+        self.n_docs = n_docs
+
+    def __len__(self) -> int:
+        return self.n_docs
+
+    @classmethod
+    def build(cls, texts: Sequence[str], *, k1: float = K1, b: float = B) -> LexicalIndex:
+        """Tokenize and index ``texts`` (row i = ``texts[i]``)."""
+        bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        corpus = [tokenize(t) for t in texts]
+        if corpus:
+            bm25.index(corpus, show_progress=False)
+        return cls(bm25, len(corpus))
+
+    @property
+    def params(self) -> dict[str, object]:
+        """What the manifest records about this index."""
+        return {"library": "bm25s", "version": bm25s.__version__, "method": "lucene",
+                "k1": self._bm25.k1, "b": self._bm25.b, "terms": len(getattr(self._bm25, "vocab_dict", {}) or {}),
+                "tokenizer": "aisle-v1"}
+
+    def save(self, directory: Path) -> list[Path]:
+        """Write the index into ``directory`` (created); returns the files written."""
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.n_docs:
+            self._bm25.save(str(directory), corpus=None, show_progress=False)
+        (directory / "rows.json").write_text(json.dumps({"n_docs": self.n_docs}), "utf-8")
+        return sorted(p for p in directory.iterdir() if p.is_file())
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        """Read an index written by :meth:`save` (no pickle). Raises OSError/ValueError when damaged."""
+        meta = json.loads((directory / "rows.json").read_text("utf-8"))
+        n_docs = int(meta["n_docs"])
+        if n_docs == 0:
+            return cls(bm25s.BM25(k1=K1, b=B, method="lucene"), 0)
+        bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, mmap=False)
+        if int(bm25.scores["num_docs"]) != n_docs:
+            raise ValueError(f"lexical index has {bm25.scores['num_docs']} documents, expected {n_docs}")
+        return cls(bm25, n_docs)
+
+    def query_terms(self, text: str) -> list[str]:
+        """The distinct query terms of ``text`` that occur in the index."""
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        return [t for t in dict.fromkeys(tokenize(text)) if t in vocab and t != ""]
+
+    def scores(self, text: str) -> np.ndarray:
+        """BM25 score of every row for ``text`` (float32, length ``n_docs``; zeros when nothing matches)."""
+        terms = self.query_terms(text)
+        if not terms or not self.n_docs:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        ids = [self._bm25.vocab_dict[t] for t in terms]
+        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Best ``k`` rows for ``text`` as ``(rows int64, scores float32)``, best first, ties by row.
+
+        ``allowed`` (int64 row numbers) restricts the answer to those rows; the cost is the postings
+        of the query terms plus ``len(allowed)``, whatever the catalog size.
+        """
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        if k <= 0:
+            return empty
+        scores = self.scores(text)
+        if allowed is not None:
+            allowed = np.asarray(allowed, dtype=np.int64)
+            allowed = allowed[(allowed >= 0) & (allowed < self.n_docs)]
+            sub = scores[allowed]
+            keep = sub > 0
+            rows, vals = allowed[keep], sub[keep]
+        else:
+            rows = np.flatnonzero(scores > 0).astype(np.int64)
+            vals = scores[rows]
+        if len(rows) > k:
+            # Keep everything tied with the k-th score so that the row tie-break below is exact.
+            kth = np.partition(vals, len(vals) - k)[len(vals) - k]
+            keep = vals >= kth
+            rows, vals = rows[keep], vals[keep]
+        order = np.lexsort((rows, -vals))[:k]
+        return rows[order], vals[order].astype(np.float32)
