@@ -116,6 +116,9 @@ class BuyInfo(BaseModel):
     reasons: list[str] = Field(description="Reason codes why not eligible (see search.eligibility.REASONS).")
     checkout_url: str | None
     checked_at: str = Field(description="ISO 8601 time the availability/price was last read from the merchant.")
+    notes: list[str] = Field(
+        default_factory=list, description="Informational flags that never block a purchase (see search.eligibility.NOTES)."
+    )
 
 
 class MerchantOut(BaseModel):
@@ -210,6 +213,7 @@ class CheckedItem(BaseModel):
     price_changed: bool = False
     available: bool = False
     checked_at: str
+    notes: list[str] = Field(default_factory=list, description="Informational flags (search.eligibility.NOTES).")
 
 
 class MerchantCheckout(BaseModel):
@@ -218,6 +222,10 @@ class MerchantCheckout(BaseModel):
     checkout_url: str | None
     variant_ids: list[str]
     eligible: bool
+    item_urls: list[str] = Field(
+        default_factory=list,
+        description="Per-item links in variant_ids order (Etsy has no multi-item cart link: one listing URL each).",
+    )
 
 
 class CheckResponse(BaseModel):

@@ -1,0 +1,318 @@
+"""The one engine entry point: :class:`Engine` (``search``, ``get_product``, ``check``, ``refresh``).
+
+The CLI, the HTTP API, the MCP tools and evaluation all call :meth:`Engine.search` (or the thin
+:func:`search` function), so what is measured is what agents get.
+
+A search, in order:
+
+1. :mod:`search.interpret` reads the query (parser + explicit filters + country).
+2. :mod:`search.variants` computes, for every variant at once, which satisfy every constraint on
+   the same variant (with ``buyable_only``, also :func:`search.eligibility.eligible_mask`); the
+   products owning one are the allowed rows.
+3. :mod:`search.retrieve` ranks within the allowed rows (``hybrid``: BM25 + dense fused by RRF).
+   With no words left to rank by (only filters), allowed products are ordered by: a satisfying
+   variant in stock first, then the cheapest satisfying variant, then snapshot order.
+4. ``include_near``: after the exact results come products that match the words but fail some
+   constraint, each with the variant that fails the fewest and ``match.unmet`` naming what fails.
+   Scoping filters (merchant, platform) and ``buyable_only`` stay hard for near matches too.
+5. Per result, :func:`search.variants.choose_variant` picks the variant and
+   :func:`search.eligibility.assess` answers eligibility, reasons and the checkout link.
+
+Pagination: results are ranked to ``EngineSettings.candidate_depth`` once per request shape; the
+cursor is an offset into that list (:mod:`search.format`). ``score`` is comparable within one
+response only.
+
+Concurrency: the loaded snapshot and its arrays are one immutable state object swapped atomically
+by :meth:`Engine.refresh`; a request takes the state once at its start and keeps it to the end.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from indexer.errors import ConfigError, NotFoundError, QueryError
+from search.catalog import CatalogArrays
+from search.eligibility import Policy, assess, eligible_mask
+from search.format import decode_cursor, encode_cursor, product_out, result_out
+from search.interpret import Interpretation, interpret
+from search.retrieve import Fusion, Ranked, retrieve
+from search.schema import (
+    MAX_QUERY_CHARS,
+    CheckRequest,
+    CheckResponse,
+    Interpreted,
+    ProductOut,
+    Result,
+    SearchRequest,
+    SearchResponse,
+)
+from search.variants import choose_variant, rows_of, satisfying_mask, variant_unmet
+
+if TYPE_CHECKING:
+    import httpx
+
+    from indexer.embed import Encoder
+    from indexer.snapshot import Snapshot
+    from indexer.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Engine knobs. Defaults are the documented behaviour; see each comment."""
+
+    rrf_k: int = 60  # reciprocal rank fusion constant
+    fusion: Fusion = "rrf"  # or "weighted" (min-max normalised score sum)
+    weights: tuple[float, float] = (1.0, 1.0)  # (lexical, dense) fusion weights
+    candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
+    exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
+    stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
+    max_quantity_per_item: int = 10  # quantity_exceeded above this (1 = today's single-item chat checkouts)
+    http_timeout_s: float = 5.0  # per merchant request in a live re-check
+    etsy_api_key: str | None = field(default_factory=lambda: os.environ.get("AISLE_ETSY_API_KEY"))
+    text_fallback_attrs: frozenset[str] | None = None  # attributes product text may meet; None = all
+    vendor_in_title: bool = True  # a brand as a whole-word phrase in the title meets a vendor constraint
+    rank_with_constraint_words: bool = True  # rank by the remaining text plus the constraint words
+    check_workers: int = 8  # merchants re-checked in parallel
+
+    def policy(self) -> Policy:
+        return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)
+
+
+@dataclass(frozen=True, eq=False)
+class _State:
+    snapshot: Snapshot
+    cat: CatalogArrays
+
+
+class Engine:
+    """Answers searches, product look-ups and live re-checks over one snapshot at a time."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        *,
+        encoder: Encoder | None = None,
+        http: httpx.Client | None = None,
+        settings: EngineSettings | None = None,
+        workspace: Workspace | None = None,
+        clock: Any = time.time,
+    ) -> None:
+        self.settings = settings or EngineSettings()
+        if self.settings.candidate_depth < 1 or self.settings.max_quantity_per_item < 1:
+            raise ConfigError("candidate_depth and max_quantity_per_item must be at least 1")
+        self._explicit_encoder = encoder
+        self._encoder: Encoder | None = encoder
+        self._http = http
+        self._workspace = workspace
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._qcache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._state = self._make_state(snapshot)
+
+    @classmethod
+    def open(
+        cls,
+        workspace: Workspace,
+        *,
+        encoder: Encoder | None = None,
+        http: httpx.Client | None = None,
+        settings: EngineSettings | None = None,
+    ) -> Engine:
+        """Load the workspace's current snapshot; the query encoder is loaded on first dense use."""
+        from indexer.snapshot import load_current
+
+        return cls(load_current(workspace), encoder=encoder, http=http, settings=settings, workspace=workspace)
+
+    def _make_state(self, snapshot: Snapshot) -> _State:
+        model = str(snapshot.manifest.get("model", "")) if isinstance(snapshot.manifest, dict) else ""
+        if self._explicit_encoder is not None and model and self._explicit_encoder.name != model:
+            raise ConfigError(
+                f"the encoder {self._explicit_encoder.name!r} does not match the snapshot's model {model!r}"
+            )
+        if self._encoder is not None and model and self._encoder.name != model:
+            self._encoder = None  # a new snapshot with another model: load that one lazily
+        cat = CatalogArrays.build(snapshot.products, snapshot.merchants, snapshot.crawled_at)
+        return _State(snapshot, cat)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The snapshot new requests are answered from."""
+        return self._state.snapshot
+
+    def refresh(self) -> bool:
+        """Move to the workspace's current snapshot if it changed; True when swapped. Cheap when unchanged."""
+        if self._workspace is None:
+            return False
+        from indexer.snapshot import current_version, load_current
+
+        if current_version(self._workspace) == self._state.snapshot.version:
+            return False
+        with self._lock:
+            if current_version(self._workspace) == self._state.snapshot.version:
+                return False
+            new = load_current(self._workspace)
+            if new.version == self._state.snapshot.version:
+                return False
+            self._state = self._make_state(new)  # one reference assignment: atomic for readers
+            self._qcache.clear()
+            return True
+
+    # --- encoding -------------------------------------------------------------------------------
+
+    def _encode(self, snapshot: Snapshot, text: str) -> np.ndarray:
+        model = str(snapshot.manifest.get("model", ""))
+        key = (model, text)
+        hit = self._qcache.get(key)
+        if hit is not None:
+            return hit
+        enc = self._encoder
+        if enc is None:
+            with self._lock:
+                if self._encoder is None:
+                    from indexer.embed import load_encoder
+
+                    self._encoder = load_encoder(model or None)
+                enc = self._encoder
+        vec = np.asarray(enc.encode([text]), dtype=np.float32)[0]
+        if vec.shape[0] != snapshot.vectors.shape[1]:
+            raise ConfigError(f"query vectors have {vec.shape[0]} dimensions, the snapshot {snapshot.vectors.shape[1]}")
+        self._qcache[key] = vec
+        if len(self._qcache) > 1024:
+            self._qcache.popitem(last=False)
+        return vec
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Answer one search request (see the module docstring)."""
+        t0 = time.perf_counter()
+        state = self._state
+        snap, cat = state.snapshot, state.cat
+        if len(request.query) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters", code="query_too_long")
+        offset = decode_cursor(request.cursor, request, snap.version)
+        s = self.settings
+        it = interpret(request, snap.vocabulary, cat, fallback_attrs=s.text_fallback_attrs,
+                       vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+        cons = it.constraints
+        if not it.ranking_text.strip() and cons.empty and not request.buyable_only:
+            raise QueryError("give a query or at least one filter", code="empty_query")
+        now = float(self._clock())
+        extra = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
+        vmask = satisfying_mask(cat, cons, extra=extra)
+        allowed = rows_of(cat, vmask) if vmask is not None else None
+        ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask)
+        order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
+                                                                                          strict=True)]
+        if request.include_near and not cons.empty:
+            order += self._near(snap, cat, request, it, allowed, extra)
+        page = order[offset : offset + request.limit]
+        results = [self._result(cat, it, row, score, exact, vmask, extra, now) for row, score, exact in page]
+        nxt = offset + request.limit
+        return SearchResponse(
+            query=request.query,
+            interpreted=Interpreted(text=it.text, filters=it.filters, country=it.country),
+            results=results,
+            next_cursor=encode_cursor(nxt, request, snap.version) if nxt < len(order) else None,
+            snapshot=snap.version,
+            took_ms=round((time.perf_counter() - t0) * 1000.0, 3),
+        )
+
+    def _rank(self, snap: Snapshot, cat: CatalogArrays, mode: str, text: str, allowed: np.ndarray | None,
+              vmask: np.ndarray | None) -> Ranked:
+        s = self.settings
+        if not text.strip():
+            return self._browse(cat, vmask, s.candidate_depth)
+        return retrieve(
+            mode=mode, text=text, lexical_index=snap.lexical, dense_index=snap.dense, vectors=snap.vectors,
+            encode=lambda t: self._encode(snap, t), depth=s.candidate_depth, allowed=allowed, fusion=s.fusion,
+            rrf_k=s.rrf_k, weights=s.weights, exact_threshold=s.exact_threshold,
+        )
+
+    @staticmethod
+    def _browse(cat: CatalogArrays, vmask: np.ndarray | None, depth: int) -> Ranked:
+        """No words to rank by: satisfying variant in stock first, then cheapest, then snapshot order."""
+        idx = np.flatnonzero(vmask) if vmask is not None else np.arange(cat.n_variants)
+        if idx.size == 0:
+            return Ranked.empty()
+        rows = cat.var_row[idx]
+        unavailable = (~cat.var_available[idx]).astype(np.int64)
+        price = np.where(cat.var_price[idx] >= 0, cat.var_price[idx], np.iinfo(np.int64).max)
+        o = np.lexsort((price, unavailable, rows))  # per row: best variant first
+        rows, unavailable, price = rows[o], unavailable[o], price[o]
+        first = np.ones(rows.size, dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
+        rows, unavailable, price = rows[first], unavailable[first], price[first]
+        o = np.lexsort((rows, price, unavailable))[:depth]
+        n = len(o)
+        return Ranked(rows[o].astype(np.int64), (1.0 - np.arange(n) / max(n, 1)).astype(np.float32))
+
+    def _near(self, snap: Snapshot, cat: CatalogArrays, request: SearchRequest, it: Interpretation,
+              allowed: np.ndarray | None, extra: np.ndarray | None) -> list[tuple[int, float, bool]]:
+        from search.constraints import Constraints
+
+        scope = Constraints(merchants=it.constraints.merchants, platforms=it.constraints.platforms)
+        smask = satisfying_mask(cat, scope, extra=extra)
+        near_allowed = rows_of(cat, smask) if smask is not None else None
+        text = it.ranking_text or it.text
+        ranked = self._rank(snap, cat, request.mode, text, near_allowed, smask)
+        exact = np.zeros(cat.n_products, dtype=bool)
+        if allowed is not None:
+            exact[allowed] = True
+        return [(int(r), float(sc), False) for r, sc in zip(ranked.rows, ranked.scores, strict=True) if not exact[r]]
+
+    def _result(self, cat: CatalogArrays, it: Interpretation, row: int, score: float, exact: bool,
+                vmask: np.ndarray | None, extra: np.ndarray | None, now: float) -> Result:
+        p = cat.products[row]
+        span = cat.variants_of(row)
+        unmet: list[str] = []
+        if exact:
+            cands = [v for v in span if vmask is None or vmask[v]]
+        else:
+            pool = [v for v in span if extra is None or extra[v]] or list(span)
+            fails = {v: variant_unmet(cat, row, p.variants[v - span.start], it.constraints) for v in pool}
+            fewest = min(len(f) for f in fails.values())
+            cands = [v for v in pool if len(fails[v]) == fewest]
+        v = choose_variant(cat, row, cands, hints=it.hints, text=it.text)
+        if not exact:
+            unmet = fails[v]
+        variant = p.variants[v - span.start]
+        merchant = cat.merchants.get(p.merchant_id)
+        e = assess(p, variant, merchant, country=it.country, crawled_ts=float(cat.prod_crawled[row]), now=now,
+                   policy=self.settings.policy())
+        return result_out(p, variant, merchant, e, score=score, exact=exact, unmet=unmet)
+
+    # --- product and check ----------------------------------------------------------------------
+
+    def get_product(self, doc_id: str, country: str = "US") -> ProductOut:
+        """A product with all its variants and each variant's eligibility for ``country``."""
+        state = self._state
+        row = state.snapshot.row_of(doc_id)
+        if row is None:
+            raise NotFoundError(f"no product {doc_id!r} in snapshot {state.snapshot.version}")
+        p = state.cat.products[row]
+        m = state.cat.merchants.get(p.merchant_id)
+        now = float(self._clock())
+        crawled = float(state.cat.prod_crawled[row])
+        elig = [assess(p, v, m, country=country.upper(), crawled_ts=crawled, now=now, policy=self.settings.policy())
+                for v in p.variants]
+        return product_out(p, m, elig)
+
+    def check(self, request: CheckRequest) -> CheckResponse:
+        """Live re-check of cart items against the merchants (see :mod:`search.check`)."""
+        from search.check import check_items
+
+        state = self._state
+        return check_items(request, state.cat, settings=self.settings, http=self._http, now=float(self._clock()))
+
+
+def search(request: SearchRequest, *, engine: Engine) -> SearchResponse:
+    """Function form of :meth:`Engine.search`."""
+    return engine.search(request)

@@ -1,0 +1,164 @@
+"""A request → what the engine will do: the words to rank by, the constraints to enforce, the country.
+
+Rules (echoed to the caller as ``interpreted`` so an agent can see and correct them):
+
+* The query is read by :func:`search.query.parse_query` (prices, colours, sizes, materials, brands,
+  "in stock", the destination country, loose option words). What it extracts leaves the text;
+  what it does not understand stays in it.
+* **Explicit filters override parsed ones, per key**: an explicit ``attributes["color"]`` replaces
+  a parsed colour (keys compare by canonical attribute, so ``colour`` replaces ``color``); an
+  explicit empty list removes the parsed constraint. ``vendor``, ``product_type``, ``price`` and
+  ``available_only`` replace their parsed counterparts when the request sets them at all.
+* **Country**: a destination named in the query ("shipped to Canada", "I'm in Vietnam") wins over
+  ``context.country``: the shopper's words are this request's intent, the context is a default.
+  ``interpreted.country`` says which one answered.
+* An explicit filter key that names no attribute in the index is refused
+  (:class:`QueryError` ``unknown_filter``, listing the known ones); ``color``, ``size`` and
+  ``material`` are always accepted (the text fallback can serve them).
+* The words used for ranking are the remaining text plus the constraint words that describe the
+  product (attribute values and brands, not prices or countries) when
+  ``EngineSettings.rank_with_constraint_words`` is on (default): every allowed product already meets
+  the constraints, and products that *say* "red wool" rank above those that only have a red variant.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.attributes import canonical_attribute
+from indexer.errors import AisleError, QueryError
+from search.catalog import CatalogArrays
+from search.constraints import Constraints, make_attr_constraint, norm_label
+from search.schema import Filters, PriceFilter, SearchRequest
+
+log = logging.getLogger(__name__)
+
+ALWAYS_KNOWN = ("color", "size", "material")
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    text: str  # the query text left after parsing
+    ranking_text: str  # the words retrieval ranks by
+    filters: Filters  # merged constraints, echoed
+    constraints: Constraints
+    country: str
+    hints: tuple[str, ...]
+
+
+def _parse(query: str, vocabulary: Any, currency: str) -> Any:
+    """The parser's reading; a parser failure on odd input degrades to "all text", never an exception."""
+    try:
+        from search.query import parse_query
+    except ImportError:  # the parser is optional for the engine: plain text search still works
+        return None
+    try:
+        return parse_query(query, vocabulary, default_currency=currency)
+    except AisleError:
+        raise
+    except Exception:  # a parser bug must not turn a shopper's words into a 500
+        log.exception("query parser failed on %r; searching the raw text", query[:200])
+        return None
+
+
+def known_attributes(cat: CatalogArrays) -> list[str]:
+    """Canonical attributes present in the index (most variants first), plus the always-known ones."""
+    counts = sorted(((len(v), k) for k, v in cat.attr_postings.items()), reverse=True)
+    out = [k for _, k in counts]
+    return out + [k for k in ALWAYS_KNOWN if k not in out]
+
+
+def _check_known(keys: Sequence[str], cat: CatalogArrays) -> None:
+    known = set(cat.attr_postings) | set(ALWAYS_KNOWN)
+    bad = [k for k in keys if canonical_attribute(k) not in known]
+    if bad:
+        names = known_attributes(cat)
+        shown = ", ".join(names[:40]) + (f" (and {len(names) - 40} more)" if len(names) > 40 else "")
+        raise QueryError(f"unknown filter {', '.join(repr(b) for b in bad)}; known filters: {shown}",
+                         code="unknown_filter")
+
+
+def _merge_attributes(parsed: Mapping[str, Sequence[str]], explicit: Filters | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {k: [str(x) for x in v] for k, v in parsed.items() if v}
+    if explicit is None:
+        return out
+    for key, values in explicit.attributes.items():
+        canon = canonical_attribute(key)
+        for k in [k for k in out if canonical_attribute(k) == canon]:
+            del out[k]
+        if values:
+            out[key] = [str(v) for v in values]
+    return out
+
+
+def interpret(
+    request: SearchRequest,
+    vocabulary: Any,
+    cat: CatalogArrays,
+    *,
+    fallback_attrs: frozenset[str] | None,
+    vendor_in_title: bool,
+    rank_with_constraint_words: bool,
+) -> Interpretation:
+    """Parse the query, merge the explicit filters, resolve the country (rules in the module docstring)."""
+    explicit = request.filters
+    if explicit is not None:
+        _check_known(list(explicit.attributes), cat)
+    currency = request.context.currency or "USD"
+    parsed = _parse(request.query, vocabulary, currency) if request.query.strip() else None
+    text = str(getattr(parsed, "text", request.query) if parsed is not None else request.query).strip()
+    p_attrs: Mapping[str, Sequence[str]] = getattr(parsed, "attributes", None) or {}
+    fields_set = explicit.model_fields_set if explicit is not None else set()
+
+    attributes = _merge_attributes(p_attrs, explicit)
+    vendors = list(explicit.vendor or []) if "vendor" in fields_set and explicit else list(
+        getattr(parsed, "vendors", ()) or ())
+    ptypes = list(explicit.product_type or []) if "product_type" in fields_set and explicit else list(
+        getattr(parsed, "product_types", ()) or ())
+    if explicit is not None and "price" in fields_set:
+        price = explicit.price
+    else:
+        pmin, pmax = getattr(parsed, "price_min", None), getattr(parsed, "price_max", None)
+        pcur = getattr(parsed, "currency", None)
+        price = PriceFilter(min=pmin, max=pmax, currency=pcur) if (pmin is not None or pmax is not None) else None
+    if explicit is not None and "available_only" in fields_set:
+        available_only = explicit.available_only
+    else:
+        available_only = bool(getattr(parsed, "available_only", False))
+    merchants = list(explicit.merchant or []) if explicit else []
+    platforms = list(explicit.platform or []) if explicit else []
+
+    filters = Filters(
+        attributes=attributes,
+        vendor=vendors or None,
+        product_type=ptypes or None,
+        merchant=merchants or None,
+        platform=platforms or None,  # type: ignore[arg-type]
+        price=price,
+        available_only=available_only,
+    )
+    constraints = Constraints(
+        attributes=tuple(make_attr_constraint(k, v, fallback_attrs=fallback_attrs) for k, v in attributes.items()),
+        vendors=tuple(dict.fromkeys(norm_label(v) for v in vendors if v.strip())),
+        product_types=tuple(dict.fromkeys(norm_label(t) for t in ptypes if t.strip())),
+        merchants=tuple(merchants),
+        platforms=tuple(platforms),
+        price_min=price.min if price else None,
+        price_max=price.max if price else None,
+        currency=(price.currency.upper() if price and price.currency else None),
+        available_only=available_only,
+        vendor_in_title=vendor_in_title,
+    )
+    parsed_country = getattr(parsed, "country", None)
+    country = (parsed_country or request.context.country or "US").upper()
+    hints = tuple(str(h) for h in (getattr(parsed, "hints", ()) or ()) if str(h).strip())
+    ranking = text
+    if rank_with_constraint_words:
+        words = [v for vals in attributes.values() for v in vals] + vendors
+        extra = [w for w in words if w.lower() not in text.lower()]
+        ranking = " ".join([text, *extra]).strip()
+    return Interpretation(text=text, ranking_text=ranking, filters=filters, constraints=constraints,
+                          country=country, hints=hints)

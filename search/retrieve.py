@@ -1,0 +1,172 @@
+"""Candidate retrieval: lexical (BM25), dense (inner product), both restricted to allowed rows, and fusion.
+
+Filtering happens *before* ranking: when constraints apply, the engine computes the allowed product
+rows first (:mod:`search.variants`) and every retriever here searches within them, so a selective
+filter can never empty the answer because the unfiltered top-k happened to fail it.
+
+* Lexical: :meth:`LexicalIndex.search` with ``allowed`` (BM25 scores of the allowed rows only).
+* Dense: with no filter, the snapshot's FAISS index; with an allowed set up to
+  ``exact_threshold`` rows, exact scoring ``vectors[allowed] @ q`` (exact, and faster than any
+  index at that size); above it, FAISS with ``SearchParameters(sel=IDSelectorBatch)``, topped up
+  by exact scoring if the index returns fewer hits than asked (HNSW with selective filters can).
+* Fusion: reciprocal rank fusion ``Σ w_i / (k + rank_i)`` (default, k = 60), or a weighted sum of
+  min-max normalised scores. Ties break by row for determinism.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Fusion = Literal["rrf", "weighted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Rows best first with their scores (same length)."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+    @classmethod
+    def empty(cls) -> Ranked:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> Ranked:
+    """Best ``k`` of (rows, scores), ties by row."""
+    if len(rows) > k:
+        part = np.argpartition(-scores, k - 1)[:k]
+        kth = scores[part].min()
+        keep = scores >= kth  # keep every tie of the k-th so the tie-break is exact
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((rows, -scores))[:k]
+    return Ranked(rows[order].astype(np.int64), scores[order].astype(np.float32))
+
+
+def lexical(index: Any, text: str, k: int, allowed: np.ndarray | None = None) -> Ranked:
+    """BM25 top ``k`` (only rows in ``allowed`` when given)."""
+    if k <= 0 or not text.strip():
+        return Ranked.empty()
+    rows, scores = index.search(text, k, allowed=allowed)
+    return Ranked(np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float32))
+
+
+def dense(
+    index: Any,
+    vectors: np.ndarray,
+    query: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None = None,
+    *,
+    exact_threshold: int = 20_000,
+) -> Ranked:
+    """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given)."""
+    n = int(vectors.shape[0])
+    if k <= 0 or n == 0:
+        return Ranked.empty()
+    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    if allowed is not None:
+        allowed = np.asarray(allowed, dtype=np.int64)
+        if allowed.size == 0:
+            return Ranked.empty()
+        if allowed.size <= exact_threshold or index is None:
+            return _top(allowed, vectors[allowed] @ q[0], k)
+        return _faiss_selected(index, vectors, q, k, allowed)
+    if index is None or n <= exact_threshold:
+        return _top(np.arange(n, dtype=np.int64), vectors @ q[0], k)
+    scores, ids = index.search(q, min(k, n))
+    keep = ids[0] >= 0
+    return Ranked(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
+
+
+def _faiss_selected(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray) -> Ranked:
+    import faiss
+
+    sel = faiss.IDSelectorBatch(allowed)
+    params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
+    kk = min(k, int(allowed.size))
+    try:
+        scores, ids = index.search(q, kk, params=params)
+    except (RuntimeError, TypeError):  # an index type without selector support: score exactly
+        return _top(allowed, vectors[allowed] @ q[0], k)
+    keep = ids[0] >= 0
+    got = Ranked(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
+    if len(got) < kk:  # HNSW under a selective filter can return holes: fall back to exact
+        return _top(allowed, vectors[allowed] @ q[0], k)
+    return got
+
+
+def rrf(lists: Sequence[Ranked], *, k: int = 60, weights: Sequence[float] | None = None, depth: int) -> Ranked:
+    """Reciprocal rank fusion: ``score(row) = Σ_i w_i / (k + rank_i(row))`` (rank from 1)."""
+    weights = list(weights) if weights is not None else [1.0] * len(lists)
+    parts_r = [r.rows for r in lists if len(r)]
+    if not parts_r:
+        return Ranked.empty()
+    parts_s = [w / (k + 1.0 + np.arange(len(r), dtype=np.float64))
+               for r, w in zip(lists, weights, strict=True) if len(r)]
+    rows = np.concatenate(parts_r)
+    contrib = np.concatenate(parts_s)
+    uniq, inv = np.unique(rows, return_inverse=True)
+    total = np.zeros(uniq.shape[0], dtype=np.float64)
+    np.add.at(total, inv, contrib)
+    return _top(uniq, total.astype(np.float32), depth)
+
+
+def weighted(lists: Sequence[Ranked], *, weights: Sequence[float] | None = None, depth: int) -> Ranked:
+    """Weighted sum of min-max normalised scores (a row missing from a list gets 0 from it)."""
+    weights = list(weights) if weights is not None else [1.0] * len(lists)
+    rows_l, sc_l = [], []
+    for r, w in zip(lists, weights, strict=True):
+        if not len(r):
+            continue
+        s = r.scores.astype(np.float64)
+        lo, hi = float(s.min()), float(s.max())
+        norm = (s - lo) / (hi - lo) if hi > lo else np.ones_like(s)
+        rows_l.append(r.rows)
+        sc_l.append(w * norm)
+    if not rows_l:
+        return Ranked.empty()
+    rows = np.concatenate(rows_l)
+    uniq, inv = np.unique(rows, return_inverse=True)
+    total = np.zeros(uniq.shape[0], dtype=np.float64)
+    np.add.at(total, inv, np.concatenate(sc_l))
+    return _top(uniq, total.astype(np.float32), depth)
+
+
+def retrieve(
+    *,
+    mode: str,
+    text: str,
+    lexical_index: Any,
+    dense_index: Any,
+    vectors: np.ndarray,
+    encode: Callable[[str], np.ndarray],
+    depth: int,
+    allowed: np.ndarray | None,
+    fusion: Fusion = "rrf",
+    rrf_k: int = 60,
+    weights: tuple[float, float] = (1.0, 1.0),
+    exact_threshold: int = 20_000,
+) -> Ranked:
+    """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
+
+    ``weights`` are (lexical, dense) for fusion. ``encode`` is called only when dense scores are needed.
+    """
+    lex = (
+        lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
+    )
+    if mode == "bm25":
+        return lex
+    den = dense(dense_index, vectors, encode(text), depth, allowed, exact_threshold=exact_threshold)
+    if mode == "dense":
+        return den
+    if fusion == "weighted":
+        return weighted([lex, den], weights=weights, depth=depth)
+    return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)

@@ -1,0 +1,221 @@
+"""The attribute-exact filter (variant level) and the choice of the variant to return.
+
+A product qualifies only if **one of its variants** satisfies every constraint at once: colour AND
+size AND price AND availability (when asked) on the *same* variant, plus the product-level
+constraints (vendor, product type, merchant, platform). The matching rules are in
+:mod:`search.constraints`.
+
+* :func:`satisfying_mask` answers for every variant of the catalog at once with numpy (postings
+  unions and array comparisons, no per-product Python loop), so the engine knows the allowed
+  products *before* retrieval and searches within them.
+* :func:`variant_unmet` is the same rule for one variant, naming the constraints it fails (the
+  ``unmet`` list of near matches).
+* :func:`choose_variant` picks the variant to return among a product's candidates: the one whose
+  option values best match the shopper's loose words (``hints`` such as "40 oz", "around 140 cm",
+  and the query text), then available before unavailable, then the cheapest, then the merchant's
+  order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from indexer.models import Variant
+from search.catalog import CatalogArrays
+from search.constraints import AttrConstraint, Constraints, norm_label, tokens, variant_value_keys
+
+
+def _attr_mask(cat: CatalogArrays, ac: AttrConstraint) -> np.ndarray:
+    m = np.zeros(cat.n_variants, dtype=bool)
+    postings = cat.attr_postings.get(ac.canonical, {})
+    for key in ac.keys:
+        vs = postings.get(key)
+        if vs is not None:
+            m[vs] = True
+    if ac.text_fallback_keys:
+        has = cat.prod_has_attr.get(ac.canonical)
+        by_text = cat.phrase_rows(ac.text_fallback_keys)
+        if has is not None:
+            by_text &= ~has
+        m |= by_text[cat.var_row]
+    return m
+
+
+def vendor_phrase_keys(vendors: Sequence[str]) -> list[str]:
+    """Vendor names as token phrases for the whole-word title match."""
+    return [" ".join(tokens(v)) for v in vendors if tokens(v)]
+
+
+def product_mask(cat: CatalogArrays, cons: Constraints) -> np.ndarray | None:
+    """bool (N,) of products meeting the product-level constraints; None when there are none."""
+    m: np.ndarray | None = None
+
+    def _and(x: np.ndarray) -> None:
+        nonlocal m
+        m = x if m is None else (m & x)
+
+    if cons.vendors:
+        vm = cat.rows_mask(cat.vendor_rows, cons.vendors)
+        if cons.vendor_in_title:
+            vm |= cat.phrase_rows(vendor_phrase_keys(cons.vendors), title_only=True)
+        _and(vm)
+    if cons.product_types:
+        _and(cat.rows_mask(cat.type_rows, cons.product_types))
+    if cons.merchants:
+        _and(cat.rows_mask(cat.merchant_rows, cons.merchants))
+    if cons.platforms:
+        _and(cat.rows_mask(cat.platform_rows, cons.platforms))
+    return m
+
+
+def price_mask(cat: CatalogArrays, cons: Constraints) -> np.ndarray:
+    """bool (V,) of variants meeting the price constraint (own currency only, priced variants only)."""
+    m = cat.var_price >= 0
+    if cons.currency is not None:
+        m &= cat.var_cur == cat.currency_code(cons.currency)
+    if cons.price_min is not None:
+        m &= cat.var_price >= cons.price_min
+    if cons.price_max is not None:
+        m &= cat.var_price <= cons.price_max
+    return m
+
+
+def satisfying_mask(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | None = None) -> np.ndarray | None:
+    """bool (V,) of variants meeting every constraint (and ``extra``, a variant mask such as eligibility).
+
+    None means "no constraint at all": every variant qualifies.
+    """
+    m: np.ndarray | None = extra.copy() if extra is not None else None
+
+    def _and(x: np.ndarray) -> None:
+        nonlocal m
+        m = x if m is None else (m & x)
+
+    for ac in cons.attributes:
+        _and(_attr_mask(cat, ac))
+    if cons.has_price:
+        _and(price_mask(cat, cons))
+    if cons.available_only:
+        _and(cat.var_available.copy())
+    pm = product_mask(cat, cons)
+    if pm is not None:
+        _and(pm[cat.var_row])
+    return m
+
+
+def rows_of(cat: CatalogArrays, vmask: np.ndarray) -> np.ndarray:
+    """Sorted product rows that have at least one variant in ``vmask``."""
+    return np.unique(cat.var_row[vmask])
+
+
+# --- one variant ---------------------------------------------------------------------------------
+
+
+def _attr_met(cat: CatalogArrays, row: int, var: Variant, ac: AttrConstraint) -> bool:
+    for ov in var.options:
+        if ov.canonical == ac.canonical and variant_value_keys(ov.value) & ac.keys:
+            return True
+    if ac.text_fallback_keys:
+        has = cat.prod_has_attr.get(ac.canonical)
+        if (has is None or not has[row]) and cat.product_has_phrase(row, ac.text_fallback_keys):
+            return True
+    return False
+
+
+def variant_unmet(cat: CatalogArrays, row: int, var: Variant, cons: Constraints) -> list[str]:
+    """Names of the constraints ``var`` (a variant of product ``row``) fails; empty = it meets them all.
+
+    Names: the attribute filter keys as given, then ``price``, ``available``, ``vendor``,
+    ``product_type``, ``merchant``, ``platform``.
+    """
+    p = cat.products[row]
+    out = [ac.label for ac in cons.attributes if not _attr_met(cat, row, var, ac)]
+    if cons.has_price:
+        ok = var.price is not None
+        ok = ok and (cons.currency is None or (var.currency or "").upper() == cons.currency.upper())
+        ok = ok and (cons.price_min is None or (var.price or 0) >= cons.price_min)
+        ok = ok and (cons.price_max is None or (var.price or 0) <= cons.price_max)
+        if not ok:
+            out.append("price")
+    if cons.available_only and not var.available:
+        out.append("available")
+    if cons.vendors:
+        ok = p.vendor is not None and norm_label(p.vendor) in cons.vendors
+        if not ok and cons.vendor_in_title:
+            ok = cat.product_has_phrase(row, vendor_phrase_keys(cons.vendors), title_only=True)
+        if not ok:
+            out.append("vendor")
+    if cons.product_types and not (p.product_type and norm_label(p.product_type) in cons.product_types):
+        out.append("product_type")
+    if cons.merchants and p.merchant_id not in cons.merchants:
+        out.append("merchant")
+    if cons.platforms and p.platform not in cons.platforms:
+        out.append("platform")
+    return out
+
+
+# --- loose variant choice ------------------------------------------------------------------------
+
+_NUM_UNIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]*)$")
+
+
+def _numbers(toks: Sequence[str]) -> list[tuple[float, str]]:
+    out = []
+    for t in toks:
+        m = _NUM_UNIT.match(t)
+        if m:
+            out.append((float(m.group(1)), m.group(2)))
+    return out
+
+
+def _hint_score(hint_toks: Sequence[str], value_toks: set[str], value_nums: list[tuple[float, str]]) -> float:
+    """How well one loose hint matches a variant's option words: word overlap, else numeric closeness."""
+    if not hint_toks:
+        return 0.0
+    overlap = sum(1 for t in hint_toks if t in value_toks) / len(hint_toks)
+    best_num = 0.0
+    for num, unit in _numbers(hint_toks):
+        for vnum, vunit in value_nums:
+            if unit and vunit and unit != vunit:
+                continue
+            closeness = 1.0 / (1.0 + abs(num - vnum) / max(abs(num), 1.0) * 10.0)
+            best_num = max(best_num, closeness)
+    return max(overlap, best_num)
+
+
+def choose_variant(
+    cat: CatalogArrays,
+    row: int,
+    candidates: Sequence[int],
+    *,
+    hints: Sequence[str] = (),
+    text: str = "",
+) -> int:
+    """Flat index (one of ``candidates``, all variants of ``row``) of the variant to return.
+
+    Order: best loose-hint match (each hint scored by word overlap or numeric closeness with the
+    variant's option values), then best overlap with the query text's words, then available, then
+    cheapest (unpriced last), then the merchant's own order.
+    """
+    if len(candidates) == 1:
+        return int(candidates[0])
+    start = int(cat.var_start[row])
+    variants = cat.products[row].variants
+    hint_toks = [tokens(h) for h in hints if h]
+    text_toks = set(tokens(text)) if text else set()
+
+    def key(v: int) -> tuple[float, float, int, int, int]:
+        var = variants[v - start]
+        vt: set[str] = set()
+        for ov in var.options:
+            vt.update(tokens(ov.value))
+        nums = _numbers(sorted(vt))
+        hs = sum(_hint_score(h, vt, nums) for h in hint_toks)
+        ts = len(vt & text_toks) if text_toks else 0
+        price = var.price if var.price is not None else np.iinfo(np.int64).max
+        return (-hs, -float(ts), 0 if var.available else 1, int(price), var.position)
+
+    return int(min(candidates, key=key))
