@@ -24,8 +24,8 @@ import hashlib
 import logging
 import re
 import threading
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -43,8 +43,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class Encoder(Protocol):
     """Anything that turns texts into L2-normalised float32 vectors of a fixed dimension."""
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
 
@@ -162,8 +165,11 @@ class SentenceTransformerEncoder:
         return self._model
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
-        return int(self._load().get_sentence_embedding_dimension())
+    def dim(self) -> int:
+        model = self._load()
+        # sentence-transformers 6 renamed the method; older releases only have the long name.
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
 
     @property
     def max_seq_length(self) -> int:

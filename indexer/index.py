@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,7 @@ import numpy as np
 from indexer.dense import EXACT_MAX_ROWS, build_dense
 from indexer.embed import Encoder, encoder_name, load_encoder
 from indexer.embedcache import cache_for
-from indexer.errors import SnapshotCorruptError, SnapshotError, StoreError
+from indexer.errors import SnapshotCorruptError, SnapshotError
 from indexer.fsutil import fsync_dir
 from indexer.lexical import LexicalIndex
 from indexer.models import Merchant, Product
@@ -287,8 +286,6 @@ def index_workspace(
     """Index the workspace's DuckDB catalog (opened read-only): what ``aisle index`` runs."""
     from indexer.store import Store  # the store is the only module that speaks SQL
 
-    if not workspace.catalog_db.exists():
-        raise StoreError(f"no catalog at {workspace.catalog_db}; run `aisle crawl` first")
     name = encoder_name(model)
     store = Store.open(workspace.catalog_db, read_only=True)
     try:

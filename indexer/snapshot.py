@@ -59,7 +59,7 @@ import numpy as np
 
 from indexer.dense import apply_search_params, read_dense
 from indexer.errors import NoSnapshotError, SnapshotCorruptError
-from indexer.fsutil import atomic_write_bytes, sha256_file
+from indexer.fsutil import fsync_dir, sha256_file
 from indexer.lexical import LexicalIndex
 from indexer.models import Merchant, Product
 from indexer.vocabulary import Vocabulary
@@ -159,8 +159,15 @@ def next_version(workspace: Workspace) -> str:
 
 def switch_current(workspace: Workspace, version: str) -> None:
     """Point ``CURRENT`` at ``version`` atomically (the version must be complete and verified)."""
-    checkpoint("switch")
-    atomic_write_bytes(workspace.indexes_dir / CURRENT_FILE, f"{version}\n".encode())
+    root = workspace.indexes_dir
+    tmp = root / f".tmp-{CURRENT_FILE}-{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        fh.write(f"{version}\n".encode())
+        fh.flush()
+        os.fsync(fh.fileno())
+    checkpoint("switch")  # the new pointer is durable but not yet visible
+    os.replace(tmp, root / CURRENT_FILE)
+    fsync_dir(root)
 
 
 def _fail(version: str, what: str) -> SnapshotCorruptError:
@@ -175,8 +182,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise _fail(path.name, "manifest.json is missing (incomplete build?)") from None
     except (OSError, ValueError) as exc:
         raise _fail(path.name, f"manifest.json is unreadable ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
-        raise _fail(path.name, f"manifest.json has an unknown format {manifest.get('format') if isinstance(manifest, dict) else None!r}")
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise _fail(path.name, "manifest.json is not a snapshot manifest")
+    if manifest.get("format") != FORMAT:
+        raise _fail(path.name, f"manifest.json has format {manifest.get('format')!r}, this aisle reads {FORMAT}")
     return manifest
 
 
@@ -233,7 +242,8 @@ def load_snapshot(path: Path, *, verify_hashes: bool = False) -> Snapshot:
         if value != n:
             raise _fail(version, f"{what} is {value}, products.jsonl has {n} rows")
     if vectors.dtype != np.float32 or vectors.shape[1] != manifest.get("dim") or dense.d != manifest.get("dim"):
-        raise _fail(version, f"vectors are {vectors.dtype} {vectors.shape}, FAISS d={dense.d}, manifest dim={manifest.get('dim')}")
+        raise _fail(version, f"vectors are {vectors.dtype} {vectors.shape}, FAISS d={dense.d}, "
+                             f"manifest dim={manifest.get('dim')}")
     return Snapshot(version, path, manifest, products, merchants, vectors, dense, lexical, vocabulary, crawled_at)
 
 

@@ -1,0 +1,63 @@
+"""``aisle index``: turn the DuckDB catalog into a new search snapshot (incremental, atomic)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from indexer.errors import ConfigError
+
+console = Console()
+
+
+def index(
+    full: bool = typer.Option(False, "--full", help="Re-embed every product and rebuild even if the catalog "
+                              "is unchanged (ignores the embedding cache)."),
+    model: str | None = typer.Option(None, "--model", help="sentence-transformers model name or local directory "
+                                     "(default: the bundled all-MiniLM-L6-v2, offline)."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Texts per embedding batch."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress",
+                                         help="Progress bars on stderr (default: when stderr is a terminal)."),
+) -> None:
+    """Index the crawled catalog: embeddings (cached), BM25, FAISS and the attribute vocabulary, written
+    as a new snapshot under <home>/indexes/ and switched to atomically once verified.
+
+    Only new or changed products are embedded. An unchanged catalog (same crawl watermark and model)
+    is left alone unless --full.
+    """
+    from cli.main import State
+    from indexer.index import index_workspace
+
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    show = sys.stderr.isatty() if progress is None else progress
+    report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=show)
+    if as_json:
+        print(json.dumps(report.to_dict()))
+        return
+    if report.status == "unchanged":
+        console.print(f"catalog unchanged since snapshot [bold]{report.version}[/bold] "
+                      f"({report.products} products, model {report.model}); nothing to do (use --full to rebuild)")
+        return
+    console.print(f"built snapshot [bold]{report.version}[/bold] at {report.path}", soft_wrap=True)
+    table = Table(show_header=False, box=None)
+    for key in ("products", "merchants", "embedded", "reused", "added", "changed", "removed"):
+        table.add_row(key, str(getattr(report, key)))
+    table.add_row("model", f"{report.model} (dim {report.dim})")
+    table.add_row("dense index", str(report.dense))
+    table.add_row("seconds", "  ".join(f"{k} {v:.2f}" for k, v in report.seconds.items())
+                  + f"  total {report.total_seconds:.2f}")
+    if report.deleted_versions:
+        table.add_row("pruned", ", ".join(report.deleted_versions))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aisle index`` to the CLI."""
+    app.command("index")(index)
