@@ -32,6 +32,7 @@ def build_dense(vectors: np.ndarray, *, exact_max_rows: int = EXACT_MAX_ROWS) ->
     """A FAISS index over ``vectors`` (rows = ids) and the parameters the manifest records."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
+    index: Any
     if n <= exact_max_rows:
         index = faiss.IndexFlatIP(dim)
         params: dict[str, Any] = {"type": "IndexFlatIP", "metric": "inner_product", "exact_max_rows": exact_max_rows}
@@ -51,7 +52,8 @@ def build_dense(vectors: np.ndarray, *, exact_max_rows: int = EXACT_MAX_ROWS) ->
 def apply_search_params(index: faiss.Index, params: dict[str, Any]) -> None:
     """Restore query-time parameters recorded in the manifest (efSearch is not a build property)."""
     if params.get("type") == "IndexHNSWFlat" and "efSearch" in params:
-        faiss.downcast_index(index).hnsw.efSearch = int(params["efSearch"])
+        hnsw: Any = faiss.downcast_index(index)
+        hnsw.hnsw.efSearch = int(params["efSearch"])
 
 
 def read_dense(path: str) -> faiss.Index:

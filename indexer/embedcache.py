@@ -144,7 +144,8 @@ class EmbeddingCache:
         """
         live_hashes = [h for h in dict.fromkeys(live) if h in self._where]
         stale = self._rows_total - len(live_hashes)
-        orphans = [p for p in self.dir.glob("[0-9]*.npy") if int(p.stem) not in self._arrays] if self.dir.is_dir() else []
+        on_disk = list(self.dir.glob("[0-9]*.npy")) if self.dir.is_dir() else []
+        orphans = [p for p in on_disk if int(p.stem) not in self._arrays]
         if len(self._arrays) <= MAX_SHARDS and stale <= MAX_STALE_RATIO * max(len(live_hashes), 1) and not orphans:
             return False
         old = {p for p in self.dir.glob("[0-9]*.*")}
