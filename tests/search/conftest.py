@@ -96,3 +96,35 @@ def make_engine(products: Sequence[Product], merchants: Sequence[Merchant], *, n
 @pytest.fixture()
 def wall_clock() -> float:
     return time.time()
+
+
+def load_catalog(catalog_dir: Path, *, shopify_base: Any, etsy_api: str) -> tuple[list[Product], list[Merchant]]:
+    """Records of a catalog directory (shopify/<slug>, etsy/<slug>) through the real parsers.
+
+    ``shopify_base(slug)`` gives the store URL (e.g. the running simulator's); ``etsy_api`` the API base.
+    """
+    import json
+
+    from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
+
+    products: list[Product] = []
+    merchants: list[Merchant] = []
+    for d in sorted((catalog_dir / "shopify").iterdir()):
+        m = shopify_merchant(json.loads((d / "meta.json").read_text("utf-8")), shopify_base(d.name))
+        merchants.append(m)
+        raw = json.loads((d / "products.json").read_text("utf-8"))
+        for item in raw["products"] if isinstance(raw, dict) else raw:
+            p = shopify_product(item, m)
+            if isinstance(p, Product):
+                products.append(p)
+    for d in sorted((catalog_dir / "etsy").iterdir()):
+        m = etsy_merchant(json.loads((d / "shop.json").read_text("utf-8")), etsy_api)
+        merchants.append(m)
+        raw = json.loads((d / "listings.json").read_text("utf-8"))
+        for listing in raw["results"] if isinstance(raw, dict) else raw:
+            inv_path = d / "inventory" / f"{listing['listing_id']}.json"
+            inv = json.loads(inv_path.read_text("utf-8")) if inv_path.is_file() else None
+            p = etsy_product(listing, inv, m)
+            if isinstance(p, Product):
+                products.append(p)
+    return products, merchants
