@@ -228,6 +228,8 @@ def _ranx_scores(qrels: Qrels, ranked: dict[str, list[str]], metrics: dict[str, 
     from ranx import Run as RRun
     from ranx import evaluate as ranx_evaluate
 
+    if not any(ranked.get(q) for q in qrels):  # ranx cannot build a run with no documents at all
+        return {ours: dict.fromkeys(qrels, 0.0) for ours in metrics}
     run = RRun({q: dict(zip(ranked.get(q, []), strict_scores([0.0] * len(ranked.get(q, []))), strict=True))
                 for q in qrels})
     with warnings.catch_warnings():

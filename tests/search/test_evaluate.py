@@ -157,12 +157,13 @@ def test_modes_are_compared_pairwise_with_a_paired_t_test() -> None:
     cmp = {c.metric: c for c in res.comparisons}
     assert {(c.control, c.treatment) for c in res.comparisons} == {("bm25", "hybrid")}
     c = cmp["ndcg@10"]
-    x = [res.modes["bm25"].per_query[f"q{i}"]["ndcg@10"] for i in range(6)]
-    y = [res.modes["hybrid"].per_query[f"q{i}"]["ndcg@10"] for i in range(6)]
+    x = [res.modes["bm25"].per_query[f"q{i}"]["ndcg@10"] or 0.0 for i in range(6)]
+    y = [res.modes["hybrid"].per_query[f"q{i}"]["ndcg@10"] or 0.0 for i in range(6)]
     assert c.p_value == pytest.approx(ttest_rel(x, y).pvalue)
     assert c.delta == pytest.approx(sum(y) / 6 - sum(x) / 6) and c.n == 6 and c.significant
     assert c.ci is not None and c.ci[0] <= c.delta <= c.ci[1]
-    assert cmp["eligible@10"].p_value == 1.0 and cmp["eligible@10"].delta == 0  # identical everywhere: no difference, not NaN
+    same = cmp["eligible@10"]  # identical on every query: no difference, p = 1 (not NaN)
+    assert same.p_value == 1.0 and same.delta == 0
 
 
 def test_baseline_comparison_covers_ranking_metrics_only() -> None:
@@ -175,3 +176,10 @@ def test_baseline_comparison_covers_ranking_metrics_only() -> None:
     assert any("baseline lacks 1" in w for w in res.warnings)
     doc = res.to_dict()
     assert doc["baseline"]["metrics"]["ndcg@10"] == 1.0 and doc["modes"]["hybrid"]["ci"]["ndcg@10"] is not None
+
+
+def test_a_mode_that_returns_nothing_scores_zero() -> None:
+    res = evaluate([_q("q1"), _q("q2")], {"q1": {"a": 1}, "q2": {"b": 2}}, fixture_engine({}))
+    m = res.modes["hybrid"]
+    assert m.metrics["ndcg@10"] == 0.0 and m.metrics["recall@100"] == 0.0 and m.metrics["judged@10"] is None
+    assert m.n["judged@10"] == 0 and m.ci["judged@10"] is None
