@@ -76,7 +76,8 @@ def _bump_epoch(previous: Any) -> int:
 
 
 def _format_price(d: Decimal, currency: str) -> str:
-    return f"{d.quantize(Decimal(1).scaleb(-max(currency_exponent(currency), 2)))}"
+    """A storefront price string with the currency's decimals (``"34.00"``, ``"1200"`` for JPY)."""
+    return f"{d.quantize(Decimal(1).scaleb(-currency_exponent(currency)))}"
 
 
 # --- Shopify -------------------------------------------------------------------------------------------
