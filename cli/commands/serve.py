@@ -1,0 +1,60 @@
+"""``aisle serve`` (HTTP API + MCP over streamable HTTP) and ``aisle mcp`` (MCP over stdio)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import typer
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. Off loopback, AISLE_API_TOKEN "
+                             "must be set and every request must send 'Authorization: Bearer <token>'."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (each loads the snapshot)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: critical, error, warning, info, "
+                                  "debug."),
+) -> None:
+    """Serve the search API for agents: POST /v1/search, GET /v1/products/{doc_id}, POST /v1/checkout/check,
+    GET /v1/health, GET /v1/stats, the UCP facade POST /ucp/catalog/search, and MCP at /mcp. OpenAPI at /docs.
+
+    The server follows the workspace's current index snapshot: when `aisle index` switches to a new one,
+    it is loaded in the background and used from then on, without a restart. With AISLE_API_TOKEN set,
+    every request needs 'Authorization: Bearer <token>'.
+    """
+    from cli.main import State
+    from search.api import serve as run_server
+
+    run_server(State.workspace(), host=host, port=port, workers=workers, log_level=log_level)
+
+
+def mcp(
+    refresh_interval: float = typer.Option(1.0, "--refresh-interval", min=0.0, help="Seconds between checks for "
+                                           "a new current snapshot (0: never switch)."),
+) -> None:
+    """Serve the MCP tools (search_catalog, get_product, check_checkout) over stdio, for agent hosts
+    that launch a local MCP server (e.g. {"command": "aisle", "args": ["mcp"]}).
+
+    stdout carries only MCP messages; logs go to stderr.
+    """
+    from cli.main import State
+    from search.edge import SnapshotWatcher
+    from search.engine import Engine
+    from search.mcp_server import run_stdio
+
+    # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        engine = Engine.open(State.workspace())
+    watcher = SnapshotWatcher(engine, refresh_interval)
+    watcher.start()
+    try:
+        run_stdio(engine)
+    finally:
+        watcher.stop()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aisle serve`` and ``aisle mcp`` to the CLI."""
+    app.command("serve")(serve)
+    app.command("mcp")(mcp)
