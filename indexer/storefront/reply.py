@@ -9,7 +9,6 @@ from indexer.storefront.catalog import dumps
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
-JS = "application/javascript; charset=utf-8"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from indexer.storefront.catalog import ShopifyStore, dumps
-from indexer.storefront.reply import HTML, JS, Reply, html_page, json_reply
+from indexer.storefront.reply import HTML, Reply, html_page, json_reply
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 250
@@ -152,11 +152,11 @@ def product_js_dict(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def product_js(store: ShopifyStore, handle: str) -> Reply:
-    """``/products/<handle>.js`` (not fault-injected: it is the live re-check, not the crawl)."""
+    """``/products/<handle>.js`` as ``application/json`` (not fault-injected: it is the live re-check)."""
     p = store.by_handle(handle)
     if p is None:
         return not_found()
-    return Reply(200, dumps(product_js_dict(p)), content_type=JS)
+    return Reply(200, dumps(product_js_dict(p)))
 
 
 def _error_page(status: int, store: ShopifyStore, message: str) -> Reply:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -134,7 +136,15 @@ def test_dup_repeats_previous_page_and_timeout_is_slow(client: httpx.Client) -> 
         assert second == first  # page 2 served page 1's content
         assert sf.fault_stats()["counts"]["dup"] == 1  # page 1 has no previous page: not faulted
     with running_storefront(SAMPLE, faults="timeout=1.0", slow_seconds=5.0) as sf:
+        slow = ThreadPoolExecutor(1).submit(client.get, f"{sf.shopify_url('northfield-knits')}/meta.json",
+                                            timeout=1.0)
+        time.sleep(0.1)
+        t = time.perf_counter()  # other requests are served while the slow one sleeps
+        with httpx.Client(trust_env=False) as other:
+            assert other.get(f"{sf.shopify_url('northfield-knits')}/products/classic-merino-wool-beanie.js"
+                             ).status_code == 200
+        assert time.perf_counter() - t < 0.9
         with pytest.raises(httpx.ReadTimeout):
-            client.get(f"{sf.shopify_url('northfield-knits')}/meta.json", timeout=0.3)
+            slow.result()
         assert sf.fault_stats()["counts"]["timeout"] == 1
     # leaving the context manager wakes the sleeping handler: shutdown does not wait 5 s

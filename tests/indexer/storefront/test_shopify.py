@@ -102,7 +102,7 @@ def test_meta_json(sample_sf: RunningStorefront, client: httpx.Client) -> None:
 
 def test_product_js_prices_in_cents(sample_sf: RunningStorefront, client: httpx.Client) -> None:
     r = client.get(f"{sample_sf.shopify_url(STORE)}/products/classic-merino-wool-beanie.js")
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     js = r.json()
     assert js["price"] == 3400 and js["price_min"] == 3400 and js["available"] is True
     by_title = {v["title"]: v for v in js["variants"]}
