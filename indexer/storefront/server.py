@@ -36,7 +36,10 @@ class AdminClient:
         url = f"{self.base_url}/_admin/{op.lstrip('/')}"
         with httpx.Client(timeout=10.0, trust_env=False) as client:
             resp = client.request(method, url, json=body if method != "GET" else None)
-        data = resp.json()
+        try:
+            data = resp.json()
+        except ValueError:
+            raise AisleError(f"admin {op}: HTTP {resp.status_code} with a non-JSON body") from None
         if resp.status_code == 404:
             raise NotFoundError(str(data.get("error")))
         if resp.status_code >= 400:
