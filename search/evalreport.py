@@ -78,6 +78,10 @@ def _markdown(result: EvalResult, plots: list[str], command: str | None) -> str:
                          f"**{fmt(r.metrics[m])}** {fmt_ci(r.ci.get(m))} (n={r.n.get(m, 0)})")
         out.append(f"| {m} | " + " | ".join(cells) + " |")
     out.append("")
+    lat = [f"{m} p50 {r.latency_ms['p50']:.1f}, p95 {r.latency_ms['p95']:.1f}"
+           for m, r in result.modes.items() if r.latency_ms]
+    if lat:
+        out += ["Latency per query (ms, wall clock, all pages, this machine): " + "; ".join(lat) + ".", ""]
     if result.comparisons:
         out += ["## Paired comparisons", "",
                 f"Treatment minus control over the queries both scored; two-sided paired t-test, significant at "

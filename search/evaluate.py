@@ -37,10 +37,11 @@ p-values are not corrected for multiple comparisons.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,7 @@ class ModeResult:
     run: RunDict  # ranx JSON run, docs in rank order
     failed: dict[str, str] = field(default_factory=dict)  # query_id → engine error
     unmet: dict[str, int] = field(default_factory=dict)  # constraint → top-k variants failing it
+    latency_ms: dict[str, float] = field(default_factory=dict)  # per query, all pages: p50, p95, max
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (without the run, which --save-run writes separately)."""
@@ -86,6 +88,7 @@ class ModeResult:
             "per_query": self.per_query,
             "failed": self.failed,
             "unmet_constraints": self.unmet,
+            "latency_ms": self.latency_ms,
         }
 
 
@@ -365,12 +368,19 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
         for mode in modes:
             task = bar.add_task(f"eval {mode}", total=len(queries))
             runs: dict[str, QueryRun] = {}
+            took: list[float] = []
             for q in queries:
+                start = time.perf_counter()
                 runs[q.query_id] = run_one(q, mode, run_query, depth)
+                took.append((time.perf_counter() - start) * 1000.0)
                 bar.advance(task)
             ranked = {q: [h.doc_id for h in r.hits] for q, r in runs.items()}
-            results[mode] = score_run(ranked, qrels, scored, k=k, depth=depth, runs=runs, constraints=gold,
-                                      resamples=resamples, seed=seed)
+            scored_mode = score_run(ranked, qrels, scored, k=k, depth=depth, runs=runs, constraints=gold,
+                                    resamples=resamples, seed=seed)
+            p50, p95 = np.percentile(took, [50, 95])
+            results[mode] = replace(scored_mode, latency_ms={"p50": round(float(p50), 2),
+                                                             "p95": round(float(p95), 2),
+                                                             "max": round(max(took), 2)})
             if results[mode].failed:
                 notes.append(f"{mode}: the engine refused {len(results[mode].failed)} queries (scored as empty)")
 

@@ -65,7 +65,7 @@ def eval_command(
     engine = Engine.open(State.workspace())
     show = sys.stderr.isatty() if progress is None else progress
     result = evaluate(qs, judged, engine.search, modes=modes, k=k, constraints=gold, progress=show,
-                      baseline=base, baseline_name=f"baseline ({baseline.name})" if baseline else "baseline")
+                      baseline=base, baseline_name=f"baseline:{baseline.stem}" if baseline else "baseline")
     saved: list[str] = []
     if save_run is not None:
         for m, target in run_paths(save_run, list(result.modes)).items():
@@ -101,14 +101,32 @@ def _print(result: EvalResult) -> None:
                            for r in cols.values()))
     console.print(table)
     if result.comparisons:
-        cmp = Table(title="paired comparisons (treatment − control, two-sided paired t-test)")
-        for col in ("metric", "control → treatment", "Δ", "95% CI of Δ", "p", "n"):
-            cmp.add_column(col, justify="left" if col in ("metric", "control → treatment") else "right")
-        for c in result.comparisons:
-            style = ("green" if c.delta > 0 else "red") if c.significant else None
-            cmp.add_row(c.metric, f"{c.control} → {c.treatment}", f"{c.delta:+.3f}", fmt_ci(c.ci),
-                        fmt_p(c.p_value) + (" *" if c.significant else ""), str(c.n), style=style)
+        # One row per metric, one column per pair: compact enough for --mode all plus a baseline.
+        pairs = list(dict.fromkeys((c.control, c.treatment) for c in result.comparisons))
+        by = {(c.metric, c.control, c.treatment): c for c in result.comparisons}
+        cmp = Table(title="paired comparisons: Δ = treatment − control"
+                    + (" [95% CI]" if len(pairs) <= 3 else "")
+                    + f", two-sided paired t-test p (* p < {s['significance']})")
+        cmp.add_column("metric")
+        for a, b in pairs:
+            cmp.add_column(f"{a} → {b}", justify="right")
+        for m in s["metrics"]:
+            cells = []
+            for a, b in pairs:
+                c = by.get((m, a, b))
+                if c is None:
+                    cells.append("n/a")
+                    continue
+                color = ("green" if c.delta > 0 else "red") if c.significant else "default"
+                star = "*" if c.significant else " "
+                ci = f" {fmt_ci(c.ci)}" if len(pairs) <= 3 else ""  # many pairs: keep rows on one line
+                cells.append(f"[{color}]{c.delta:+.3f}{star}[/{color}]{ci} p {fmt_p(c.p_value)}")
+            cmp.add_row(m, *cells)
         console.print(cmp)
+    lat = "; ".join(f"{m} p50 {r.latency_ms['p50']:.1f} p95 {r.latency_ms['p95']:.1f}"
+                    for m, r in result.modes.items() if r.latency_ms)
+    if lat:
+        console.print(f"latency per query (ms, wall clock, all pages): {lat}", soft_wrap=True)
     if result.unjudged_queries:
         ids = ", ".join(f"{u['query_id']} ({u['reason']})" for u in result.unjudged_queries)
         console.print(f"[yellow]{len(result.unjudged_queries)} queries left out of the means:[/yellow] {ids}",

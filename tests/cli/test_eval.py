@@ -66,7 +66,7 @@ def test_eval_against_its_own_saved_run_prints_tables(files: dict[str, Path]) ->
     out = _aisle("eval", "--queries", str(files["queries"]), "--qrels", str(files["qrels"]), "--mode", "bm25",
                  "--baseline", str(root / "bm25.json"), "--no-progress", home=files["home"])
     assert out.returncode == 0, out.stderr
-    assert "ndcg@10" in out.stdout and "baseline (bm25.json) → bm25" in out.stdout
+    assert "ndcg@10" in out.stdout and "baseline:bm25 → bm25" in out.stdout
     assert "+0.000" in out.stdout and "2 queries left out of the means" in out.stdout
 
 

@@ -183,3 +183,11 @@ def test_a_mode_that_returns_nothing_scores_zero() -> None:
     m = res.modes["hybrid"]
     assert m.metrics["ndcg@10"] == 0.0 and m.metrics["recall@100"] == 0.0 and m.metrics["judged@10"] is None
     assert m.n["judged@10"] == 0 and m.ci["judged@10"] is None
+
+
+def test_progress_bar_and_latency() -> None:
+    engine = fixture_engine({"q1": [result("a")]})
+    res = evaluate([_q("q1"), _q("q2")], {"q1": {"a": 1}}, engine, progress=True)
+    lat = res.modes["hybrid"].latency_ms
+    assert set(lat) == {"p50", "p95", "max"} and 0 <= lat["p50"] <= lat["p95"] <= lat["max"]
+    assert res.to_dict()["modes"]["hybrid"]["latency_ms"] == lat
