@@ -10,8 +10,9 @@ A search, in order:
    the same variant (with ``buyable_only``, also :func:`search.eligibility.eligible_mask`); the
    products owning one are the allowed rows.
 3. :mod:`search.retrieve` ranks within the allowed rows (``hybrid``: BM25 + dense fused by RRF).
-   With no words left to rank by (only filters), allowed products are ordered by: a satisfying
-   variant in stock first, then the cheapest satisfying variant, then snapshot order.
+   Equal scores break toward products with a qualifying variant in stock. With no words left to
+   rank by (only filters), allowed products are ordered by: a satisfying variant in stock first,
+   then the cheapest satisfying variant, then snapshot order.
 4. ``include_near``: after the exact results come products that match the words but fail some
    constraint, each with the variant that fails the fewest and ``match.unmet`` naming what fails.
    Scoping filters (merchant, platform) and ``buyable_only`` stay hard for near matches too.
@@ -230,11 +231,18 @@ class Engine:
         s = self.settings
         if not text.strip():
             return self._browse(cat, vmask, s.candidate_depth)
-        return retrieve(
+        ranked = retrieve(
             mode=mode, text=text, lexical_index=snap.lexical, dense_index=snap.dense, vectors=snap.vectors,
             encode=lambda t: self._encode(snap, t), depth=s.candidate_depth, allowed=allowed, fusion=s.fusion,
             rrf_k=s.rrf_k, weights=s.weights, exact_threshold=s.exact_threshold,
         )
+        if len(ranked) < 2:
+            return ranked
+        # Equal scores (frequent with rank fusion): a product with a qualifying variant in stock first.
+        ok = cat.var_available if vmask is None else (vmask & cat.var_available)
+        in_stock = np.bincount(cat.var_row[ok], minlength=cat.n_products)[ranked.rows] > 0
+        o = np.lexsort((~in_stock, -ranked.scores))
+        return Ranked(ranked.rows[o], ranked.scores[o])
 
     @staticmethod
     def _browse(cat: CatalogArrays, vmask: np.ndarray | None, depth: int) -> Ranked:

@@ -43,6 +43,8 @@ def plain(text: str | None) -> str:
     if not text:
         return ""
     s = html_to_text(text) if ("<" in text or "&" in text) else " ".join(text.split())
+    if "<" in s and ">" in s:  # "&lt;script&gt;" decoded into markup: strip it too
+        s = html_to_text(s)
     return _CONTROL.sub("", s)
 
 

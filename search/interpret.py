@@ -12,6 +12,8 @@ Rules (echoed to the caller as ``interpreted`` so an agent can see and correct t
 * **Country**: a destination named in the query ("shipped to Canada", "I'm in Vietnam") wins over
   ``context.country``: the shopper's words are this request's intent, the context is a default.
   ``interpreted.country`` says which one answered.
+* Explicit colours and materials are widened to their other-language forms in the built-in
+  lexicon (``color=red`` also accepts "Rot", "rouge"), as the parser does for the shopper's words.
 * An explicit filter key that names no attribute in the index is refused
   (:class:`QueryError` ``unknown_filter``, listing the known ones); ``color``, ``size`` and
   ``material`` are always accepted (the text fallback can serve them).
@@ -28,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.attributes import canonical_attribute
+from indexer.attributes import canonical_attribute, normalize_value
 from indexer.errors import AisleError, QueryError
 from search.catalog import CatalogArrays
 from search.constraints import Constraints, make_attr_constraint, norm_label
@@ -79,6 +81,25 @@ def _check_known(keys: Sequence[str], cat: CatalogArrays) -> None:
         shown = ", ".join(names[:40]) + (f" (and {len(names) - 40} more)" if len(names) > 40 else "")
         raise QueryError(f"unknown filter {', '.join(repr(b) for b in bad)}; known filters: {shown}",
                          code="unknown_filter")
+
+
+def _forms(key: str, values: Sequence[str]) -> list[str]:
+    """An explicit colour or material in every language the built-in lexicon knows ("red" → rot, rouge...).
+
+    The parser does the same for the shopper's words, so ``color=red`` finds a German store's "Rot".
+    """
+    from search.lexicon import lexicon
+
+    lex = lexicon()
+    attr = canonical_attribute(key)
+    out = list(values)
+    for v in values:
+        low = normalize_value(v)
+        if attr == "color" and (c := lex.colour(low)):
+            out += lex.colour_forms(c)
+        elif attr == "material" and (c := lex.materials.get(low)):
+            out += lex.material_forms(c)
+    return list(dict.fromkeys(out))
 
 
 def _merge_attributes(parsed: Mapping[str, Sequence[str]], explicit: Filters | None) -> dict[str, list[str]]:
@@ -140,8 +161,10 @@ def interpret(
         price=price,
         available_only=available_only,
     )
+    explicit_keys = {canonical_attribute(k) for k in (explicit.attributes if explicit else {})}
     constraints = Constraints(
-        attributes=tuple(make_attr_constraint(k, v, fallback_attrs=fallback_attrs) for k, v in attributes.items()),
+        attributes=tuple(make_attr_constraint(k, _forms(k, v) if canonical_attribute(k) in explicit_keys else v,
+                                              fallback_attrs=fallback_attrs) for k, v in attributes.items()),
         vendors=tuple(dict.fromkeys(norm_label(v) for v in vendors if v.strip())),
         product_types=tuple(dict.fromkeys(norm_label(t) for t in ptypes if t.strip())),
         merchants=tuple(merchants),

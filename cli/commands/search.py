@@ -1,0 +1,131 @@
+"""``aisle search``: ask the engine a chat-style question and print the exact variants it would buy."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from indexer.attributes import currency_exponent, to_minor
+from indexer.errors import ConfigError
+from search.schema import Context, Filters, Money, PriceFilter, SearchRequest, SearchResponse
+
+console = Console()
+
+_PRODUCT_KEYS = {"vendor": "vendor", "brand": "vendor", "product_type": "product_type", "type": "product_type",
+                 "merchant": "merchant", "platform": "platform"}
+
+
+def _filters(pairs: list[str], price_min: str | None, price_max: str | None, currency: str | None,
+             in_stock: bool) -> Filters | None:
+    attributes: dict[str, list[str]] = {}
+    product: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigError(f"--filter takes name=value (e.g. color=red), got {pair!r}")
+        key = _PRODUCT_KEYS.get(name.strip().lower())
+        values = [v.strip() for v in value.split("|") if v.strip()]
+        if key:
+            product.setdefault(key, []).extend(values)
+        else:
+            attributes.setdefault(name.strip(), []).extend(values)
+    price = None
+    if price_min is not None or price_max is not None:
+        cur = currency.upper() if currency else None
+        bounds = []
+        for flag, raw in (("--price-min", price_min), ("--price-max", price_max)):
+            minor = to_minor(raw, cur or "USD") if raw is not None else None
+            if raw is not None and minor is None:
+                raise ConfigError(f"{flag} takes an amount such as 40 or 39.99, got {raw!r}")
+            bounds.append(minor)
+        price = PriceFilter(min=bounds[0], max=bounds[1], currency=cur)
+    if not (attributes or product or price or in_stock):
+        return None
+    kwargs: dict[str, object] = {"attributes": attributes, **product}
+    if price is not None:
+        kwargs["price"] = price
+    if in_stock:
+        kwargs["available_only"] = True
+    return Filters.model_validate(kwargs)
+
+
+def _money(m: Money | None) -> str:
+    if m is None:
+        return "-"
+    exp = currency_exponent(m.currency)
+    return f"{m.amount / 10**exp:,.{exp}f} {m.currency}"
+
+
+def _print(resp: SearchResponse) -> None:
+    it = resp.interpreted
+    f = it.filters.model_dump(exclude_defaults=True, exclude_none=True)
+    console.print(Text(f"text: {it.text!r}  country: {it.country}  filters: {json.dumps(f, ensure_ascii=False)}",
+                       style="dim"))
+    if not resp.results:
+        console.print("no results")
+        return
+    table = Table(show_lines=False)
+    for col in ("#", "title", "merchant", "variant", "price", "buy"):
+        table.add_column(col, overflow="fold")
+    for i, r in enumerate(resp.results, 1):
+        variant = ", ".join(f"{k}: {v}" for k, v in r.variant.options.items()) or "-"
+        if not r.match.exact:
+            variant += f"  [yellow](near: {', '.join(r.match.unmet)} unmet)[/yellow]"
+        buy = "[green]eligible[/green]" if r.buy.eligible else "[red]" + ", ".join(r.buy.reasons) + "[/red]"
+        table.add_row(str(i), Text(r.title), Text(r.merchant.name), variant, _money(r.variant.price), buy)
+    console.print(table)
+    footer = f"{len(resp.results)} results from snapshot {resp.snapshot} in {resp.took_ms:.1f} ms"
+    if resp.next_cursor:
+        footer += f"; more with --cursor {resp.next_cursor}"
+    console.print(Text(footer, style="dim"))
+
+
+def search(
+    query: str = typer.Argument("", help="The shopper's words, e.g. \"red wool beanie size M under $40\"."),
+    country: str = typer.Option("US", "--country", help="Buyer country, ISO 3166-1 alpha-2 (a country named "
+                                "in the query wins)."),
+    limit: int = typer.Option(10, "--limit", "-n", help="Results per page (1-100)."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid (BM25 + dense, fused), bm25 or dense."),
+    filters: list[str] = typer.Option([], "--filter", "-f", help="name=value constraint, repeatable: an attribute "
+                                      "(color=red, size=M, \"With Scarf=With Scarf\") or vendor/product_type/"
+                                      "merchant/platform; several accepted values as a|b."),
+    price_min: str | None = typer.Option(None, "--price-min", help="Minimum price in major units, e.g. 20."),
+    price_max: str | None = typer.Option(None, "--price-max", help="Maximum price in major units, e.g. 40.00."),
+    currency: str | None = typer.Option(None, "--currency", help="Currency of --price-min/--price-max (a bound "
+                                        "holds only in its own currency; none = any currency)."),
+    in_stock: bool = typer.Option(False, "--in-stock", help="Only variants the merchant reports available."),
+    buyable_only: bool = typer.Option(False, "--buyable-only", help="Drop results that cannot be bought now."),
+    near: bool = typer.Option(False, "--near", help="Append near matches (some constraint unmet) after exact ones."),
+    cursor: str | None = typer.Option(None, "--cursor", help="Next page: the cursor a previous answer printed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the SearchResponse JSON."),
+) -> None:
+    """Search the current snapshot: every result is a product with ONE variant that meets every constraint,
+    its price, and whether it can be bought now (and why not)."""
+    from cli.main import State
+    from search.engine import Engine
+
+    if mode not in ("hybrid", "bm25", "dense"):
+        raise ConfigError(f"--mode must be hybrid, bm25 or dense, got {mode!r}")
+    try:
+        request = SearchRequest(
+            query=query, filters=_filters(filters, price_min, price_max, currency, in_stock),
+            context=Context(country=country, currency=currency.upper() if currency else None), limit=limit,
+            cursor=cursor, mode=mode, buyable_only=buyable_only, include_near=near,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:  # pydantic: query too long, limit out of range, bad country...
+        raise ConfigError(str(exc).splitlines()[0] + ": " + "; ".join(
+            e.get("msg", "") for e in getattr(exc, "errors", lambda: [])()), code="bad_request") from None
+    resp = Engine.open(State.workspace()).search(request)
+    if as_json:
+        print(resp.model_dump_json())
+        return
+    _print(resp)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aisle search`` to the CLI."""
+    app.command("search")(search)
