@@ -424,18 +424,28 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """App factory for ``uvicorn --factory`` workers: workspace, token and bind host from the environment."""
+    """App factory for ``uvicorn --factory`` workers: settings from the environment ``serve`` sets."""
     return create_app(
         Workspace.resolve(os.environ.get("AISLE_HOME")),
         token=os.environ.get("AISLE_API_TOKEN") or None,
         bind_host=os.environ.get("AISLE_BIND_HOST", "127.0.0.1"),
+        refresh_interval=float(os.environ.get("AISLE_REFRESH_INTERVAL", "1.0")),
     )
 
 
 def serve(
-    workspace: Workspace, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info"
+    workspace: Workspace,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    refresh_interval: float = 1.0,
+    log_level: str = "info",
 ) -> None:
-    """Run the API on uvicorn until interrupted; refuses a non-loopback bind without ``AISLE_API_TOKEN``."""
+    """Run the API on uvicorn until interrupted; refuses a non-loopback bind without ``AISLE_API_TOKEN``.
+
+    With ``workers`` > 1 each worker process opens the snapshot and watches for new ones itself.
+    """
     from indexer.errors import ConfigError
 
     token = os.environ.get("AISLE_API_TOKEN") or None
@@ -446,14 +456,22 @@ def serve(
         )
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if refresh_interval < 0:
+        raise ConfigError("--refresh-interval must not be negative")
     import uvicorn
 
     if workers == 1:
-        app = create_app(workspace, token=token, bind_host=host)
+        app = create_app(workspace, token=token, bind_host=host, refresh_interval=refresh_interval)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
-    os.environ["AISLE_HOME"] = str(workspace.home)
-    os.environ["AISLE_BIND_HOST"] = host
+    from indexer.errors import NoSnapshotError
+    from indexer.snapshot import current_version
+
+    if current_version(workspace) is None:  # fail here, once, rather than in every worker
+        raise NoSnapshotError(f"no index snapshot in {workspace.home}: run `aisle crawl` and `aisle index` first")
+    os.environ.update(
+        AISLE_HOME=str(workspace.home), AISLE_BIND_HOST=host, AISLE_REFRESH_INTERVAL=str(refresh_interval)
+    )
     uvicorn.run(
         "search.api:app_from_env",
         factory=True,

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, WithJsonSchema
 
 from indexer.errors import AisleError
 from search.edge import SearchEngine, clean_merchant_text, error_for
@@ -84,6 +84,37 @@ the indexed price and whether it changed, plus one checkout link per merchant (a
 merchants; each link opens that merchant's own checkout). This answer is authoritative: if it
 differs from search results, trust this one and tell the buyer. {REASONS_HELP}"""
 
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its local ``$defs`` references inlined (it is embedded as one argument's schema)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                rest = {k: walk(v) for k, v in node.items() if k != "$ref"}
+                return {**walk(defs[node["$ref"].rsplit("/", 1)[-1]]), **rest}
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        return node
+
+    return walk(schema)  # type: ignore[no-any-return]
+
+
+# Filters are validated inside the tool (not by the SDK) so that an unknown filter name comes back with
+# the same machine-readable code as over HTTP (unknown_filter); agents still see the full schema.
+FILTERS_SCHEMA: dict[str, Any] = {
+    "anyOf": [_inline_refs(Filters.model_json_schema()), {"type": "null"}],
+    "default": None,
+    "description": (
+        'Exact constraints, all held by the same variant: attributes (e.g. {"color": ["red"], "size": '
+        '["M"]}; names are canonical attributes or the merchant\'s option names), vendor, product_type, '
+        "merchant, platform, price {min, max, currency} in minor units, available_only. Unknown filter names "
+        "are refused (code unknown_filter)."
+    ),
+}
+
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
@@ -127,16 +158,7 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
                 description="Preferred currency, ISO 4217; also the currency of price filters.",
             ),
         ] = None,
-        filters: Annotated[
-            Filters | None,
-            Field(
-                description=(
-                    'Exact constraints, all held by the same variant: attributes (e.g. {"color": ["red"], '
-                    '"size": ["M"]}), vendor, product_type, merchant, platform, price {min, max, currency} '
-                    "in minor units, available_only. Unknown filter names are refused."
-                )
-            ),
-        ] = None,
+        filters: Annotated[dict[str, Any] | None, WithJsonSchema(FILTERS_SCHEMA)] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Results per page (1-100).")] = 10,
         cursor: Annotated[str | None, Field(max_length=200, description="next_cursor from a previous page.")] = None,
         buyable_only: Annotated[

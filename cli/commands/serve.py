@@ -13,6 +13,8 @@ def serve(
                              "must be set and every request must send 'Authorization: Bearer <token>'."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (each loads the snapshot)."),
+    refresh_interval: float = typer.Option(1.0, "--refresh-interval", min=0.0, help="Seconds between checks "
+                                           "for a new current snapshot (0: never switch)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: critical, error, warning, info, "
                                   "debug."),
 ) -> None:
@@ -26,7 +28,8 @@ def serve(
     from cli.main import State
     from search.api import serve as run_server
 
-    run_server(State.workspace(), host=host, port=port, workers=workers, log_level=log_level)
+    run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
+               log_level=log_level)
 
 
 def mcp(
