@@ -287,8 +287,10 @@ def index_workspace(
     from indexer.store import Store  # the store is the only module that speaks SQL
 
     name = encoder_name(model)
-    store = Store.open(workspace.catalog_db, read_only=True)
-    try:
+    # Read everything, then close the catalog before the long part: a crawler can write again while
+    # we embed (DuckDB allows no writer while another process holds the file open).
+    started = time.perf_counter()
+    with Store.open(workspace.catalog_db, read_only=True) as store:
         watermark = store.watermark()
         if not full and unchanged_manifest(workspace, name, watermark) is not None:
             previous = current_version(workspace)
@@ -297,9 +299,13 @@ def index_workspace(
                                merchants=manifest["counts"]["merchants"], dim=manifest["dim"],
                                dense=manifest["dense"]["type"], watermark=watermark,
                                path=str(workspace.indexes_dir / str(previous)))
-        encoder = load_encoder(model, device, lazy=True)
-        return build_index(store.products(), store.merchants(), workspace, encoder=encoder,
-                           crawled_at=store.crawled_at(), watermark=watermark, full=full,
-                           batch_size=batch_size, progress=progress)
-    finally:
-        store.close()
+        products = list(store.products())
+        merchants = store.merchants()
+        crawled_at = store.crawled_at()
+    catalog_seconds = round(time.perf_counter() - started, 3)
+    encoder = load_encoder(model, device, lazy=True)
+    report = build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at,
+                         watermark=watermark, full=full, batch_size=batch_size, progress=progress)
+    report.seconds = {"catalog": catalog_seconds, **report.seconds}
+    report.total_seconds = round(report.total_seconds + catalog_seconds, 3)
+    return report

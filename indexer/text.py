@@ -16,8 +16,9 @@ and survive the model's token limit (all-MiniLM-L6-v2 reads 256 word pieces, abo
 6. option names with their values, ``Color: Red, Blue; Size: S, M``, at most :data:`MAX_OPTION_VALUES`
    values per option (a product with 60 sizes would otherwise drown the rest);
 7. the plain-text description truncated to :data:`DESCRIPTION_CHARS` characters at a word boundary
-   (the evaluation reference used the first 300 characters; longer text mostly adds shipping and
-   care boilerplate and slows embedding linearly).
+   (the evaluation reference used the first 300 characters; on the dev queries BM25 nDCG@10 over
+   the 11k shared products was 0.783 at 300 characters, 0.767 at 600 and 0.779 at 1,000: longer text
+   mostly adds shipping and care boilerplate, and embedding time grows with it).
 
 Lexical text (:func:`lexical_text`) is the dense text plus the variants' SKUs, so that a shopper or an
 agent can find a product by its SKU; SKUs are noise for a sentence embedding, so they stay out of it.
