@@ -26,6 +26,7 @@ from indexer.index import index_workspace
 from indexer.store import Store
 from indexer.storefront import running_storefront
 from indexer.storefront.server import RunningStorefront, bind_socket
+from indexer.targets import Target
 from indexer.workspace import Workspace
 from search.engine import Engine, EngineSettings
 from tests.indexer.crawl_helpers import all_targets, fast_settings
@@ -75,12 +76,16 @@ def add_hostile_product(sf: RunningStorefront) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def sample_world(sample_dir: Path, tmp: Path, *, model: str = "hashing-64", hostile: bool = True) -> Iterator[World]:
-    """Simulator over ``sample_dir`` → crawl → index with ``model`` → an engine; all torn down on exit."""
+def sample_world(sample_dir: Path, tmp: Path, *, model: str | None = "hashing-64", hostile: bool = True,
+                 only: tuple[str, ...] = ()) -> Iterator[World]:
+    """Simulator over ``sample_dir`` → crawl (every merchant, or the Shopify slugs / Etsy shop slugs in
+    ``only``) → index with ``model`` (None: the real bundled model) → an engine; all torn down on exit."""
     ws = Workspace.resolve(tmp / "home")
     with running_storefront(sample_dir) as sf:
         added = add_hostile_product(sf) if hostile else None
-        crawl_into(ws, sf)
+        targets = [Target.shopify(sf.shopify_url(s)) for s in sf.shopify_slugs if s in only] + [
+            Target.etsy(i) for slug, i in sf.etsy_shop_ids.items() if slug in only]
+        crawl_into(ws, sf, targets or None)
         report = index_workspace(ws, model, "cpu")
         assert report.status == "built"
         engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=ETSY_KEY))
