@@ -129,6 +129,49 @@ class PageCounts:
     quarantined: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """One product turned into table rows (everything but the write-time columns)."""
+
+    product: Product
+    hash: str
+    product_row: tuple[Any, ...]  # products columns up to content_hash
+    variants: list[tuple[Any, ...]]
+    options: list[tuple[Any, ...]]
+    variant_options: list[tuple[Any, ...]]
+    images: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPage:
+    """A page ready for :meth:`Store.write_prepared` (built by :func:`prepare_page`, no database needed)."""
+
+    merchant: Merchant
+    rows: dict[str, _Rows]
+    quarantined: tuple[Quarantined, ...]
+
+
+def prepare_page(merchant: Merchant, items: Sequence[tuple[Product, str]],
+                 quarantined: Sequence[Quarantined] = ()) -> PreparedPage:
+    """Turn parsed products into rows (pure: no SQL), so a crawler can do it off the store thread.
+
+    A doc_id repeated within the page keeps its last occurrence.
+    """
+    rows: dict[str, _Rows] = {}
+    for p, raw in items:
+        h = content_hash(raw, merchant)
+        d = p.doc_id
+        prow = (d, p.platform, p.merchant_id, p.product_id, p.title, p.handle, p.vendor, p.product_type,
+                json.dumps(list(p.tags), ensure_ascii=False), p.body_html, p.body_text, p.url, p.gift_card,
+                p.personalization_required, p.updated_at, json.dumps(p.extra, ensure_ascii=False, default=str),
+                raw, h)
+        v, vo = _variant_rows(p)
+        opts = [(d, k, o.name, o.canonical, json.dumps(list(o.values), ensure_ascii=False))
+                for k, o in enumerate(p.options)]
+        rows[d] = _Rows(p, h, prow, v, opts, vo, [(d, k, src) for k, src in enumerate(p.images)])
+    return PreparedPage(merchant, rows, tuple(quarantined))
+
+
 def _variant_rows(p: Product) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     variants, vopts = [], []
     for v in p.variants:
@@ -298,34 +341,36 @@ class Store:
         New products are inserted, changed ones (content hash differs, or removed earlier) are
         rewritten with history rows, unchanged ones only get ``last_seen``/``last_run_id``.
         """
+        return self.write_prepared(run_id, prepare_page(merchant, items, quarantined))
+
+    def write_prepared(self, run_id: str, page: PreparedPage) -> PageCounts:
+        """:meth:`write_page` for a page already turned into rows by :func:`prepare_page`."""
         now = utcnow()
-        by_id: dict[str, tuple[Product, str, str]] = {}
-        for p, raw in items:  # last one wins if a page repeats an id
-            by_id[p.doc_id] = (p, raw, content_hash(raw, merchant))
-        q_ids = [make_doc_id(merchant.platform, merchant.merchant_id, q.record_id)
-                 for q in quarantined if q.record_id]
+        rows = page.rows
+        q_ids = [make_doc_id(page.merchant.platform, page.merchant.merchant_id, q.record_id)
+                 for q in page.quarantined if q.record_id]
         with self._tx():
-            ids = list(by_id)
+            ids = list(rows)
             existing = {r[0]: (r[1], r[2]) for r in self._con.execute(
                 "SELECT doc_id, content_hash, removed_at IS NOT NULL FROM products WHERE doc_id = ANY(?::VARCHAR[])",
                 [ids]).fetchall()} if ids else {}
             new = [d for d in ids if d not in existing]
-            changed = [d for d in ids if d in existing and (existing[d][0] != by_id[d][2] or existing[d][1])]
+            changed = [d for d in ids if d in existing and (existing[d][0] != rows[d].hash or existing[d][1])]
             changed_set = set(changed)
             unchanged = [d for d in ids if d in existing and d not in changed_set]
-            touch = unchanged + [d for d in q_ids if d not in by_id]
+            touch = unchanged + [d for d in q_ids if d not in rows]
             if touch:
                 self._con.execute(
                     "UPDATE products SET last_seen = ?, last_run_id = ? WHERE doc_id = ANY(?::VARCHAR[])",
                     [now, run_id, touch])
             if new or changed:
-                self._write_products(run_id, by_id, new, changed, existing, now)
-            if quarantined:
-                self._quarantine(run_id, quarantined, now)
-        return PageCounts(len(new), len(changed), len(unchanged), len(quarantined))
+                self._write_products(run_id, rows, new, changed, existing, now)
+            if page.quarantined:
+                self._quarantine(run_id, page.quarantined, now)
+        return PageCounts(len(new), len(changed), len(unchanged), len(page.quarantined))
 
-    def _write_products(self, run_id: str, by_id: dict[str, tuple[Product, str, str]], new: list[str],
-                        changed: list[str], existing: dict[str, tuple[str, bool]], now: datetime) -> None:
+    def _write_products(self, run_id: str, rows: dict[str, _Rows], new: list[str], changed: list[str],
+                        existing: dict[str, tuple[str, bool]], now: datetime) -> None:
         seq = self._bump_counter()
         history: list[tuple[Any, ...]] = []
         if changed:
@@ -337,31 +382,25 @@ class Store:
             for d in changed:
                 if existing[d][1]:
                     history.append((d, None, "product", "removed", "revived", run_id, now))
-                history.extend(_history_rows(by_id[d][0], old[d], run_id, now))
+                history.extend(_history_rows(rows[d].product, old[d], run_id, now))
             for table in ("variants", "options", "variant_options", "images"):
                 self._con.execute(f"DELETE FROM {table} WHERE doc_id = ANY(?::VARCHAR[])", [changed])
-        prows, vrows, orows, vorows, irows = [], [], [], [], []
+        stamp = (now, now, now, None, run_id, seq)  # first_seen, last_seen, changed_at, removed_at, run, seq
+        vrows, orows, vorows, irows = [], [], [], []
         for d in new + changed:
-            p, raw, h = by_id[d]
-            prows.append((p.doc_id, p.platform, p.merchant_id, p.product_id, p.title, p.handle, p.vendor,
-                          p.product_type, json.dumps(list(p.tags), ensure_ascii=False), p.body_html, p.body_text,
-                          p.url, p.gift_card, p.personalization_required, p.updated_at,
-                          json.dumps(p.extra, ensure_ascii=False, default=str), raw, h, now, now, now, None,
-                          run_id, seq))
-            v, vo = _variant_rows(p)
-            vrows += v
-            vorows += vo
-            orows += [(d, k, o.name, o.canonical, json.dumps(list(o.values), ensure_ascii=False))
-                      for k, o in enumerate(p.options)]
-            irows += [(d, k, src) for k, src in enumerate(p.images)]
+            r = rows[d]
+            vrows += r.variants
+            orows += r.options
+            vorows += r.variant_options
+            irows += r.images
         sel = ", ".join(f"unnest(?::{_PRODUCT_TYPES.get(c, 'VARCHAR')}[])" for c in _PRODUCT_COLS)
         if new:  # plain insert: much cheaper than an upsert
             self._con.execute(f"INSERT INTO products SELECT {sel}",
-                              [list(c) for c in zip(*prows[:len(new)], strict=True)])
+                              [list(c) for c in zip(*(rows[d].product_row + stamp for d in new), strict=True)])
         if changed:
             updates = ", ".join(f"{c} = excluded.{c}" for c in _PRODUCT_COLS if c not in ("doc_id", "first_seen"))
             self._con.execute(f"INSERT INTO products SELECT {sel} ON CONFLICT (doc_id) DO UPDATE SET {updates}",
-                              [list(c) for c in zip(*prows[len(new):], strict=True)])
+                              [list(c) for c in zip(*(rows[d].product_row + stamp for d in changed), strict=True)])
         self._insert("variants", vrows)
         self._insert("options", orows)
         self._insert("variant_options", vorows)

@@ -1,0 +1,113 @@
+"""``aisle crawl`` (Shopify stores and Etsy shops into the workspace catalog) and ``aisle stats``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+_MERCHANTS_HELP = (
+    "File listing merchants, one per line: 'shopify URL', 'etsy SHOP_ID', a bare URL or shop id, or JSON lines "
+    "such as {\"platform\": \"shopify\", \"url\": \"https://...\"}; '#' starts a comment."
+)
+
+
+def crawl(
+    shopify: list[str] = typer.Option([], "--shopify", help="Shopify store URL (repeatable)."),
+    etsy: list[str] = typer.Option([], "--etsy", help="Etsy shop id (repeatable); key from AISLE_ETSY_API_KEY."),
+    etsy_api: str = typer.Option("https://openapi.etsy.com/v3/application", "--etsy-api",
+                                 help="Etsy Open API v3 base URL."),
+    merchants: Path | None = typer.Option(None, "--merchants", help=_MERCHANTS_HELP),
+    allow_host: list[str] = typer.Option(
+        [], "--allow-host", help="Allow a private/loopback host name or CIDR (repeatable; env AISLE_ALLOW_HOSTS)."),
+    delay: float = typer.Option(0.5, "--delay", help="Minimum seconds between requests to one host (0 = none)."),
+    timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for an answer before retrying."),
+    retries: int = typer.Option(4, "--retries", help="Retries per request on 429/5xx/timeouts/bad bodies."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Merchants crawled at the same time."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary (no progress bars)."),
+) -> None:
+    """Crawl Shopify stores and Etsy shops into the workspace catalog (DuckDB).
+
+    Politely (one request in flight and --delay between requests per host), retrying faults, recording
+    every fault that survives the retries. Products missing from a complete crawl of their merchant are
+    marked removed; an incomplete crawl never removes anything. Exit status 3 when a merchant's crawl was
+    incomplete.
+    """
+    from cli.main import State
+    from indexer.crawl import CrawlSettings
+    from indexer.crawl import crawl as run_crawl
+    from indexer.store import Store
+    from indexer.targets import Target, dedupe, load_targets
+
+    targets = [Target.shopify(u) for u in shopify] + [Target.etsy(s) for s in etsy]
+    if merchants is not None:
+        targets += load_targets(merchants)
+    settings = CrawlSettings(delay=delay, timeout=timeout, retries=retries, concurrency=concurrency,
+                             etsy_api=etsy_api, etsy_api_key=os.environ.get("AISLE_ETSY_API_KEY") or None,
+                             allow_hosts=tuple(allow_host))
+    ws = State.workspace()
+    with Store.open(ws.catalog_db) as store:
+        report = run_crawl(dedupe(targets), store, settings=settings, progress=not as_json and sys.stderr.isatty())
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_report(report.to_dict(), ws.catalog_db)
+    if not report.complete:
+        raise typer.Exit(3)
+
+
+def _print_report(doc: dict[str, Any], path: Path) -> None:
+    table = Table(title=f"crawl {doc['run_id']} → {path}")
+    for col in ("merchant", "products", "new", "changed", "unchanged", "removed", "quarantined", "errors",
+                "complete", "s"):
+        table.add_column(col, justify="left" if col == "merchant" else "right")
+    for m in doc["merchants"]:
+        table.add_row(m["name"] or m["target"], *(str(m[k]) for k in ("products", "new", "changed", "unchanged",
+                                                                       "removed", "quarantined", "errors")),
+                      "yes" if m["complete"] else "[red]no[/red]", f"{m['seconds']:.1f}")
+    console.print(table)
+    retried = ", ".join(f"{k} {v}" for k, v in sorted(doc["retried"].items())) or "none"
+    console.print(f"{doc['products']} products, {doc['requests']} requests in {doc['seconds']:.1f} s; "
+                  f"faults retried away: {retried}")
+    if not doc["complete"]:
+        console.print("[yellow]some crawls were incomplete: see `aisle stats` and the crawl_errors table; "
+                      "nothing was marked removed for them[/yellow]")
+
+
+def stats(as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON.")) -> None:
+    """Catalog statistics: merchants, products, variants, available variants, last crawl, errors."""
+    from cli.main import State
+    from indexer.store import Store
+
+    with Store.open(State.workspace().catalog_db, read_only=True) as store:
+        doc = store.stats()
+    if as_json:
+        print(json.dumps(doc, ensure_ascii=False))
+        return
+    table = Table(title=f"{doc['path']}")
+    for col in ("merchant", "platform", "products", "variants", "available", "last crawl", "errors"):
+        table.add_column(col, justify="left" if col in ("merchant", "platform", "last crawl") else "right")
+    for m in doc["merchants"]:
+        last = m["last_crawl"] or "never"
+        if m["last_crawl"] and not m["last_crawl_complete"]:
+            last += " (incomplete)"
+        table.add_row(f"{m['name']} [dim]{m['id']}[/dim]", m["platform"], str(m["products"]), str(m["variants"]),
+                      str(m["available_variants"]), last, str(m["errors"]))
+    console.print(table)
+    console.print(f"{doc['products']} products ({doc['removed_products']} removed not counted), {doc['variants']} "
+                  f"variants ({doc['available_variants']} available), {doc['quarantined']} quarantined records, "
+                  f"{doc['crawl_runs']} crawl runs")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aisle crawl`` and ``aisle stats`` to the CLI."""
+    app.command("crawl")(crawl)
+    app.command("stats")(stats)
