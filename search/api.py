@@ -292,6 +292,14 @@ def _snapshot_info(engine: SearchEngine) -> SnapshotInfo:
     )
 
 
+def _pointer(workspace: Workspace | None) -> Callable[[], str | None] | None:
+    if workspace is None:
+        return None
+    from indexer.snapshot import current_version
+
+    return lambda: current_version(workspace)
+
+
 def create_app(
     workspace: Workspace | None = None,
     *,
@@ -315,7 +323,7 @@ def create_app(
         engine = Engine.open(workspace)
     eng: SearchEngine = engine
     telemetry = Telemetry()
-    watcher = SnapshotWatcher(eng, refresh_interval)
+    watcher = SnapshotWatcher(eng, refresh_interval, pointer=_pointer(workspace))
     mcp_server = build_mcp_server(eng)
     security = None if is_loopback(bind_host) else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     mcp_asgi = mcp_server.streamable_http_app(

@@ -164,6 +164,15 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
         buyable_only: Annotated[
             bool, Field(description="Only variants the buyer can buy now (in stock, ships to the country).")
         ] = False,
+        include_near: Annotated[
+            bool,
+            Field(
+                description=(
+                    "After the exact matches, also return near misses (match.exact=false, match.unmet lists what "
+                    "they miss): useful when few products meet every constraint."
+                )
+            ),
+        ] = False,
     ) -> SearchResponse:
         request = _call(
             SearchRequest.model_validate,
@@ -174,6 +183,7 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
                 "limit": limit,
                 "cursor": cursor,
                 "buyable_only": buyable_only,
+                "include_near": include_near,
             },
         )
         resp = _call(engine.search, request)

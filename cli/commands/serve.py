@@ -42,14 +42,16 @@ def mcp(
     stdout carries only MCP messages; logs go to stderr.
     """
     from cli.main import State
+    from indexer.snapshot import current_version
     from search.edge import SnapshotWatcher
     from search.engine import Engine
     from search.mcp_server import run_stdio
 
+    workspace = State.workspace()
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):
-        engine = Engine.open(State.workspace())
-    watcher = SnapshotWatcher(engine, refresh_interval)
+        engine = Engine.open(workspace)
+    watcher = SnapshotWatcher(engine, refresh_interval, pointer=lambda: current_version(workspace))
     watcher.start()
     try:
         run_stdio(engine)

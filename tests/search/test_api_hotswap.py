@@ -156,3 +156,40 @@ def test_queries_keep_succeeding_while_crawl_and_index_switch_snapshots(sample_d
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def test_damaged_new_snapshot_keeps_the_old_one_serving(sample_dir: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from search.api import create_app
+    from search.engine import Engine
+    from tests.search.apiworld import running_api
+
+    ws = Workspace.resolve(tmp_path / "home")
+    with running_storefront(sample_dir) as sf:
+        crawl_into(ws, sf)
+    first = index_workspace(ws, "hashing-64", "cpu").version
+    engine = Engine.open(ws)
+    app = create_app(ws, engine=engine, refresh_interval=0)  # the test drives the watcher by hand
+    watcher = app.state.watcher
+    calls = Counter[str]()
+    real_refresh = engine.refresh
+
+    def counting_refresh() -> bool:
+        calls["refresh"] += 1
+        return real_refresh()
+
+    monkeypatch.setattr(engine, "refresh", counting_refresh)
+    with running_api(app) as base:
+        damaged = index_workspace(ws, "hashing-64", "cpu", full=True).version
+        vectors = ws.indexes_dir / str(damaged) / "vectors.npy"
+        vectors.chmod(0o644)
+        vectors.write_bytes(vectors.read_bytes()[:100])  # truncated: fails the manifest's size check
+        assert watcher.check_now() is False and calls["refresh"] == 1
+        health = _health(base)
+        assert health["snapshot"]["version"] == first and str(damaged) in health["last_refresh_error"]
+        assert httpx.post(f"{base}/v1/search", json={"query": "mug"}, trust_env=False).status_code == 200
+        assert watcher.check_now() is False and calls["refresh"] == 1  # not reloaded every interval
+        good = index_workspace(ws, "hashing-64", "cpu", full=True).version
+        assert watcher.check_now() is True
+        health = _health(base)
+        assert health["snapshot"]["version"] == good and health["swaps"] == 1 and health["last_refresh_error"] is None
