@@ -61,7 +61,10 @@ def run() -> None:
     """Console-script entry point: run the app, mapping AisleError to its exit code."""
     _register_commands()
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of ``typer.Exit(code)``: honour it.
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc != 0:
+            raise SystemExit(rc)
     except AisleError as exc:
         if "--json" in sys.argv:
             print(json.dumps({"error": exc.to_dict()}))

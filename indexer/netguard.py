@@ -93,10 +93,14 @@ class HostGuard:
 
     @staticmethod
     def _split(url: str) -> str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError:
+            raise HostNotAllowedError(f"refusing {url!r}: not a valid URL") from None
         if parts.scheme not in ("http", "https"):
             raise HostNotAllowedError(f"refusing {url!r}: only http and https URLs can be crawled")
-        host = (parts.hostname or "").lower().rstrip(".")
+        host = (hostname or "").lower().rstrip(".")
         if not host:
             raise HostNotAllowedError(f"refusing {url!r}: no host name")
         return host

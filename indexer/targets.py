@@ -37,8 +37,12 @@ class Target:
         u = url.strip().rstrip("/")
         if "://" not in u:
             u = "https://" + u
-        parts = urlsplit(u)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(u)
+            host = parts.hostname
+        except ValueError:  # e.g. a garbled IPv6 literal
+            host = None
+        if host is None or parts.scheme not in ("http", "https"):
             raise ConfigError(f"not a store URL: {url!r} (expected e.g. https://store.example)")
         return cls("shopify", u)
 
