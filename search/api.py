@@ -8,6 +8,7 @@ Routes (OpenAPI at ``/docs`` and ``/openapi.json``)::
     GET  /v1/health              snapshot version, product count, uptime
     GET  /v1/stats               per-endpoint counts and latency percentiles, errors by code, swaps
     POST /ucp/catalog/search     UCP catalog search facade (search.ucp)
+    GET  /acp/feed               ACP product feed of the served snapshot, paged (search.feed)
     *    /mcp                    MCP over streamable HTTP (stateless, JSON responses; search.mcp_server)
 
 Edge rules, decided here once:
@@ -61,6 +62,7 @@ _ENDPOINTS = (
     "/v1/health",
     "/v1/stats",
     "/ucp/catalog/search",
+    "/acp/feed",
     "/mcp",
 )
 
@@ -425,6 +427,25 @@ def create_app(
     def ucp_catalog_search(request: UcpSearchRequest) -> Response:
         """UCP ``dev.ucp.shopping.catalog.search``: minor units, cursor pagination, products[].variants[]."""
         return _json(ucp_search(eng, request))
+
+    @app.get("/acp/feed", responses=_ERRORS, tags=["acp"])
+    def acp_feed(
+        request: Request,
+        offset: int = Query(0, ge=0, description="First product (snapshot order)."),
+        limit: int = Query(100, ge=1, le=1000, description="Products per page (1-1000)."),
+    ) -> Response:
+        """ACP product feed (``ProductsResponse``) of the served snapshot, one page; the next page is in the
+        ``Link: <...>; rel="next"`` header. Availability and prices are as crawled: re-check before checkout."""
+        from search.feed import acp_products
+
+        snap = eng.snapshot  # one snapshot for the whole page
+        products = snap.products[offset : offset + limit]
+        resp = _json({"products": list(acp_products(products, snap.merchants))})
+        if offset + limit < len(snap.products):
+            nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
+            resp.headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
+        resp.headers["X-Aisle-Snapshot"] = str(snap.version)
+        return resp
 
     app.router.routes.extend(mcp_asgi.routes)
     app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry)  # type: ignore[arg-type]

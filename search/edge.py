@@ -119,7 +119,8 @@ def validation_error(errors: Sequence[Mapping[str, Any]]) -> EdgeError:
         if kind == "string_too_long" and last == "query":
             return EdgeError(400, "query_too_long", f"query is longer than {MAX_QUERY_CHARS} characters", details)
         if kind == "less_than_equal" and last == "limit":
-            return EdgeError(400, "limit_too_large", f"limit must be at most {MAX_LIMIT}", details)
+            most = (e.get("ctx") or {}).get("le", MAX_LIMIT)
+            return EdgeError(400, "limit_too_large", f"limit must be at most {most}", details)
     first = details[0] if details else {"field": "body", "message": "invalid request"}
     return EdgeError(422, "invalid_request", f"{first['field']}: {first['message']}", details)
 
