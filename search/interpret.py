@@ -7,8 +7,9 @@ Rules (echoed to the caller as ``interpreted`` so an agent can see and correct t
   what it does not understand stays in it.
 * **Explicit filters override parsed ones, per key**: an explicit ``attributes["color"]`` replaces
   a parsed colour (keys compare by canonical attribute, so ``colour`` replaces ``color``); an
-  explicit empty list removes the parsed constraint. ``vendor``, ``product_type``, ``price`` and
-  ``available_only`` replace their parsed counterparts when the request sets them at all.
+  explicit empty list removes the parsed constraint. ``vendor``, ``price`` and ``available_only``
+  replace their parsed counterparts when the request sets them at all. Product types named in the
+  query are ranking evidence only; ``product_type`` filters come from explicit filters.
 * **Country**: a destination named in the query ("shipped to Canada", "I'm in Vietnam") wins over
   ``context.country``: the shopper's words are this request's intent, the context is a default.
   ``interpreted.country`` says which one answered.
@@ -137,8 +138,8 @@ def interpret(
     attributes = _merge_attributes(p_attrs, explicit)
     vendors = list(explicit.vendor or []) if "vendor" in fields_set and explicit else list(
         getattr(parsed, "vendors", ()) or ())
-    ptypes = list(explicit.product_type or []) if "product_type" in fields_set and explicit else list(
-        getattr(parsed, "product_types", ()) or ())
+    # Product types the parser recognises are evidence for ranking (they stay in the text), not filters.
+    ptypes = list(explicit.product_type or []) if explicit else []
     if explicit is not None and "price" in fields_set:
         price = explicit.price
     else:

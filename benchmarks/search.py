@@ -1,0 +1,183 @@
+"""Search quality and latency of the engine on the shared dev queries, against plain baselines.
+
+Runs every dev query (``../shared/eval/dev``: queries.jsonl + qrels.tsv over ``../shared/catalogs``)
+through :meth:`search.engine.Engine.search` in each mode with :func:`search.evaluate.evaluate` (nDCG@10
+with ranx, judged@10, constraint satisfaction and eligible-hit rate of the top 10), then measures
+query latency (limit 10, warm, p50/p95) per mode. Baselines run in the same process on the same
+snapshot: plain BM25 over the raw query (no parsing, no filters), plain dense (FAISS top 10) and
+plain RRF of the two (k = 60), the reference methods of ``../shared/eval/README.md``.
+
+The shared catalogs were crawled long before the run, so eligibility is measured with the stale-data
+rule switched off (``stale_ttl_s=None``); every other rule applies.
+
+    python benchmarks/search.py [--home /work/bench-home] [--repeat 3] [--sweep] [--json]
+
+``--sweep`` also scores a few alternative engine settings (fusion, candidate depth, ranking text) in
+hybrid mode: a tool to compare methods, not to tune dev figures (the engine is scored on unseen queries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks._shared_index import shared_snapshot  # noqa: E402
+from search.engine import Engine, EngineSettings  # noqa: E402
+from search.evalio import load_qrels, load_queries  # noqa: E402
+from search.evaluate import evaluate  # noqa: E402
+from search.retrieve import Ranked, rrf  # noqa: E402
+from search.schema import SearchRequest  # noqa: E402
+
+DEV = REPO.parent / "shared" / "eval" / "dev"
+
+
+def _ndcg(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> float:
+    from ranx import Qrels, Run
+    from ranx import evaluate as rx
+
+    scored = {q: g for q, g in qrels.items() if g and max(g.values()) >= 1 and q in run}
+    r = {q: {d: float(len(docs) - i) for i, d in enumerate(docs)} or {"__none__": 0.0} for q, docs in run.items()
+         if q in scored}
+    return float(rx(Qrels(scored), Run(r), "ndcg@10"))
+
+
+def _pct(xs: list[float]) -> tuple[float, float]:
+    p50, p95 = np.percentile(xs, [50, 95])
+    return round(float(p50), 2), round(float(p95), 2)
+
+
+def baselines(engine: Engine, queries: list[Any], qrels: dict[str, dict[str, int]], repeat: int) -> dict[str, Any]:
+    """Plain BM25 / dense / RRF over the raw query on the same snapshot: nDCG@10 and latency."""
+    snap = engine.snapshot
+    enc = engine._encode  # the engine's encoder (loaded once), without its cache: time the real encoding
+    out: dict[str, Any] = {}
+    runs: dict[str, dict[str, list[str]]] = {"bm25": {}, "dense": {}, "rrf": {}}
+    lat: dict[str, list[float]] = {"bm25": [], "dense": [], "rrf": []}
+    for rep in range(repeat + 1):
+        for q in queries:
+            engine._qcache.clear()
+            t = time.perf_counter()
+            rows, scores = snap.lexical.search(q.query, 100)
+            t_b = time.perf_counter()
+            vec = enc(snap, q.query)
+            s, ids = snap.dense.search(vec.reshape(1, -1), 100)
+            t_d = time.perf_counter()
+            fused = rrf([Ranked(rows, scores), Ranked(ids[0][ids[0] >= 0], s[0][ids[0] >= 0])], k=60, depth=10)
+            t_f = time.perf_counter()
+            if rep:  # the first pass warms caches
+                lat["bm25"].append((t_b - t) * 1000)
+                lat["dense"].append((t_d - t_b) * 1000)
+                lat["rrf"].append((t_f - t) * 1000)
+            ids_of = [p.doc_id for p in snap.products]
+            runs["bm25"][q.query_id] = [ids_of[r] for r in rows[:10]]
+            runs["dense"][q.query_id] = [ids_of[r] for r in ids[0][:10] if r >= 0]
+            runs["rrf"][q.query_id] = [ids_of[r] for r in fused.rows]
+    for name in runs:
+        out[name] = {"ndcg@10": round(_ndcg(runs[name], qrels), 4), "latency_ms": _pct(lat[name])}
+    return out
+
+
+def latency(engine: Engine, queries: list[Any], mode: str, repeat: int) -> tuple[float, float]:
+    """Warm per-query latency of Engine.search (limit 10), query-vector cache cleared every call."""
+    times: list[float] = []
+    for rep in range(repeat + 1):
+        for q in queries:
+            engine._qcache.clear()
+            req = SearchRequest(query=q.query, mode=mode, limit=10, context=q.context or SearchRequest().context,
+                                filters=q.filters)
+            t = time.perf_counter()
+            engine.search(req)
+            if rep:
+                times.append((time.perf_counter() - t) * 1000)
+    return _pct(times)
+
+
+def engine_eval(engine: Engine, queries: list[Any], qrels: Any, modes: tuple[str, ...]) -> dict[str, Any]:
+    res = evaluate(queries, qrels, engine.search, modes=modes, k=10, depth=100)  # type: ignore[arg-type]
+    out = {}
+    for m, r in res.modes.items():
+        keep = ("ndcg@10", "judged@10", "constraint_sat@10", "eligible@10", "recall@100", "mrr@10")
+        out[m] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.metrics.items() if k in keep}
+        out[m]["failed"] = len(r.failed)
+        out[m]["unmet"] = dict(r.unmet)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--home", type=Path, default=Path("/work/bench-home"))
+    ap.add_argument("--dev", type=Path, default=DEV)
+    ap.add_argument("--repeat", type=int, default=3, help="timed passes over the queries (after one warm-up)")
+    ap.add_argument("--sweep", action="store_true", help="also score alternative settings in hybrid mode")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    snap = shared_snapshot(args.home)
+    load_s = time.perf_counter() - t0
+    settings = EngineSettings(stale_ttl_s=None)
+    t0 = time.perf_counter()
+    engine = Engine(snap, settings=settings)
+    arrays_s = time.perf_counter() - t0
+    queries = load_queries(args.dev / "queries.jsonl")
+    qrels = load_qrels(args.dev / "qrels.tsv")
+    engine.search(SearchRequest(query="warm up the encoder"))
+
+    report: dict[str, Any] = {"products": len(snap.products), "queries": len(queries),
+                              "snapshot_load_s": round(load_s, 2), "engine_arrays_s": round(arrays_s, 2)}
+    report["baselines"] = baselines(engine, queries, qrels, args.repeat)
+    report["engine"] = engine_eval(engine, queries, qrels, ("bm25", "dense", "hybrid"))
+    for m in ("bm25", "dense", "hybrid"):
+        report["engine"][m]["latency_ms"] = latency(engine, queries, m, args.repeat)
+    base = report["baselines"]["bm25"]["ndcg@10"]
+    report["ratio_hybrid_vs_plain_bm25"] = round(report["engine"]["hybrid"]["ndcg@10"] / base, 3) if base else None
+    if args.sweep:
+        variants = {
+            "rrf k=60 (default)": settings,
+            "rrf k=20": replace(settings, rrf_k=20),
+            "weighted sum": replace(settings, fusion="weighted"),
+            "depth 100": replace(settings, candidate_depth=100),
+            "depth 400": replace(settings, candidate_depth=400),
+            "lexical weight 1.5": replace(settings, weights=(1.5, 1.0)),
+            "dense weight 1.5": replace(settings, weights=(1.0, 1.5)),
+            "rank by remaining text only": replace(settings, rank_with_constraint_words=False),
+            "text fallback: material only": replace(settings, text_fallback_attrs=frozenset({"material"})),
+            "no vendor-in-title": replace(settings, vendor_in_title=False),
+        }
+        report["sweep_hybrid"] = {}
+        for name, s in variants.items():
+            e = Engine(snap, settings=s, encoder=engine._encoder)
+            report["sweep_hybrid"][name] = engine_eval(e, queries, qrels, ("hybrid",))["hybrid"]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{report['products']} products, {report['queries']} dev queries; snapshot load {load_s:.2f} s, "
+          f"engine arrays {arrays_s:.2f} s")
+    print("baselines (raw query, same snapshot):")
+    for name, r in report["baselines"].items():
+        p50, p95 = r["latency_ms"]
+        print(f"  plain {name:6} nDCG@10 {r['ndcg@10']:.4f}  latency p50/p95 {p50}/{p95} ms")
+    print("engine:")
+    for m, r in report["engine"].items():
+        print(f"  {m:6} nDCG@10 {r['ndcg@10']:.4f}  judged@10 {r.get('judged@10')}  constraint_sat@10 "
+              f"{r.get('constraint_sat@10')}  eligible@10 {r.get('eligible@10')}  latency p50/p95 "
+              f"{r['latency_ms'][0]}/{r['latency_ms'][1]} ms  failed {r['failed']}  unmet {r['unmet']}")
+    print(f"ratio hybrid / plain BM25 nDCG@10: {report['ratio_hybrid_vs_plain_bm25']}")
+    for name, r in (report.get("sweep_hybrid") or {}).items():
+        print(f"  sweep {name:32} nDCG@10 {r['ndcg@10']:.4f}  constraint_sat@10 {r.get('constraint_sat@10')}  "
+              f"judged@10 {r.get('judged@10')}")
+
+
+if __name__ == "__main__":
+    main()
