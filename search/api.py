@@ -17,7 +17,8 @@ Edge rules, decided here once:
   ``error_response`` under ``/ucp/``), mapped by :func:`search.edge.error_for` from the
   :mod:`indexer.errors` tree (each class carries ``code`` and ``http_status``) or from the validation
   failure. Anything unexpected is ``500 {"error": {"code": "internal"}}``; no stack trace is sent.
-* Limits: request bodies over ``max_body_bytes`` (64 kB) get ``413 body_too_large`` before parsing;
+* Limits (auth and body size in :class:`search.guard.EdgeGuard`, before routing): request bodies over
+  ``max_body_bytes`` (64 kB) get ``413 body_too_large`` before parsing;
   query length, ``limit`` (<= 100) and unknown filter names are refused with their own codes.
 * Auth: with a token, every request (``/docs`` and ``/mcp`` included) needs ``Authorization: Bearer
   <token>``, compared in constant time; otherwise ``401 unauthorized``.
@@ -29,48 +30,30 @@ Edge rules, decided here once:
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import time
-from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.errors import AisleError
 from indexer.workspace import Workspace
-from search.edge import INTERNAL, EdgeError, SearchEngine, SnapshotWatcher, clean_merchant_text, error_for, log
+from search.edge import INTERNAL, EdgeError, SearchEngine, SnapshotWatcher, clean_merchant_text, error_for
 from search.edge import validation_error as _validation_error
+from search.guard import EdgeGuard, EndpointStats, Telemetry, is_loopback, render_error
 from search.mcp_server import build_mcp_server
 from search.schema import CheckRequest, CheckResponse, ProductOut, SearchRequest, SearchResponse
-from search.ucp import UcpSearchRequest, ucp_error, ucp_search
+from search.ucp import UcpSearchRequest, ucp_search
 
 MAX_BODY_BYTES = 64 * 1024
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-_ENDPOINTS = (
-    "/v1/search",
-    "/v1/products",
-    "/v1/checkout/check",
-    "/v1/health",
-    "/v1/stats",
-    "/ucp/catalog/search",
-    "/acp/feed",
-    "/mcp",
-)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class ErrorBody(BaseModel):
@@ -99,14 +82,6 @@ class HealthOut(BaseModel):
     last_refresh_error: str | None = None
 
 
-class EndpointStats(BaseModel):
-    count: int
-    errors: int
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-
-
 class StatsOut(BaseModel):
     uptime_s: float
     snapshot: SnapshotInfo
@@ -121,160 +96,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "Request body too large."},
     422: {"model": ErrorOut, "description": "Request does not match the schema."},
 }
-
-
-class Telemetry:
-    """Per-endpoint counters and a window of recent latencies (for /v1/stats)."""
-
-    def __init__(self, window: int = 2000) -> None:
-        self.started = time.monotonic()
-        self.counts: Counter[str] = Counter()
-        self.failures: Counter[str] = Counter()
-        self.codes: Counter[str] = Counter()
-        self.latency: dict[str, deque[float]] = {e: deque(maxlen=window) for e in _ENDPOINTS}
-
-    @staticmethod
-    def endpoint(path: str) -> str:
-        return next((e for e in _ENDPOINTS if path == e or path.startswith(e + "/")), "other")
-
-    def record(self, path: str, status: int, ms: float) -> None:
-        name = self.endpoint(path)
-        self.counts[name] += 1
-        if status >= 400:
-            self.failures[name] += 1
-        if name in self.latency:
-            self.latency[name].append(ms)
-
-    def summary(self) -> dict[str, EndpointStats]:
-        out = {}
-        for name, n in self.counts.items():
-            window = sorted(self.latency.get(name, ()))
-
-            def pct(q: float, w: list[float] = window) -> float | None:
-                return round(w[min(len(w) - 1, int(q * len(w)))], 3) if w else None
-
-            out[name] = EndpointStats(
-                count=n, errors=self.failures[name], p50_ms=pct(0.50), p95_ms=pct(0.95), p99_ms=pct(0.99)
-            )
-        return out
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _render(path: str, err: EdgeError, telemetry: Telemetry | None = None) -> JSONResponse:
-    if telemetry is not None:
-        telemetry.codes[err.code] += 1
-    body = ucp_error(err.status, err.code, err.message) if path.startswith("/ucp/") else err.body()
-    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-    return JSONResponse(body, status_code=err.status, headers=headers)
-
-
-class EdgeGuard:
-    """Pure ASGI middleware: bearer auth, body-size cap, request telemetry (before any parsing)."""
-
-    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int, telemetry: Telemetry) -> None:
-        self.app = app
-        self.token = token.encode() if token else None
-        self.max_body_bytes = max_body_bytes
-        self.telemetry = telemetry
-
-    def _authorized(self, scope: Scope) -> bool:
-        if self.token is None:
-            return True
-        for name, value in scope.get("headers", ()):
-            if name == b"authorization":
-                scheme, _, given = value.partition(b" ")
-                # Constant-time compare; the digest of both sides keeps lengths from leaking too.
-                return scheme.lower() == b"bearer" and hmac.compare_digest(_digest(given.strip()), _digest(self.token))
-        return False
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        path = scope.get("path", "")
-        status = 500
-        started_response = False
-
-        async def send_status(message: Message) -> None:
-            nonlocal status, started_response
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                started_response = True
-            await send(message)
-
-        try:
-            if not self._authorized(scope):
-                err = EdgeError(401, "unauthorized", "missing or invalid bearer token")
-                await _render(path, err, self.telemetry)(scope, receive, send_status)
-                return
-            replay = await self._read_body(scope, receive)
-            if replay is None:
-                err = EdgeError(413, "body_too_large", f"request body is larger than {self.max_body_bytes} bytes")
-                await _render(path, err, self.telemetry)(scope, receive, send_status)
-                return
-            try:
-                await self.app(scope, replay, send_status)
-            except Exception:
-                # Starlette's last-resort handler answers 500 and then re-raises, which makes the
-                # server drop the connection (a keep-alive client sees a reset on its next request).
-                # Answer here instead and keep the connection; the traceback goes to the log only.
-                log.exception("unhandled error on %s", path)
-                if started_response:
-                    raise
-                await _render(path, INTERNAL, self.telemetry)(scope, receive, send_status)
-        finally:
-            self.telemetry.record(path, status, (time.perf_counter() - started) * 1000)
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> Receive | None:
-        """Read the whole body (bounded) and return a receive that replays it; None when too large."""
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                return None
-        if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
-            return receive  # streams (MCP's GET) must not be drained here
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                chunks = []
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
-
-
-def _digest(value: bytes) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(value).digest()
 
 
 def _json(data: Any) -> Response:
@@ -363,20 +184,20 @@ def create_app(
     app.state.telemetry = telemetry
 
     async def on_aisle_error(request: Request, exc: Exception) -> Response:
-        return _render(request.url.path, error_for(exc), telemetry)
+        return render_error(request.url.path, error_for(exc), telemetry)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return _render(request.url.path, _validation_error(list(exc.errors())), telemetry)
+        return render_error(request.url.path, _validation_error(list(exc.errors())), telemetry)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
         message = exc.detail if isinstance(exc.detail, str) else code
-        return _render(request.url.path, EdgeError(exc.status_code, code, message), telemetry)
+        return render_error(request.url.path, EdgeError(exc.status_code, code, message), telemetry)
 
     async def on_crash(request: Request, exc: Exception) -> Response:
-        return _render(request.url.path, INTERNAL, telemetry)
+        return render_error(request.url.path, INTERNAL, telemetry)
 
     app.add_exception_handler(AisleError, on_aisle_error)
     app.add_exception_handler(RequestValidationError, on_validation)
