@@ -86,6 +86,15 @@ copper:copper|cobre|cuivre|kupfer|rame
 bronze:bronze|bronce|bronzo
 """
 
+# English spellings besides each canonical word: a shopper writing English is answered with the catalog's English
+# spellings first (see :meth:`Lexicon.is_english`).
+ENGLISH_FORMS = frozenset(
+    ("gray|navy blue|multicolour|multicolored|multicoloured|multi-color|multi-colour|mint green|sage green|golden|"
+     "chocolate|mocha|espresso|woollen|woolen|merino|merino wool|genuine leather|real leather|vegan leather|"
+     "pu leather|leatherette|polar fleece|wooden|solid wood|solid oak|tempered glass|ceramics|stainless|aluminum|"
+     "925 silver|silver 925|925 sterling silver|gold-plated|gold filled|gold-filled|rosegold").split("|")
+)
+
 # Colour words that do not describe the product when followed by these nouns ("green tea", "red wine").
 COLOUR_BLOCKING_NEXT = frozenset(
     "tea wine pepper friday noise chocolate cheese seed seeds beans bull label forest belt widow "
@@ -230,6 +239,11 @@ class Lexicon:
     def colour(self, surface: str) -> str | None:
         """Canonical colour of a surface form (plain or ambiguous), or None."""
         return self.plain_colours.get(surface) or self.ambiguous_colours.get(surface)
+
+    def is_english(self, form: str) -> bool:
+        """Is ``form`` an English spelling (a canonical word or one of :data:`ENGLISH_FORMS`)?"""
+        canon = self.colour(form) or self.materials.get(form)
+        return form == canon or form in ENGLISH_FORMS
 
     def colour_forms(self, canonical: str) -> tuple[str, ...]:
         """Every surface form of one canonical colour."""

@@ -4,7 +4,8 @@ One public entry point, :func:`parse_query`, returning a frozen :class:`ParsedQu
 attribute vocabulary (the index's ``Vocabulary``) plus a small built-in lexicon (:mod:`search.lexicon`,
 :mod:`search.countries`) decide what a word means. What is extracted leaves ``text``; what is not
 understood stays in it. Brands and materials are reported *and* stay in ``text`` (they matter for
-BM25 and the dense model).
+BM25 and the dense model). Every attribute's values come closest-to-the-shopper's-spelling first
+("negra" → ``("negro", "black")``), so a caller that wants one ranking word can take the first.
 
 Reading rules (conservative: a false hard filter loses results, a missed one only loses precision):
 
@@ -17,10 +18,17 @@ Reading rules (conservative: a false hard filter loses results, a missed one onl
   "available in red" is not read as stock.
 * **Vendors** from the vocabulary, whole words, longest first; a vendor spelled like a common word
   ("Tower", "Fellow", "Echo") counts only when capitalised away from the start of the query.
-  Vendors that contain the named one are added ("Stanley" → stanley, stanley 1913).
+  Vendors that contain the named one are added ("Stanley" → stanley, stanley 1913). A brand is a
+  *requirement* (``vendors``) only when the shopper writes it as a name ("Sony", "JURA"); in a query
+  typed in lower case or all capitals it is evidence only: a ``soft_vendor`` span and a hint (a filter
+  would drop the "other cordless hedge trimmers" a shopper typing "makita hedge trimer" also accepts).
 * **Materials** (lexicon + vocabulary ``material`` values, longest first: "organic cotton filling").
   Metals are materials unless a colour context makes them colours ("earbuds in gold"); "9 carat gold",
-  "sterling silver", "solid gold" are always materials. The engine decides if a material filters.
+  "sterling silver", "solid gold" are always materials. A material goes to ``attributes["material"]``
+  (a filter) only when the catalog sells it as a variant option (the vocabulary's ``material`` values;
+  a broader material is added: "solid gold" also accepts "gold"); a material only named in product
+  words is a ``soft_material`` span and a hint, since a filter would drop the "Ladies Kurta Off
+  White" that never says "cotton". Without a vocabulary every material is reported.
 * **Colours**: plain colour words in six languages with gender forms, synonyms grey/gray, and
   multi-word catalog colours ("piano black"), longest first, whole words only ("redwood" is no red).
   Returned as the vocabulary's values that denote the colour ("negra" → ``("black", "negro")``).
@@ -178,7 +186,9 @@ def parse_query(query: str, vocabulary: VocabularyLike | None = None, *, default
     currency = country = None
     available = False
     for f in found:
-        if f.kind in ("color", "size", "material"):
+        if not f.hard:
+            hints.extend(v for v in (st.low[f.start:f.end],) if v not in hints)
+        elif f.kind in ("color", "size", "material"):
             attributes.setdefault(f.kind, []).extend(v for v in f.values if v not in attributes.get(f.kind, []))
         elif f.kind == "vendor":
             vendors.extend(v for v in f.values if v not in vendors)
@@ -204,7 +214,7 @@ def parse_query(query: str, vocabulary: VocabularyLike | None = None, *, default
     text = _rebuild(s, st.low, found, frozenset({"price", "country", "available", "size", "color"}))
     if not re.search(r"\w", text):
         text = _rebuild(s, st.low, found, frozenset({"price", "country", "available"}))
-    spans = tuple((f.kind, s[f.start:f.end], _span_value(f)) for f in found)
+    spans = tuple((f.kind if f.hard else f"soft_{f.kind}", s[f.start:f.end], _span_value(f)) for f in found)
     return ParsedQuery(
         text=text,
         attributes={k: tuple(v) for k, v in attributes.items() if v},

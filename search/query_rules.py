@@ -12,6 +12,7 @@ The rules for each are in :mod:`search.query`'s docstring.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -46,6 +47,35 @@ class Found:
     low: int | None = None  # price bounds (minor units) and currency
     high: int | None = None
     currency: str | None = None
+    hard: bool = True  # False: evidence only (a lower-case brand, a material the catalog has no option for)
+
+
+def closest_first(surface: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` with those spelled most like ``surface`` first ("negra" → negro before black)."""
+    s = normalize_value(surface)
+    order = {v: k for k, v in enumerate(values)}
+    return tuple(sorted(values, key=lambda v: (v != s, -len(os.path.commonprefix([s, v])), order[v])))
+
+
+def same_language(surface: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The catalog spellings of one colour/material to accept for a shopper's word.
+
+    English word → the catalog's English spellings; another language → that word's own forms
+    ("negra" → negro) plus the English ones ("black"), not the third languages' ("preto"). When the
+    catalog has none of those, every spelling it has (a Spanish-only store still answers "black").
+    """
+    if not values:
+        return ()
+    lx = lexicon()
+    s = normalize_value(surface)
+
+    def kin(v: str) -> bool:  # a gender/plural form of the same word: negra/negro, rot/rote
+        n = len(os.path.commonprefix([s, v]))
+        return v == s or (n >= 3 and n >= min(len(s), len(v)) - 2)
+
+    english = [v for v in values if lx.is_english(v)]
+    keep = english if lx.is_english(s) else [v for v in values if kin(v)] + english
+    return closest_first(surface, tuple(dict.fromkeys(keep)) or values)
 
 
 @dataclass
@@ -171,7 +201,10 @@ def _vendors(st: QueryState, cv: CompiledVocabulary) -> None:
         if name in cv.skip_vendors or (common and not capitalised) or not st.free(a, b):
             i += 1
             continue
-        st.add(Found(a, b, "vendor", cv.vendor_family(name), False))
+        # A brand written as a name ("Sony", "JURA") is a requirement; "makita hedge trimmer" in lower case is
+        # ranking evidence only (the word stays in the text either way).
+        hard = any(c.isupper() for c in surface) and not shouting
+        st.add(Found(a, b, "vendor", cv.vendor_family(name), False, hard=hard))
         i += n
 
 
@@ -216,7 +249,9 @@ def _materials(st: QueryState, cv: CompiledVocabulary | None) -> None:
     for m in _PURITY_GOLD.finditer(st.low):
         if st.free(m.start(), m.end()):
             k = m.group("k")
-            st.add(Found(m.start(), m.end(), "material", (f"{k}ct gold", f"{k}k gold", "gold"), False))
+            values = (f"{k}ct gold", f"{k}k gold", "gold")
+            hard = cv is None or any(v in cv.material_all for v in values[:2])
+            st.add(Found(m.start(), m.end(), "material", values, False, hard=hard))
     i = 0
     while i < len(st.words):
         vocab_got = _phrase_at(st, cv.material_phrases, i) if cv else None
@@ -237,10 +272,17 @@ def _materials(st: QueryState, cv: CompiledVocabulary | None) -> None:
                 continue  # "earbuds in gold": a colour, read by the colour pass
         if canon is None:
             values: tuple[str, ...] = (form,)
+            own = values
         else:
             found = cv.material_values.get(canon, ()) if cv else ()
-            values = tuple(dict.fromkeys((canon, *found, *MATERIAL_PARENTS.get(canon, ()))))
-        st.add(Found(a, b, "material", values, False))
+            own = (canon, *found)
+            chosen = same_language(form, tuple(dict.fromkeys(found)))
+            values = (*closest_first(form, tuple(dict.fromkeys((*chosen, canon)))), *MATERIAL_PARENTS.get(canon, ()))
+            values = tuple(dict.fromkeys(values))
+        # A material is a requirement when the catalog sells it as a variant option; a material only named in
+        # product words ("organic cotton kurta") is evidence: a hard filter would drop products that omit the word.
+        hard = cv is None or any(v in cv.material_all for v in own)
+        st.add(Found(a, b, "material", values, False, hard=hard))
         i += n
 
 
@@ -294,7 +336,7 @@ def _sizes(st: QueryState, cv: CompiledVocabulary | None) -> None:
         if not st.free(m.start(), m.end()):
             continue
         surface = st.s[m.start("v"):m.end("v")]
-        values = _size_values(cv, surface) or _fallback_size(surface)
+        values = closest_first(surface, _size_values(cv, surface)) or _fallback_size(surface)
         st.add(Found(m.start(), m.end(), "size", values, True))
 
 
@@ -321,7 +363,7 @@ def _letter_sizes(st: QueryState, cv: CompiledVocabulary | None) -> None:
         for m in rx.finditer(text):
             if not st.free(m.start(), m.end()):
                 continue
-            values = _size_values(cv, m.group("v"))
+            values = closest_first(m.group("v"), _size_values(cv, m.group("v")))
             if cv is not None and not values:
                 continue  # the catalog has no such size: a letter code alone is not evidence enough
             st.add(Found(m.start(), m.end(), "size", values or _fallback_size(m.group("v")), True))
@@ -339,7 +381,7 @@ def _size_adjectives(st: QueryState, cv: CompiledVocabulary | None) -> None:
         after_comma = _before(_CLAUSE_START, st.low, m.start())
         # hard only as a clause of its own after other words: "hoodie in medium", "hoodie, medium", "hoodie medium"
         if ends_clause and (m.group("pre") or after_comma or st.low[max(0, m.start() - 8):m.start()].strip()):
-            values = _size_values(cv, m.group("v")) or _fallback_size(m.group("v"))
+            values = closest_first(m.group("v"), _size_values(cv, m.group("v"))) or _fallback_size(m.group("v"))
             st.add(Found(m.start(), m.end(), "size", values, True))
         else:
             # "medium cap", "large dog bed": the adjective names a variant loosely; a hint, never a filter
@@ -353,7 +395,7 @@ def _measurements(st: QueryState, cv: CompiledVocabulary | None) -> None:
         if not st.free(m.start(), m.end()):
             continue
         surface = m.group("v")
-        values = _size_values(cv, surface)
+        values = closest_first(surface, _size_values(cv, surface))
         loose = _before(_COMPAT_BEFORE, st.low, m.start()) or _before(_COMPARE_BEFORE, st.low, m.start())
         if values and not loose:
             st.add(Found(m.start(), m.end(), "size", values, True))
@@ -390,7 +432,7 @@ def _colours(st: QueryState, cv: CompiledVocabulary | None) -> None:
                 st.low[b:b + 3] == "ish":
             st.add(Found(a, b, "hint", (form,), False))  # "en tonos lila": a loose preference
             continue
-        known = cv.colour_values.get(canon, ()) if cv else ()
+        known = same_language(form, cv.colour_values.get(canon, ())) if cv else ()
         values = known or tuple(dict.fromkeys((canon, form)))
         st.add(Found(a, b, "color", values, True))
 

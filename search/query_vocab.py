@@ -6,7 +6,8 @@ vocabulary object, so parsing a query only does dictionary look-ups.
 
 Size keys (:func:`size_key`) make spellings of one size compare equal: ``"size 7"``, ``"size-7"`` and
 ``"7"`` → ``7``; ``"M"``, ``"medium"`` → ``m``; ``"55 inch"``, ``'55"'``, ``"55 Inches"`` → ``55in``;
-``"6-12 meses"``, ``"6-12 months"`` → ``6-12mo``; ``"10' x 12'"`` → ``10ftx12ft`` whose unit-less
+``"6-12 months"``, ``"6-12m"`` → ``6-12mo`` (``"6-12 meses"`` → ``6-12mes``: month words keep
+their language); ``"10' x 12'"`` → ``10ftx12ft`` whose unit-less
 form ``10x12`` matches a shopper's "10x12".
 """
 
@@ -43,9 +44,9 @@ class VocabularyLike(Protocol):
 
 _LETTER_SIZES = {
     "xxs": "2xs", "2xs": "2xs", "xs": "xs", "x-small": "xs", "xsmall": "xs", "extra small": "xs", "extra-small": "xs",
-    "s": "s", "sm": "s", "small": "s", "p": "s", "m": "m", "med": "m", "medium": "m", "l": "l", "lg": "l",
-    "large": "l", "g": "l", "xl": "xl", "1xl": "xl", "x-large": "xl", "xlarge": "xl", "extra large": "xl",
-    "extra-large": "xl", "gg": "xl", "xxl": "2xl", "2xl": "2xl", "xx-large": "2xl", "2x": "2xl", "xxxl": "3xl",
+    "s": "s", "sm": "s", "small": "s", "m": "m", "med": "m", "medium": "m", "l": "l", "lg": "l",
+    "large": "l", "xl": "xl", "1xl": "xl", "x-large": "xl", "xlarge": "xl", "extra large": "xl",
+    "extra-large": "xl", "xxl": "2xl", "2xl": "2xl", "xx-large": "2xl", "2x": "2xl", "xxxl": "3xl",
     "3xl": "3xl", "3x": "3xl", "xxxxl": "4xl", "4xl": "4xl", "5xl": "5xl", "6xl": "6xl",
 }
 _SIZE_PREFIX = re.compile(r"^(?:ring size|shoe size|us size|uk size|eu size|size|sz|talla|taille|tamaño|tamanho|"
@@ -57,7 +58,11 @@ _UNIT_SUBS = [
     (re.compile(r"(?<=\d)\s*(?:millilit(?:er|re)s?|ml\b)"), "ml"),
     (re.compile(r"(?<=\d)\s*(?:fl\.?\s?oz|ounces?|onzas?|oz\b)\.?"), "oz"),
     (re.compile(r"(?<=\d)\s*(?:lit(?:er|re)s?|ltr?s?\b|l\b)"), "l"),
-    (re.compile(r"(?<=\d)\s*(?:months?|meses|mes|mois|monate|mo\b)"), "mo"),
+    # months stay in their language: a literal catalog spelling is what an agent puts in the cart
+    (re.compile(r"(?<=\d)\s*(?:months?|mo\b)"), "mo"),
+    (re.compile(r"(?<=\d)\s*(?:meses|mes)\b"), "mes"),
+    (re.compile(r"(?<=\d)\s*(?:mois)\b"), "mois"),
+    (re.compile(r"(?<=\d)\s*(?:monate)\b"), "monate"),
     (re.compile(r"(?:(?<=\d-\d)|(?<=\d-\d\d))m\b"), "mo"),  # "6-12m" is months; a lone "5m" stays metres
     (re.compile(r"(?<=\d)\s*(?:years?|yrs?|años|anos|ans|jahre|y\b)"), "y"),
 ]
@@ -139,6 +144,7 @@ class CompiledVocabulary:
     colour_phrases: PhraseIndex  # multi-word vocab colours holding a colour word ("piano black")
     material_values: dict[str, tuple[str, ...]]
     material_phrases: PhraseIndex  # multi-word vocab materials ("organic cotton filling")
+    material_all: frozenset[str]  # every material value (and part) the catalog has
     size_by_key: dict[str, tuple[str, ...]]
     size_by_dim: dict[str, tuple[str, ...]]
     size_phrases: PhraseIndex
@@ -236,6 +242,7 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
         colour_phrases=colour_phrases,
         material_values={k: tuple(x) for k, x in material_values.items()},
         material_phrases=material_phrases,
+        material_all=frozenset(materials),
         size_by_key={k: tuple(x) for k, x in size_by_key.items()},
         size_by_dim={k: tuple(x) for k, x in size_by_dim.items()},
         size_phrases=size_phrases,
