@@ -56,7 +56,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from search.query_rules import Found, QueryState, extract
+from search.query_rules import extract
+from search.query_state import Found, QueryState
 from search.query_vocab import VocabularyLike, compile_vocabulary
 
 __all__ = ["MAX_PARSE_CHARS", "ParsedQuery", "VocabularyLike", "parse_query"]
