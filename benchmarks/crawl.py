@@ -65,7 +65,8 @@ def baseline(pages: list[tuple[Any, Any, str]], db: Path) -> tuple[int, float]:
         for m in {id(m): m for m, _, _ in pages}.values():
             store.upsert_merchant(m)
         for m, recs, platform in pages:
-            items, bad = (shopify_mod.parse_page(m, recs) if platform == "shopify" else etsy_mod.parse_page(m, recs))
+            items, bad, _ = (shopify_mod.parse_page(m, recs) if platform == "shopify"
+                             else etsy_mod.parse_page(m, recs))
             n += store.write_page(run, m, items, bad).new
     return n, time.perf_counter() - t0
 

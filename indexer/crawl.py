@@ -32,9 +32,9 @@ from indexer.etsy import crawl_etsy
 from indexer.http import ClientSettings, PoliteClient
 from indexer.models import Merchant
 from indexer.netguard import HostGuard
-from indexer.pagesink import ParsedPage
+from indexer.pagesink import ParsedPage, Skip
 from indexer.shopify import crawl_shopify
-from indexer.store import PageCounts, PreparedPage, Store, prepare_page, utcnow
+from indexer.store import PageCounts, PreparedPage, Store, content_hash, prepare_page, utcnow
 from indexer.targets import Target
 
 ETSY_API = "https://openapi.etsy.com/v3/application"
@@ -125,6 +125,7 @@ class _MerchantRun:
     def __init__(self, core: _Core, target: Target) -> None:
         self.core, self.target = core, target
         self.current: Merchant | None = None
+        self.skip: Skip | None = None
         self.counts = {"products": 0, "new": 0, "changed": 0, "unchanged": 0, "quarantined": 0, "errors": 0}
         self.pending: list[asyncio.Future[PageCounts]] = []
         self.started = utcnow()
@@ -134,6 +135,9 @@ class _MerchantRun:
     async def merchant(self, merchant: Merchant, raw: dict[str, Any]) -> None:
         self.current = merchant
         await self.core.db(self.core.store.upsert_merchant, merchant, raw)
+        known = await self.core.db(self.core.store.known_hashes, merchant.merchant_id)
+        # Stored products whose source JSON is byte-identical are not parsed again (cheap re-crawls).
+        self.skip = lambda doc_id, text: (h := known.get(doc_id)) is not None and h == content_hash(text, merchant)
         if self.core.progress and self.task is not None:
             self.core.progress.update(self.task, description=merchant.name[:40])
 
@@ -141,14 +145,16 @@ class _MerchantRun:
         if self.core.progress and self.task is not None:
             self.core.progress.update(self.task, total=total)
 
-    async def page(self, url: str, build: Callable[[], ParsedPage]) -> None:
+    async def page(self, url: str, build: Callable[[Skip | None], ParsedPage]) -> None:
         merchant = self.current
         assert merchant is not None, "fetchers announce the merchant before its pages"
         store, run_id = self.core.store, self.core.run_id
 
+        skip = self.skip
+
         def prepare() -> PreparedPage:
-            items, bad = build()
-            return prepare_page(merchant, items, bad)
+            items, bad, same = build(skip)
+            return prepare_page(merchant, items, bad, same)
 
         async def job() -> PageCounts:
             # Parsing (pure Python) runs on its own thread, so it overlaps the store thread's SQL, which

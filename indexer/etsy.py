@@ -18,25 +18,35 @@ from typing import Any
 
 from indexer.errors import FetchError
 from indexer.http import PoliteClient
-from indexer.models import Merchant, Product, Quarantined
-from indexer.pagesink import PageSink, ParsedPage
+from indexer.models import Merchant, Product, Quarantined, make_doc_id
+from indexer.pagesink import PageSink, ParsedPage, Skip
 from indexer.parse import etsy_merchant, etsy_product
 
 MAX_LIMIT = 100
 _MAX_FAILED_IN_A_ROW = 3
 
 
-def parse_page(merchant: Merchant, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> ParsedPage:
-    """Parse ``(listing, inventory)`` pairs into ``(product, source JSON)`` pairs and quarantined records."""
+def parse_page(merchant: Merchant, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]],
+               skip: Skip | None = None) -> ParsedPage:
+    """Parse ``(listing, inventory)`` pairs into ``(product, source JSON)`` pairs, quarantined records and
+    the doc_ids that ``skip`` says are stored unchanged (those are not parsed)."""
     items: list[tuple[Product, str]] = []
     bad: list[Quarantined] = []
+    same: list[str] = []
     for listing, inventory in pairs:
+        text = json.dumps({"listing": listing, "inventory": inventory}, ensure_ascii=False)
+        lid = listing.get("listing_id")
+        if skip is not None and isinstance(lid, int) and not isinstance(lid, bool):
+            doc_id = make_doc_id("etsy", merchant.merchant_id, lid)
+            if skip(doc_id, text):
+                same.append(doc_id)
+                continue
         rec = etsy_product(listing, inventory, merchant)
         if isinstance(rec, Quarantined):
             bad.append(rec)
         else:
-            items.append((rec, json.dumps({"listing": listing, "inventory": inventory}, ensure_ascii=False)))
-    return items, bad
+            items.append((rec, text))
+    return items, bad, same
 
 
 async def crawl_etsy(client: PoliteClient, api_base: str, shop_id: str, api_key: str, sink: PageSink, *,
@@ -129,7 +139,7 @@ async def crawl_etsy(client: PoliteClient, api_base: str, shop_id: str, api_key:
         pairs = [(r, invs.get(r.get("listing_id"))) for r in fresh
                  if not (isinstance(r.get("listing_id"), int) and invs.get(r["listing_id"]) is None)]
         if pairs:
-            await sink.page(page_url, lambda m=merchant, p=pairs: parse_page(m, p))  # type: ignore[misc]
+            await sink.page(page_url, lambda skip, m=merchant, p=pairs: parse_page(m, p, skip))  # type: ignore[misc]
         offset += len(results)
         if len(results) < limit:
             break

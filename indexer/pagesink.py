@@ -12,8 +12,13 @@ from typing import Any, Protocol
 
 from indexer.models import Merchant, Product, Quarantined
 
-#: One parsed page: ``(product, source JSON text)`` pairs and the records that were quarantined.
-ParsedPage = tuple[list[tuple[Product, str]], list[Quarantined]]
+#: One parsed page: ``(product, source JSON text)`` pairs, the records that were quarantined, and the
+#: doc_ids found unchanged (not parsed at all, see :data:`Skip`).
+ParsedPage = tuple[list[tuple[Product, str]], list[Quarantined], list[str]]
+
+#: ``skip(doc_id, source JSON text)``: True when the store already holds exactly this record, so it
+#: need not be parsed again (what makes re-crawls cheap).
+Skip = Callable[[str, str], bool]
 
 
 class PageSink(Protocol):
@@ -25,8 +30,8 @@ class PageSink(Protocol):
     def expect(self, total: int | None) -> None:
         """The merchant announced how many products it has (for progress; None = unknown)."""
 
-    async def page(self, url: str, build: Callable[[], ParsedPage]) -> None:
-        """One page of records; ``build()`` parses it (called by the sink, possibly in another thread)."""
+    async def page(self, url: str, build: Callable[[Skip | None], ParsedPage]) -> None:
+        """One page of records; ``build(skip)`` parses it (called by the sink, possibly in another thread)."""
 
     async def error(self, url: str, status: int | None, code: str, message: str) -> None:
         """A fault that survived the retries (the merchant's crawl is then incomplete)."""

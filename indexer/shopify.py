@@ -24,25 +24,34 @@ from typing import Any
 
 from indexer.errors import FetchError
 from indexer.http import PoliteClient
-from indexer.models import Merchant, Product, Quarantined
-from indexer.pagesink import PageSink, ParsedPage
+from indexer.models import Merchant, Product, Quarantined, make_doc_id
+from indexer.pagesink import PageSink, ParsedPage, Skip
 from indexer.parse import shopify_merchant, shopify_product
 
 MAX_LIMIT = 250
 _MAX_FAILED_IN_A_ROW = 3
 
 
-def parse_page(merchant: Merchant, raws: list[dict[str, Any]]) -> ParsedPage:
-    """Parse one page's new product dicts into ``(product, source JSON)`` pairs and quarantined records."""
+def parse_page(merchant: Merchant, raws: list[dict[str, Any]], skip: Skip | None = None) -> ParsedPage:
+    """Parse one page's product dicts into ``(product, source JSON)`` pairs, quarantined records and the
+    doc_ids that ``skip`` says are stored unchanged (those are not parsed)."""
     items: list[tuple[Product, str]] = []
     bad: list[Quarantined] = []
+    same: list[str] = []
     for raw in raws:
+        text = json.dumps(raw, ensure_ascii=False)
+        pid = raw.get("id")
+        if skip is not None and isinstance(pid, int) and not isinstance(pid, bool):
+            doc_id = make_doc_id("shopify", merchant.merchant_id, pid)
+            if skip(doc_id, text):
+                same.append(doc_id)
+                continue
         rec = shopify_product(raw, merchant)
         if isinstance(rec, Quarantined):
             bad.append(rec)
         else:
-            items.append((rec, json.dumps(raw, ensure_ascii=False)))
-    return items, bad
+            items.append((rec, text))
+    return items, bad, same
 
 
 def _products_of(body: Any) -> list[Any] | None:
@@ -115,7 +124,7 @@ class _StoreWalk:
                     fresh.append({"id": None, "_not_an_object": raw})  # quarantined by the parser
             if fresh:
                 merchant = self.merchant
-                await self.sink.page(page_url, lambda m=merchant, r=fresh: parse_page(m, r))  # type: ignore[misc]
+                await self.sink.page(page_url, lambda skip, m=merchant, r=fresh: parse_page(m, r, skip))  # type: ignore[misc]
             if len(products) < self.limit:
                 return "done"
             page += 1

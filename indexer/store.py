@@ -149,13 +149,15 @@ class PreparedPage:
     merchant: Merchant
     rows: dict[str, _Rows]
     quarantined: tuple[Quarantined, ...]
+    unchanged: tuple[str, ...] = ()
 
 
 def prepare_page(merchant: Merchant, items: Sequence[tuple[Product, str]],
-                 quarantined: Sequence[Quarantined] = ()) -> PreparedPage:
+                 quarantined: Sequence[Quarantined] = (), unchanged: Sequence[str] = ()) -> PreparedPage:
     """Turn parsed products into rows (pure: no SQL), so a crawler can do it off the store thread.
 
-    A doc_id repeated within the page keeps its last occurrence.
+    A doc_id repeated within the page keeps its last occurrence. ``unchanged`` are doc_ids the caller
+    found identical to the stored version (see :meth:`Store.known_hashes`): they are only touched.
     """
     rows: dict[str, _Rows] = {}
     for p, raw in items:
@@ -169,7 +171,7 @@ def prepare_page(merchant: Merchant, items: Sequence[tuple[Product, str]],
         opts = [(d, k, o.name, o.canonical, json.dumps(list(o.values), ensure_ascii=False))
                 for k, o in enumerate(p.options)]
         rows[d] = _Rows(p, h, prow, v, opts, vo, [(d, k, src) for k, src in enumerate(p.images)])
-    return PreparedPage(merchant, rows, tuple(quarantined))
+    return PreparedPage(merchant, rows, tuple(quarantined), tuple(d for d in unchanged if d not in rows))
 
 
 def _variant_rows(p: Product) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -328,6 +330,12 @@ class Store:
              merchant.country, json.dumps(list(merchant.ships_to)), merchant.available, merchant.shop_url,
              json.dumps(raw, ensure_ascii=False) if raw is not None else None, now, now])
 
+    def known_hashes(self, merchant_id: str) -> dict[str, str]:
+        """doc_id → content hash of a merchant's current (not removed) products."""
+        return dict(self._con.execute(
+            "SELECT doc_id, content_hash FROM products WHERE merchant_id = ? AND removed_at IS NULL",
+            [merchant_id]).fetchall())
+
     def record_error(self, run_id: str, merchant_id: str | None, target: str, url: str, status: int | None,
                      code: str, error: str) -> None:
         """Record one fault that survived the retries."""
@@ -357,7 +365,7 @@ class Store:
             new = [d for d in ids if d not in existing]
             changed = [d for d in ids if d in existing and (existing[d][0] != rows[d].hash or existing[d][1])]
             changed_set = set(changed)
-            unchanged = [d for d in ids if d in existing and d not in changed_set]
+            unchanged = [d for d in ids if d in existing and d not in changed_set] + list(page.unchanged)
             touch = unchanged + [d for d in q_ids if d not in rows]
             if touch:
                 self._con.execute(

@@ -10,7 +10,7 @@ from typing import Any
 
 from indexer.crawl import CrawlSettings
 from indexer.models import Merchant
-from indexer.pagesink import ParsedPage
+from indexer.pagesink import ParsedPage, Skip
 from indexer.targets import Target
 
 
@@ -66,16 +66,16 @@ class RecordingSink:
     def expect(self, total: int | None) -> None:
         self.expected = total
 
-    async def page(self, url: str, build: Callable[[], ParsedPage]) -> None:
-        self.pages.append((url, build()))
+    async def page(self, url: str, build: Callable[[Skip | None], ParsedPage]) -> None:
+        self.pages.append((url, build(None)))
 
     async def error(self, url: str, status: int | None, code: str, message: str) -> None:
         self.errors.append((url, status, code, message))
 
     @property
     def product_ids(self) -> list[str]:
-        return [p.product_id for _, (items, _) in self.pages for p, _ in items]
+        return [p.product_id for _, (items, _, _) in self.pages for p, _ in items]
 
     @property
     def quarantined(self) -> list[Any]:
-        return [q for _, (_, bad) in self.pages for q in bad]
+        return [q for _, (_, bad, _) in self.pages for q in bad]

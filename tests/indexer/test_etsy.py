@@ -43,10 +43,10 @@ def test_a_shop_is_walked_by_offset_with_each_inventory(catalog: Path) -> None:
     assert complete and not sink.errors
     assert set(sink.product_ids) == active_ids(catalog, "kalima-arts") and len(sink.product_ids) == 21
     assert [u.rsplit("offset=", 1)[1] for u, _ in sink.pages] == ["0", "5", "10", "15", "20"]
-    products = [p for _, (items, _) in sink.pages for p, _ in items]
+    products = [p for _, (items, _, _) in sink.pages for p, _ in items]
     # Variants come from the inventory (product ids), not from the listing itself.
     assert all(v.variant_id != p.product_id for p in products for v in p.variants)
-    raw = json.loads(next(r for _, (items, _) in sink.pages for _, r in items))
+    raw = json.loads(next(r for _, (items, _, _) in sink.pages for _, r in items))
     assert set(raw) == {"listing", "inventory"} and raw["inventory"]["products"]
     assert sink.merchants[0].merchant_id == str(sf.etsy_shop_ids["kalima-arts"]) and sink.expected == 21
 
