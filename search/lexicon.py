@@ -97,8 +97,8 @@ ENGLISH_FORMS = frozenset(
 
 # Colour words that do not describe the product when followed by these nouns ("green tea", "red wine").
 COLOUR_BLOCKING_NEXT = frozenset(
-    "tea wine pepper friday noise chocolate cheese seed seeds beans bull label forest belt widow "
-    "tooth magic card out house carpet head heads list board pearl pearls".split()
+    "tea wine pepper friday noise chocolate cheese seed seeds bean beans bull label forest belt widow "
+    "tooth magic card out house carpet head heads list board pearl pearls light lights".split()
 )
 # "in soft lilac tones", "shades of blue": a loose preference, never a hard filter.
 LOOSE_COLOUR_BEFORE = ("tonos", "tonalidades", "tons", "tones", "shades of", "shade of", "hues of", "nuances de",

@@ -81,7 +81,8 @@ _UNITS = ("cm mm m km in inch inches ft feet foot yd yard yards kg g gr gram gra
           "ounces ml l liter liters litre litres gal gallon gallons qt w watt watts v volt volts mah gb tb mb hz "
           "year years yr yrs yo month months mo week weeks day days hour hours min mins minute minutes pc pcs "
           "piece pieces pack packs count ct seater seaters people person persons guests kids x mph cc hp "
-          "degrees años anos meses jahre ans mois monate stück pairs pair sq sqft").split()
+          "degrees años anos meses jahre ans mois monate stück pairs pair sq sqft reviews review stars star ratings "
+          "rating points percent colors colours options styles sizes items designs sheets pages lumens rpm psi").split()
 _UNIT_AFTER = re.compile(rf"\s?(?:{_alt(_UNITS)})(?![a-z])|[a-z%\"'°″]|\s?km/h|\s?/")
 _AGE_BEFORE = re.compile(r"(?:kids?|children|child|toddlers?|babies|baby|boys?|girls?|ages?|aged|teens?|"
                          r"years?|olds?|kinder|niños|niñas|enfants|crianças|bambini|dogs?|cats?|pets?)\s*$")
@@ -91,7 +92,7 @@ _MAX_BEFORE = ("under", "below", "beneath", "less than", "lower than", "cheaper 
                "≤", "<=", "<", "moins de", "moins cher que", "jusqu'à", "jusqu’à", "jusqu'a", "pas plus de",
                "inférieur à", "menos de", "hasta", "máximo", "maximo", "por debajo de", "por menos de", "unter",
                "bis zu", "höchstens", "maximal", "weniger als", "unterhalb von", "até", "abaixo de", "no máximo",
-               "por até", "meno di", "sotto", "fino a", "massimo", "max of", "a maximum of")
+               "por até", "meno di", "sotto", "sotto i", "fino a", "massimo", "max of", "a maximum of")
 _MAX_WEAK = ("within", "budget", "budget of", "budget is", "bis", "bajo")
 _MIN_BEFORE = ("over", "above", "more than", "greater than", "at least", "min", "min.", "minimum", "starting at",
                "≥", ">=", ">", "plus de", "au moins", "más de", "mas de", "al menos", "über", "ueber", "mindestens",

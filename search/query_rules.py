@@ -141,9 +141,12 @@ def _colours(st: QueryState, cv: CompiledVocabulary | None) -> None:
         got = _phrase_at(st, cv.colour_phrases, i) if cv else None
         if got:
             n, value = got
-            st.add(Found(st.spans[i][0], st.spans[i + n - 1][1], "color", (value,), True))
-            i += n
-            continue
+            a, b = st.spans[i][0], st.spans[i + n - 1][1]
+            # a catalog colour named like a thing ("Red Wine", "Green Tea") needs a colour context
+            if value.split()[-1] not in COLOUR_BLOCKING_NEXT or _colour_context(st, a, b):
+                st.add(Found(a, b, "color", (value,), True))
+                i += n
+                continue
         got = _phrase_at(st, _COLOUR_IX, i)
         if not got:
             i += 1

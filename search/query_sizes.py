@@ -94,9 +94,16 @@ def _letter_sizes(st: QueryState, cv: CompiledVocabulary | None) -> None:
             values = closest_first(m.group("v"), _size_values(cv, m.group("v")))
             if cv is not None and not values:
                 continue  # the catalog has no such size: a letter code alone is not evidence enough
+            prev = _PREV_WORD.search(st.s, max(0, m.start() - 40), m.start())
+            if rx is _STANDALONE_LETTERS and prev and prev.group(1)[:1].isupper() and \
+                    st.s[:prev.start(1)].strip():
+                # "Ninja Foodi XL", "Traeger Pro XL": part of a product name, not a size to filter on
+                st.add(Found(m.start(), m.end(), "hint", (m.group("v"),), False))
+                continue
             st.add(Found(m.start(), m.end(), "size", values or _fallback_size(m.group("v")), True))
 
 
+_PREV_WORD = re.compile(r"(\w+)\s+$")
 _CLAUSE_START = re.compile(r"[,;(]\s*$")
 _SIZE_ADJ_RX = re.compile(rf"(?<![\w])(?P<pre>(?:in|en|em|im)\s+)?(?P<v>{_alt(list(SIZE_ADJECTIVES))})(?![\w])")
 

@@ -196,6 +196,8 @@ def test_vendor_words_are_not_colours(vocab: Vocabulary) -> None:
     ("ring size 7", {"size-7", "7"}),
     ("anime hoodie in XL", {"xl"}),
     ("XXL tee", {"xxl"}),
+    ("Hoodie XL", {"xl"}),
+    ("black hoodie xl", {"xl"}),
     ("dress talla L", {"l"}),
     ("robe taille 40", {"40"}),
     ("Schuhe Größe 42", {"42"}),
@@ -213,7 +215,7 @@ def test_sizes(query: str, expected: set[str], vocab: Vocabulary) -> None:
 
 
 @pytest.mark.parametrize("query", ["a cup of tea", "s hook", "vitamin c serum", "large dog bed", "medium roast coffee",
-                                   "t-shirt S", "m&s shirt", "plan b"])
+                                   "t-shirt S", "m&s shirt", "plan b", "Ninja Foodi XL air fryer", "Traeger Pro XL"])
 def test_ambiguous_letters_and_adjectives_are_not_hard_sizes(query: str, vocab: Vocabulary) -> None:
     assert "size" not in _p(query, vocab).attributes
 
