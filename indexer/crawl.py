@@ -136,8 +136,13 @@ class _MerchantRun:
         self.current = merchant
         await self.core.db(self.core.store.upsert_merchant, merchant, raw)
         known = await self.core.db(self.core.store.known_hashes, merchant.merchant_id)
-        # Stored products whose source JSON is byte-identical are not parsed again (cheap re-crawls).
-        self.skip = lambda doc_id, text: (h := known.get(doc_id)) is not None and h == content_hash(text, merchant)
+
+        def skip(doc_id: str, text: str) -> bool:
+            # A stored product whose source JSON is byte-identical is not parsed again (cheap re-crawls).
+            h = known.get(doc_id)
+            return h is not None and h == content_hash(text, merchant)
+
+        self.skip = skip
         if self.core.progress and self.task is not None:
             self.core.progress.update(self.task, description=merchant.name[:40])
 

@@ -23,24 +23,32 @@ Write rules (see :meth:`Store.write_page` and :meth:`Store.finish_merchant`):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from indexer.attributes import normalize_value
 from indexer.errors import StoreError
 from indexer.models import Merchant, Option, OptionValue, Product, Quarantined, Variant, make_doc_id
+from indexer.storerows import (
+    PARSER_VERSION,
+    PageCounts,
+    PreparedPage,
+    Rows,
+    content_hash,
+    history_rows,
+    iso,
+    prepare_page,
+    utcnow,
+)
+
+__all__ = ["PARSER_VERSION", "PageCounts", "PreparedPage", "Store", "content_hash", "iso", "prepare_page", "utcnow"]
 
 SCHEMA_VERSION = "1"
-# Bumped when parse.py's output for the same source JSON changes, so content hashes force a rewrite.
-PARSER_VERSION = "1"
 _READ_CHUNK = 5000
 
 _SCHEMA = """
@@ -99,114 +107,6 @@ _CHILD_TYPES = {
     "history": ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP"],
     "quarantine": ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP"],
 }
-
-
-def utcnow() -> datetime:
-    """Now as naive UTC (the store's time convention)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def iso(t: datetime | None) -> str | None:
-    """ISO 8601 text of a stored naive-UTC time (with ``Z``)."""
-    return None if t is None else t.isoformat(timespec="seconds") + "Z"
-
-
-def content_hash(raw_json: str, merchant: Merchant) -> str:
-    """Hash deciding whether a product changed: source JSON + what parsing depends on besides it."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{PARSER_VERSION}|{merchant.currency}|{merchant.base_url}|".encode())
-    h.update(raw_json.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class PageCounts:
-    """What one :meth:`Store.write_page` did."""
-
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Rows:
-    """One product turned into table rows (everything but the write-time columns)."""
-
-    product: Product
-    hash: str
-    product_row: tuple[Any, ...]  # products columns up to content_hash
-    variants: list[tuple[Any, ...]]
-    options: list[tuple[Any, ...]]
-    variant_options: list[tuple[Any, ...]]
-    images: list[tuple[Any, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedPage:
-    """A page ready for :meth:`Store.write_prepared` (built by :func:`prepare_page`, no database needed)."""
-
-    merchant: Merchant
-    rows: dict[str, _Rows]
-    quarantined: tuple[Quarantined, ...]
-    unchanged: tuple[str, ...] = ()
-
-
-def prepare_page(merchant: Merchant, items: Sequence[tuple[Product, str]],
-                 quarantined: Sequence[Quarantined] = (), unchanged: Sequence[str] = ()) -> PreparedPage:
-    """Turn parsed products into rows (pure: no SQL), so a crawler can do it off the store thread.
-
-    A doc_id repeated within the page keeps its last occurrence. ``unchanged`` are doc_ids the caller
-    found identical to the stored version (see :meth:`Store.known_hashes`): they are only touched.
-    """
-    rows: dict[str, _Rows] = {}
-    for p, raw in items:
-        h = content_hash(raw, merchant)
-        d = p.doc_id
-        prow = (d, p.platform, p.merchant_id, p.product_id, p.title, p.handle, p.vendor, p.product_type,
-                json.dumps(list(p.tags), ensure_ascii=False), p.body_html, p.body_text, p.url, p.gift_card,
-                p.personalization_required, p.updated_at, json.dumps(p.extra, ensure_ascii=False, default=str),
-                raw, h)
-        v, vo = _variant_rows(p)
-        opts = [(d, k, o.name, o.canonical, json.dumps(list(o.values), ensure_ascii=False))
-                for k, o in enumerate(p.options)]
-        rows[d] = _Rows(p, h, prow, v, opts, vo, [(d, k, src) for k, src in enumerate(p.images)])
-    return PreparedPage(merchant, rows, tuple(quarantined), tuple(d for d in unchanged if d not in rows))
-
-
-def _variant_rows(p: Product) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    variants, vopts = [], []
-    for v in p.variants:
-        opts = [[o.name, o.canonical, o.value] for o in v.options]
-        variants.append((p.doc_id, v.variant_id, v.position, v.title, v.price, v.currency, v.available,
-                         v.quantity, v.sku, v.compare_at, json.dumps(opts, ensure_ascii=False)))
-        for k, o in enumerate(v.options):
-            vopts.append((p.doc_id, v.variant_id, k, o.name, o.canonical, o.value, normalize_value(o.value)))
-    return variants, vopts
-
-
-def _history_rows(p: Product, old: dict[str, tuple[int | None, bool]], run_id: str, at: datetime
-                  ) -> list[tuple[Any, ...]]:
-    """Price/availability/variant changes between the stored variants ``old`` and product ``p``."""
-    rows: list[tuple[Any, ...]] = []
-    new_ids = set()
-    for v in p.variants:
-        new_ids.add(v.variant_id)
-        if v.variant_id not in old:
-            rows.append((p.doc_id, v.variant_id, "variant", None, "added", run_id, at))
-            continue
-        price, available = old[v.variant_id]
-        if price != v.price:
-            rows.append((p.doc_id, v.variant_id, "price", _s(price), _s(v.price), run_id, at))
-        if bool(available) != v.available:
-            rows.append((p.doc_id, v.variant_id, "available", _s(available), _s(v.available), run_id, at))
-    for vid in old.keys() - new_ids:
-        rows.append((p.doc_id, vid, "variant", "present", "removed", run_id, at))
-    return rows
-
-
-def _s(x: Any) -> str | None:
-    return None if x is None else (str(x).lower() if isinstance(x, bool) else str(x))
 
 
 class Store:
@@ -377,7 +277,7 @@ class Store:
                 self._quarantine(run_id, page.quarantined, now)
         return PageCounts(len(new), len(changed), len(unchanged), len(page.quarantined))
 
-    def _write_products(self, run_id: str, rows: dict[str, _Rows], new: list[str], changed: list[str],
+    def _write_products(self, run_id: str, rows: dict[str, Rows], new: list[str], changed: list[str],
                         existing: dict[str, tuple[str, bool]], now: datetime) -> None:
         seq = self._bump_counter()
         history: list[tuple[Any, ...]] = []
@@ -390,7 +290,7 @@ class Store:
             for d in changed:
                 if existing[d][1]:
                     history.append((d, None, "product", "removed", "revived", run_id, now))
-                history.extend(_history_rows(rows[d].product, old[d], run_id, now))
+                history.extend(history_rows(rows[d].product, old[d], run_id, now))
             for table in ("variants", "options", "variant_options", "images"):
                 self._con.execute(f"DELETE FROM {table} WHERE doc_id = ANY(?::VARCHAR[])", [changed])
         stamp = (now, now, now, None, run_id, seq)  # first_seen, last_seen, changed_at, removed_at, run, seq
