@@ -5,6 +5,7 @@
                              [--workers 1] [--mode hybrid] [--markdown]
 
 1. Baseline: ``Engine.search`` called in this process by 1, 4 and 16 threads.
+   ``--native-threads`` (default 1) caps BLAS/OpenMP pools in this process and in the server alike.
 2. HTTP: ``aisle serve`` in a subprocess (``--workers`` processes), driven by 1, 4 and 16 client threads,
    each with its own keep-alive ``httpx.Client``, ``POST /v1/search``.
 3. MCP: ``search_catalog`` over streamable HTTP, one client session, sequential calls.
@@ -91,12 +92,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(home: Path, workers: int, native_threads: int) -> tuple[subprocess.Popen[bytes], str]:
     aisle = shutil.which("aisle") or str(Path(sys.executable).with_name("aisle"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "AISLE_API_TOKEN"}
     proc = subprocess.Popen([aisle, "--home", str(home), "serve", "--port", str(port), "--workers", str(workers),
-                             "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL)
+                             "--native-threads", str(native_threads), "--log-level", "warning"], env=env,
+                            stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while True:
@@ -135,12 +137,17 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="aisle serve --workers")
     ap.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense"])
     ap.add_argument("--mcp-requests", type=int, default=100)
+    ap.add_argument("--native-threads", type=int, default=1,
+                    help="BLAS/OpenMP threads per process, baseline and server alike (0: libraries' default)")
     ap.add_argument("--markdown", action="store_true", help="also print a markdown table")
     args = ap.parse_args()
 
     from indexer.workspace import Workspace
+    from search.edge import limit_native_threads
     from search.engine import Engine
     from search.schema import SearchRequest
+
+    limit_native_threads(args.native_threads)
 
     levels = [int(x) for x in args.concurrency.split(",")]
     queries = load_queries(DEV_QUERIES)
@@ -149,7 +156,7 @@ def main() -> None:
     snap = engine.snapshot
     print(f"snapshot {snap.version}: {len(snap.products)} products, model {snap.manifest.get('model')}; "
           f"{len(queries)} distinct queries, {args.requests} requests per level, mode {args.mode}, "
-          f"server workers {args.workers}, {os.cpu_count()} CPUs")
+          f"server workers {args.workers}, native threads {args.native_threads or 'default'}, {os.cpu_count()} CPUs")
     requests = [SearchRequest(query=q, limit=10, mode=args.mode) for q in queries]  # type: ignore[arg-type]
     for r in requests:  # warm: encoder loaded, query vectors cached
         engine.search(r)
@@ -161,7 +168,7 @@ def main() -> None:
         base_by_level[c] = stats
         results.append({"path": "engine (in-process)", "clients": c, **stats})
 
-    proc, base = start_server(args.home, args.workers)
+    proc, base = start_server(args.home, args.workers, args.native_threads)
     try:
         local = threading.local()
 

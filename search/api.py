@@ -46,7 +46,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.errors import AisleError
 from indexer.workspace import Workspace
-from search.edge import INTERNAL, EdgeError, SearchEngine, SnapshotWatcher, clean_merchant_text, error_for
+from search.edge import (
+    INTERNAL,
+    EdgeError,
+    SearchEngine,
+    SnapshotWatcher,
+    clean_merchant_text,
+    error_for,
+    limit_native_threads,
+)
 from search.edge import validation_error as _validation_error
 from search.guard import EdgeGuard, EndpointStats, Telemetry, is_loopback, render_error
 from search.mcp_server import build_mcp_server
@@ -275,6 +283,7 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """App factory for ``uvicorn --factory`` workers: settings from the environment ``serve`` sets."""
+    limit_native_threads(int(os.environ.get("AISLE_NATIVE_THREADS", "1")))
     return create_app(
         Workspace.resolve(os.environ.get("AISLE_HOME")),
         token=os.environ.get("AISLE_API_TOKEN") or None,
@@ -290,11 +299,13 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     refresh_interval: float = 1.0,
+    native_threads: int = 1,
     log_level: str = "info",
 ) -> None:
     """Run the API on uvicorn until interrupted; refuses a non-loopback bind without ``AISLE_API_TOKEN``.
 
     With ``workers`` > 1 each worker process opens the snapshot and watches for new ones itself.
+    ``native_threads`` caps each process's BLAS/OpenMP pools (see :func:`search.edge.limit_native_threads`).
     """
     from indexer.errors import ConfigError
 
@@ -311,6 +322,7 @@ def serve(
     import uvicorn
 
     if workers == 1:
+        limit_native_threads(native_threads)
         app = create_app(workspace, token=token, bind_host=host, refresh_interval=refresh_interval)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
@@ -320,7 +332,10 @@ def serve(
     if current_version(workspace) is None:  # fail here, once, rather than in every worker
         raise NoSnapshotError(f"no index snapshot in {workspace.home}: run `aisle crawl` and `aisle index` first")
     os.environ.update(
-        AISLE_HOME=str(workspace.home), AISLE_BIND_HOST=host, AISLE_REFRESH_INTERVAL=str(refresh_interval)
+        AISLE_HOME=str(workspace.home),
+        AISLE_BIND_HOST=host,
+        AISLE_REFRESH_INTERVAL=str(refresh_interval),
+        AISLE_NATIVE_THREADS=str(native_threads),
     )
     uvicorn.run(
         "search.api:app_from_env",

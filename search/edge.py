@@ -243,3 +243,25 @@ class SnapshotWatcher:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+
+
+def limit_native_threads(threads: int = 1) -> None:
+    """Cap the BLAS and OpenMP thread pools of this process at ``threads`` (0 or less: leave them alone).
+
+    Why: a server runs many searches at once, each doing small matrix products (exact dense scoring,
+    BM25 arrays, FAISS). With the default pools (one thread per core) concurrent requests oversubscribe
+    the cores and OpenBLAS threads spin against each other; measured on the shared catalogs with 16
+    concurrent searches, QPS fell from about 300 to about 12. With one native thread per request the
+    parallelism comes from the requests themselves (see docs/benchmarks.md, "Query API").
+    """
+    if threads <= 0:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # threadpoolctl comes with scikit-learn (sentence-transformers); env is the fallback
+        import os
+
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, str(threads))
+        return
+    threadpool_limits(limits=threads)

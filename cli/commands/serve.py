@@ -15,6 +15,8 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (each loads the snapshot)."),
     refresh_interval: float = typer.Option(1.0, "--refresh-interval", min=0.0, help="Seconds between checks "
                                            "for a new current snapshot (0: never switch)."),
+    native_threads: int = typer.Option(1, "--native-threads", min=0, help="BLAS/OpenMP threads per process "
+                                       "(1: best throughput with concurrent requests; 0: the libraries' default)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: critical, error, warning, info, "
                                   "debug."),
 ) -> None:
@@ -29,7 +31,7 @@ def serve(
     from search.api import serve as run_server
 
     run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
-               log_level=log_level)
+               native_threads=native_threads, log_level=log_level)
 
 
 def mcp(
@@ -43,10 +45,11 @@ def mcp(
     """
     from cli.main import State
     from indexer.snapshot import current_version
-    from search.edge import SnapshotWatcher
+    from search.edge import SnapshotWatcher, limit_native_threads
     from search.engine import Engine
     from search.mcp_server import run_stdio
 
+    limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
     workspace = State.workspace()
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):
