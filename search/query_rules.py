@@ -124,9 +124,13 @@ def _materials(st: QueryState, cv: CompiledVocabulary | None) -> None:
             own = values
         else:
             found = cv.material_values.get(canon, ()) if cv else ()
-            own = (canon, *found)
+            # only spellings in the shopper's language (or English) make the material a requirement: "merino
+            # beanie" against a French store's "Laine" option stays evidence (merino → wool → laine is two hops)
+            own = (form, canon, *same_language(form, tuple(dict.fromkeys(found)), fallback=False))
             chosen = same_language(form, tuple(dict.fromkeys(found)))
-            values = (*closest_first(form, tuple(dict.fromkeys((*chosen, canon)))), *MATERIAL_PARENTS.get(canon, ()))
+            # the shopper's own word first: "Alpine Merino Beanie" says merino, not wool
+            values = (form, *closest_first(form, tuple(dict.fromkeys((*chosen, canon)))),
+                      *MATERIAL_PARENTS.get(canon, ()))
             values = tuple(dict.fromkeys(values))
         # A material is a requirement when the catalog sells it as a variant option; a material only named in
         # product words ("organic cotton kurta") is evidence: a hard filter would drop products that omit the word.
@@ -166,7 +170,8 @@ def _colours(st: QueryState, cv: CompiledVocabulary | None) -> None:
             st.add(Found(a, b, "hint", (form,), False))  # "en tonos lila": a loose preference
             continue
         known = same_language(form, cv.colour_values.get(canon, ())) if cv else ()
-        values = known or tuple(dict.fromkeys((canon, form)))
+        # the shopper's spelling is accepted too: a "Camiseta Negra" with no colour option says negra
+        values = tuple(dict.fromkeys((form, *known))) if known else tuple(dict.fromkeys((form, canon)))
         st.add(Found(a, b, "color", values, True))
 
 

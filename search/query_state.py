@@ -77,12 +77,13 @@ def closest_first(surface: str, values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(values, key=lambda v: (v != s, -len(os.path.commonprefix([s, v])), order[v])))
 
 
-def same_language(surface: str, values: tuple[str, ...]) -> tuple[str, ...]:
+def same_language(surface: str, values: tuple[str, ...], *, fallback: bool = True) -> tuple[str, ...]:
     """The catalog spellings of one colour/material to accept for a shopper's word.
 
     English word → the catalog's English spellings; another language → that word's own forms
     ("negra" → negro) plus the English ones ("black"), not the third languages' ("preto"). When the
-    catalog has none of those, every spelling it has (a Spanish-only store still answers "black").
+    catalog has none of those, every spelling it has (a Spanish-only store still answers "black"),
+    unless ``fallback`` is False (then nothing).
     """
     if not values:
         return ()
@@ -95,5 +96,5 @@ def same_language(surface: str, values: tuple[str, ...]) -> tuple[str, ...]:
 
     english = [v for v in values if lx.is_english(v)]
     keep = english if lx.is_english(s) else [v for v in values if kin(v)] + english
-    return closest_first(surface, tuple(dict.fromkeys(keep)) or values)
+    return closest_first(surface, tuple(dict.fromkeys(keep)) or (values if fallback else ()))
 
