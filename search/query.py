@@ -5,7 +5,9 @@ attribute vocabulary (the index's ``Vocabulary``) plus a small built-in lexicon 
 :mod:`search.countries`) decide what a word means. What is extracted leaves ``text``; what is not
 understood stays in it. Brands and materials are reported *and* stay in ``text`` (they matter for
 BM25 and the dense model). Every attribute's values come closest-to-the-shopper's-spelling first
-("negra" → ``("negro", "black")``), so a caller that wants one ranking word can take the first.
+("negra" → ``("negra", "negro", "black")``), so a caller that wants one ranking word can take the
+first. ``spans`` echo every reading; evidence that is not a filter is marked ``soft_vendor`` /
+``soft_material`` and also listed in ``hints``.
 
 Reading rules (conservative: a false hard filter loses results, a missed one only loses precision):
 
@@ -25,13 +27,17 @@ Reading rules (conservative: a false hard filter loses results, a missed one onl
 * **Materials** (lexicon + vocabulary ``material`` values, longest first: "organic cotton filling").
   Metals are materials unless a colour context makes them colours ("earbuds in gold"); "9 carat gold",
   "sterling silver", "solid gold" are always materials. A material goes to ``attributes["material"]``
-  (a filter) only when the catalog sells it as a variant option (the vocabulary's ``material`` values;
-  a broader material is added: "solid gold" also accepts "gold"); a material only named in product
-  words is a ``soft_material`` span and a hint, since a filter would drop the "Ladies Kurta Off
-  White" that never says "cotton". Without a vocabulary every material is reported.
+  (a filter) only when the catalog sells it as a variant option spelled in the shopper's language or
+  English (the vocabulary's ``material`` values); the values are the shopper's word, the catalog's
+  spellings and a broader material ("solid gold" also accepts "gold"). A material only named in
+  product words, or sold only under another language's word ("merino" vs a French "Laine"), is a
+  ``soft_material`` span and a hint: a filter would drop the "Ladies Kurta Off White" that never says
+  "cotton". Without a vocabulary every material is reported.
 * **Colours**: plain colour words in six languages with gender forms, synonyms grey/gray, and
   multi-word catalog colours ("piano black"), longest first, whole words only ("redwood" is no red).
-  Returned as the vocabulary's values that denote the colour ("negra" → ``("black", "negro")``).
+  Returned as the shopper's word plus the vocabulary's values that denote the colour in the same
+  language or English ("negra" → ``("negra", "negro", "black")``, not Portuguese "preto"; every
+  spelling when the catalog has none of those).
   Colour words that are also nouns need a colour context (see :mod:`search.lexicon`); "green tea",
   "white noise" are not colours; "in lilac tones" is a hint, not a filter.
 * **Sizes**: after a size word ("size M", "ring size 7", "talla L", "taille 40", "Größe 42", "talla
@@ -39,11 +45,14 @@ Reading rules (conservative: a false hard filter loses results, a missed one onl
   a clause of their own ("hoodie in medium", "hoodie, medium"), else a hint ("medium cap");
   measurements ("55 inch", "10x12", "15ml") when the catalog has such a size value, else a hint;
   a measurement after "for my / fits" describes another item ("boot for my 40 oz quencher") → hint.
-  Sizes map to the vocabulary's values through :func:`search.query_vocab.size_key`.
-* **Product types** from the vocabulary (singular/plural folded) are evidence, not filters: reported,
-  kept in the text.
+  Sizes map to the vocabulary's values through :func:`search.query_vocab.size_key` (month words keep
+  their language: "6-12 meses" does not take "6-12 months").
+* **Product types** from the vocabulary (singular/plural folded) only after an explicit cue
+  ("category: chainsaws", "rings category"): merchants' types are too uneven ("closure", "equipment")
+  to read one from a plain noun when the engine filters on it exactly. Kept in the text.
 * **Hints** (loose words for choosing a variant, never filters): measurements, size adjectives, option
-  values of other attributes seen in the catalog ("strapless", "kinky straight").
+  values of other attributes seen in the catalog ("strapless", "kinky straight", "with a scarf"),
+  a size code inside a product name ("Ninja Foodi XL"), soft brands and materials.
 * ``text`` never ends up empty when the query had words: if extraction would leave nothing, colour
   and size words are kept in it. Queries longer than :data:`MAX_PARSE_CHARS` are cut there; HTML
   tags are dropped; nothing raises.
