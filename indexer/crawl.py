@@ -51,6 +51,7 @@ class CrawlSettings:
     timeout: float = 20.0
     retries: int = 4
     concurrency: int = 8
+    per_host: int = 1
     etsy_api: str = ETSY_API
     etsy_api_key: str | None = None
     allow_hosts: tuple[str, ...] = ()
@@ -64,8 +65,8 @@ class CrawlSettings:
         """ConfigError for unusable values (negative times, no Etsy key with Etsy targets...)."""
         if self.delay < 0 or self.timeout <= 0 or self.backoff_base < 0 or self.backoff_max < 0:
             raise ConfigError("--delay and backoff must be >= 0 and --timeout > 0")
-        if self.retries < 0 or self.concurrency < 1:
-            raise ConfigError("--retries must be >= 0 and --concurrency >= 1")
+        if self.retries < 0 or self.concurrency < 1 or self.per_host < 1:
+            raise ConfigError("--retries must be >= 0, --concurrency and --per-host >= 1")
         if any(t.platform == "etsy" for t in targets):
             key = self.etsy_api_key or ""
             if not key:
@@ -243,7 +244,7 @@ class _Core:
         self.run_id = await self.db(self.store.begin_run, [t.label for t in targets],
                                     {k: v for k, v in asdict(s).items() if k != "etsy_api_key"})
         status = "failed"
-        client_settings = ClientSettings(delay=s.delay, timeout=s.timeout, retries=s.retries,
+        client_settings = ClientSettings(delay=s.delay, per_host=s.per_host, timeout=s.timeout, retries=s.retries,
                                          backoff_base=s.backoff_base, backoff_max=s.backoff_max,
                                          retry_after_max=s.retry_after_max)
         try:

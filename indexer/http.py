@@ -1,8 +1,9 @@
 """A polite async JSON client: one shared ``httpx.AsyncClient`` for a whole crawl.
 
-Politeness is per origin (scheme, host, port): at most one request in flight per origin, and a
-minimum delay (``delay``, 0 allowed) between the end of one request and the start of the next. Many
-origins are fetched in parallel. A ``429`` pauses its whole origin for ``Retry-After`` seconds
+Politeness is per origin (scheme, host, port): at most ``per_host`` requests in flight per origin
+(default 1), and a minimum delay (``delay``, 0 allowed) between the end of one request and the start
+of the next. Many origins are fetched in parallel. (``per_host > 1`` is for hosts that are yours, e.g.
+a simulator serving many stores on one port.) A ``429`` pauses its whole origin for ``Retry-After`` seconds
 (seconds or an HTTP date, capped by ``retry_after_max``); without the header it backs off like a 5xx.
 
 Faults retried with exponential backoff and jitter (``backoff_base * 2**attempt``, capped by
@@ -50,6 +51,7 @@ class ClientSettings:
     """Knobs of :class:`PoliteClient` (times in seconds)."""
 
     delay: float = 0.5
+    per_host: int = 1
     timeout: float = 20.0
     retries: int = 4
     backoff_base: float = 0.5
@@ -79,7 +81,7 @@ class _Retry(Exception):
 
 @dataclass
 class _Origin:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    gate: asyncio.Semaphore
     not_before: float = 0.0
 
 
@@ -134,7 +136,10 @@ class PoliteClient:
 
     def _origin(self, url: str) -> _Origin:
         p = urlsplit(url)
-        return self._origins.setdefault(f"{p.scheme}://{p.netloc}".lower(), _Origin())
+        key = f"{p.scheme}://{p.netloc}".lower()
+        if key not in self._origins:
+            self._origins[key] = _Origin(asyncio.Semaphore(max(1, self.settings.per_host)))
+        return self._origins[key]
 
     def _backoff(self, attempt: int) -> float:
         d = min(self.settings.backoff_max, self.settings.backoff_base * (2**attempt))
@@ -173,7 +178,7 @@ class PoliteClient:
     async def _attempt(self, url: str, headers: Mapping[str, str] | None) -> Any:
         assert self._client is not None, "use PoliteClient as an async context manager"
         origin = self._origin(url)
-        async with origin.lock:
+        async with origin.gate:
             wait = origin.not_before - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)

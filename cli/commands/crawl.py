@@ -32,6 +32,8 @@ def crawl(
     timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for an answer before retrying."),
     retries: int = typer.Option(4, "--retries", help="Retries per request on 429/5xx/timeouts/bad bodies."),
     concurrency: int = typer.Option(8, "--concurrency", help="Merchants crawled at the same time."),
+    per_host: int = typer.Option(1, "--per-host", help="Requests in flight per host (raise only for your own "
+                                 "hosts, e.g. a simulator serving many stores)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary (no progress bars)."),
 ) -> None:
     """Crawl Shopify stores and Etsy shops into the workspace catalog (DuckDB).
@@ -50,7 +52,7 @@ def crawl(
     targets = [Target.shopify(u) for u in shopify] + [Target.etsy(s) for s in etsy]
     if merchants is not None:
         targets += load_targets(merchants)
-    settings = CrawlSettings(delay=delay, timeout=timeout, retries=retries, concurrency=concurrency,
+    settings = CrawlSettings(delay=delay, timeout=timeout, retries=retries, concurrency=concurrency, per_host=per_host,
                              etsy_api=etsy_api, etsy_api_key=os.environ.get("AISLE_ETSY_API_KEY") or None,
                              allow_hosts=tuple(allow_host))
     ws = State.workspace()

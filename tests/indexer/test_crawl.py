@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,8 +129,11 @@ def test_incremental_recrawl_updates_exactly_the_changed_rows(shared_dir: Path, 
         import indexer.shopify
 
         for mod, name in ((indexer.shopify, "shopify_product"), (indexer.etsy, "etsy_product")):
-            real = getattr(mod, name)
-            monkeypatch.setattr(mod, name, lambda *a, _real=real: parsed.append(a) or _real(*a))
+            def counting(*a: object, _real: Any = getattr(mod, name)) -> Any:
+                parsed.append(a)
+                return _real(*a)
+
+            monkeypatch.setattr(mod, name, counting)
         third = crawl(all_targets(sf), store, settings=fast_settings(sf))  # nothing changed since
         assert all(m.new == m.changed == m.removed == 0 for m in third.merchants)
         assert parsed == []  # byte-identical records are recognised by hash, not parsed again

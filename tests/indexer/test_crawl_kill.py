@@ -45,7 +45,7 @@ def test_kill_9_mid_crawl_then_crawl_again(shared_dir: Path, tmp_path: Path) -> 
             if wal.exists() and wal.stat().st_size > 3_000_000:  # several pages committed
                 break
             time.sleep(0.02)
-        assert proc.poll() is None, f"the crawl ended before it could be killed: {proc.stderr.read()!r}"
+        assert proc.poll() is None, f"the crawl ended before it could be killed: {proc.communicate()[1]!r}"
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait() == -signal.SIGKILL
 

@@ -19,7 +19,7 @@ PUBLIC = "http://8.8.8.8"
 
 
 def run(handler: Callable[[httpx.Request], Any], coro: Callable[[PoliteClient], Any], **settings: Any) -> Any:
-    base = dict(delay=0.0, timeout=1.0, retries=3, backoff_base=0.01, backoff_max=0.02)
+    base: dict[str, Any] = dict(delay=0.0, timeout=1.0, retries=3, backoff_base=0.01, backoff_max=0.02)
     base.update(settings)
 
     async def go() -> Any:
@@ -156,3 +156,20 @@ def test_oversized_answers_are_refused() -> None:
     with pytest.raises(FetchError) as info:
         run(handler, lambda c: c.get_json(PUBLIC + "/p.json"), max_bytes=1000)
     assert info.value.code == "too_large"
+
+
+def test_per_host_allows_more_requests_in_flight_on_one_host() -> None:
+    active, peak = [0], [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        await asyncio.sleep(0.05)
+        active[0] -= 1
+        return ok()
+
+    async def many(client: PoliteClient) -> None:
+        await asyncio.gather(*(client.get_json(f"{PUBLIC}/p{i}.json") for i in range(6)))
+
+    run(handler, many, per_host=3)
+    assert peak[0] == 3
