@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -337,7 +338,9 @@ def serve(
         AISLE_REFRESH_INTERVAL=str(refresh_interval),
         AISLE_NATIVE_THREADS=str(native_threads),
     )
-    uvicorn.run(
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
         "search.api:app_from_env",
         factory=True,
         host=host,
@@ -346,3 +349,25 @@ def serve(
         log_level=log_level,
         access_log=False,
     )
+    # uvicorn.run would bind with protocol 0, and asyncio sets TCP_NODELAY only on sockets whose protocol
+    # is IPPROTO_TCP: every small response then waits ~40 ms (Nagle + delayed ACK). Bind it ourselves.
+    sock = _tcp_listener(host, port)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
+
+
+def _tcp_listener(host: str, port: int) -> socket.socket:
+    from indexer.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from None
+    sock.set_inheritable(True)
+    return sock
