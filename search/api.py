@@ -302,6 +302,7 @@ def serve(
     refresh_interval: float = 1.0,
     native_threads: int = 1,
     log_level: str = "info",
+    access_log: bool = False,
 ) -> None:
     """Run the API on uvicorn until interrupted; refuses a non-loopback bind without ``AISLE_API_TOKEN``.
 
@@ -325,7 +326,7 @@ def serve(
     if workers == 1:
         limit_native_threads(native_threads)
         app = create_app(workspace, token=token, bind_host=host, refresh_interval=refresh_interval)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
     from indexer.errors import NoSnapshotError
     from indexer.snapshot import current_version
@@ -347,7 +348,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        access_log=False,
+        access_log=access_log,
     )
     # uvicorn.run would bind with protocol 0, and asyncio sets TCP_NODELAY only on sockets whose protocol
     # is IPPROTO_TCP: every small response then waits ~40 ms (Nagle + delayed ACK). Bind it ourselves.

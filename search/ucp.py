@@ -19,6 +19,9 @@ engine picked first (UCP: "first item is the featured variant"), money in minor 
 ``availability {available, status}`` from the merchant's stock flag, and the buyer-country eligibility
 (``eligible``, ``reasons``, ``checkout_url``) under each variant's ``metadata``. Availability and
 eligibility are discovery-time signals: the checkout re-check is authoritative.
+
+Each hit's full product is read right after the search; if the snapshot switches in between, the details
+come from the newer snapshot, and a product that left it is answered from the hit alone (its one variant).
 """
 
 from __future__ import annotations

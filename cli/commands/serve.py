@@ -19,6 +19,8 @@ def serve(
                                        "(1: best throughput with concurrent requests; 0: the libraries' default)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: critical, error, warning, info, "
                                   "debug."),
+    access_log: bool = typer.Option(False, "--access-log/--no-access-log", help="Log every request (uvicorn's "
+                                    "access log)."),
 ) -> None:
     """Serve the search API for agents: POST /v1/search, GET /v1/products/{doc_id}, POST /v1/checkout/check,
     GET /v1/health, GET /v1/stats, the UCP facade POST /ucp/catalog/search, and MCP at /mcp. OpenAPI at /docs.
@@ -31,7 +33,7 @@ def serve(
     from search.api import serve as run_server
 
     run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
-               native_threads=native_threads, log_level=log_level)
+               native_threads=native_threads, log_level=log_level, access_log=access_log)
 
 
 def mcp(
