@@ -4,12 +4,12 @@
    ``SentenceTransformer.encode`` of the same texts with the same model object (ratio).
 2. Incremental rebuild with 1% of the products changed vs a full rebuild (ratio; target <= 5%).
 3. Snapshot size and peak memory (build and load, measured in child processes) per 10k products.
-4. ``--dense``: flat vs HNSW on vectors derived from the real embeddings (latency, recall@10, build),
+4. dense: flat vs HNSW on vectors derived from the real embeddings (latency, recall@10, build),
    the measurements behind ``indexer.dense.EXACT_MAX_ROWS`` and the HNSW parameters.
 
 Usage::
 
-    python benchmarks/index.py [--sample 2000] [--dense] [--shared-home /work/bench-home] [--json out.json]
+    python benchmarks/index.py [--sample 2000] [--sections embedding,memory,dense] [--shared-home DIR] [--json F]
 
 ``--sample`` products are drawn (seed 0) from ../shared/catalogs, parsed directly (no HTTP).
 """
@@ -72,6 +72,8 @@ def _child(mode: str, home: str, data: str | None) -> None:
     out: dict[str, Any] = {"mode": mode, "baseline_rss_mb": round(base, 1)}
     t = time.perf_counter()
     if mode == "build":  # from a warm cache: index structures only, the model is never loaded
+        import torch  # noqa: F401  (imported by device resolution; not part of the index's memory)
+
         payload = json.loads(Path(data or "").read_text())
         products = [Product.from_dict(p) for p in payload["products"]]
         merchants = [Merchant.from_dict(m) for m in payload["merchants"]]
@@ -193,6 +195,7 @@ def dense_choice(vectors: np.ndarray, sizes: list[int]) -> list[dict[str, Any]]:
     rng = np.random.default_rng(0)
     dim = vectors.shape[1]
     out = []
+    threads = faiss.omp_get_max_threads()
     for n in sizes:
         base = vectors[rng.integers(0, len(vectors), n)] + rng.normal(0, 0.35 / np.sqrt(dim), (n, dim))
         base = (base / np.linalg.norm(base, axis=1, keepdims=True)).astype(np.float32)
@@ -201,14 +204,27 @@ def dense_choice(vectors: np.ndarray, sizes: list[int]) -> list[dict[str, Any]]:
         flat = faiss.IndexFlatIP(dim)
         flat.add(base)
         t = time.perf_counter()
+        flat.search(q[:50], 10)  # a batch uses every thread well
+        flat_batch_ms = (time.perf_counter() - t) / 50 * 1000
+        t = time.perf_counter()
+        for i in range(20):  # single queries on every thread: OpenMP overhead, dreadful on a busy machine
+            flat.search(q[i:i + 1], 10)
+        flat_mt_ms = (time.perf_counter() - t) / 20 * 1000
+        faiss.omp_set_num_threads(1)  # single queries are served single-threaded
+        t = time.perf_counter()
         truth = np.stack([flat.search(q[i:i + 1], 10)[1][0] for i in range(len(q))])
         flat_ms = (time.perf_counter() - t) / len(q) * 1000
+        faiss.omp_set_num_threads(threads)
         hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         t = time.perf_counter()
         hnsw.add(base)
         build_s = time.perf_counter() - t
-        row: dict[str, Any] = {"rows": n, "flat_ms_per_query": round(flat_ms, 3), "hnsw_build_s": round(build_s, 2)}
+        faiss.omp_set_num_threads(1)
+        row: dict[str, Any] = {"rows": n, "flat_ms_per_query_1_thread": round(flat_ms, 3),
+                               f"flat_ms_per_query_{threads}_threads": round(flat_mt_ms, 3),
+                               "flat_ms_per_query_in_batch_of_50": round(flat_batch_ms, 3),
+                               "hnsw_build_s": round(build_s, 2)}
         for ef in (32, 64, 96, 128):
             hnsw.hnsw.efSearch = ef
             t = time.perf_counter()
@@ -216,6 +232,7 @@ def dense_choice(vectors: np.ndarray, sizes: list[int]) -> list[dict[str, Any]]:
             ms = (time.perf_counter() - t) / len(q) * 1000
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth, strict=True)])
             row[f"ef{ef}"] = {"ms_per_query": round(ms, 3), "recall_at_10": round(float(recall), 4)}
+        faiss.omp_set_num_threads(threads)
         out.append(row)
         print(json.dumps(row), flush=True)
     return out
@@ -226,10 +243,11 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=2000, help="products drawn from the shared catalogs")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--catalogs", type=Path, default=DEFAULT_CATALOGS)
-    ap.add_argument("--dense", action="store_true", help="also measure flat vs HNSW")
+    ap.add_argument("--sections", default="embedding,incremental,memory,dense",
+                    help="comma list of: embedding,incremental (one section), memory, dense")
     ap.add_argument("--dense-sizes", default="20000,50000,100000")
     ap.add_argument("--shared-home", type=Path, default=None,
-                    help="also measure size and load memory of an existing full snapshot there")
+                    help="a full shared snapshot (benchmarks/_shared_index.py): memory and dense use it")
     ap.add_argument("--json", type=Path, default=None, help="write all figures to this file")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-home", default=None, help=argparse.SUPPRESS)
@@ -239,31 +257,36 @@ def main() -> None:
         _child(args.child, args.child_home, args.child_data)
         return
 
-    from indexer.embed import load_encoder
-
+    sections = set(args.sections.split(","))
     merchants, products, _ = parse_shared_catalogs(args.catalogs)
     sample = sorted(random.Random(0).sample(products, min(args.sample, len(products))), key=lambda p: p.doc_id)
     print(f"sample: {len(sample)} of {len(products)} products", flush=True)
-    encoder = load_encoder(None, "cpu")
     results: dict[str, Any] = {"sample": len(sample), "threads": __import__("torch").get_num_threads()}
     home = Path(tempfile.mkdtemp(prefix="aisle-bench-index-"))
     try:
-        results["embedding"] = embedding_vs_plain(sample, merchants, home, encoder, args.batch_size)
-        print(json.dumps(results["embedding"]), flush=True)
-        results["incremental"] = incremental_vs_full(sample, merchants, home, encoder,
-                                                     results["embedding"]["full_build_s"])
-        print(json.dumps(results["incremental"]), flush=True)
-        results["size_memory"] = size_and_memory(home, sample, merchants)
-        print(json.dumps(results["size_memory"]), flush=True)
-        if args.shared_home is not None:
-            from indexer.snapshot import load_current
+        if sections & {"embedding", "incremental"}:
+            from indexer.embed import load_encoder
 
-            full = load_current(Workspace.resolve(args.shared_home))
-            total = full.manifest["bytes"]
-            results["shared_snapshot"] = {"products": len(full), "snapshot_mb": round(total / 2**20, 1),
-                                          "load": _run_child("load", args.shared_home)}
-            print(json.dumps(results["shared_snapshot"]), flush=True)
-        if args.dense:
+            encoder = load_encoder(None, "cpu")
+            e = results["embedding"] = embedding_vs_plain(sample, merchants, home, encoder, args.batch_size)
+            print(json.dumps(e), flush=True)
+            i = results["incremental"] = incremental_vs_full(sample, merchants, home, encoder, e["full_build_s"])
+            print(json.dumps(i), flush=True)
+            print(f"  pipeline embedding {e['pipeline_products_per_s']}/s vs plain encode "
+                  f"{e['plain_products_per_s']}/s: ratio {e['throughput_ratio_pipeline_over_plain']}")
+            print(f"  incremental (1% = {i['changed']} changed, {i['embedded']} embedded) {i['incremental_s']} s "
+                  f"vs full {e['full_build_s']} s: ratio {i['incremental_over_full']}", flush=True)
+        if "memory" in sections:
+            # The full shared snapshot when there is one (its cache makes the child build embed nothing).
+            if args.shared_home is not None:
+                m = size_and_memory(args.shared_home, products, merchants)
+            else:
+                m = size_and_memory(home, sample, merchants)
+            results["size_memory"] = m
+            print(json.dumps(m), flush=True)
+            print(f"  snapshot {m['snapshot_mb_per_10k']} MB per 10k products; build +{m['build_delta_mb_per_10k']} "
+                  f"MB per 10k (from cache), load +{m['load_delta_mb_per_10k']} MB per 10k", flush=True)
+        if "dense" in sections:
             from indexer.snapshot import load_current
 
             source = args.shared_home if args.shared_home is not None else home  # more real vectors
@@ -273,14 +296,6 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    e, i, s = results["embedding"], results["incremental"], results["size_memory"]
-    print("\nsummary")
-    print(f"  pipeline embedding {e['pipeline_products_per_s']}/s vs plain encode {e['plain_products_per_s']}/s: "
-          f"ratio {e['throughput_ratio_pipeline_over_plain']}")
-    print(f"  incremental (1% = {i['changed']} changed, {i['embedded']} embedded) {i['incremental_s']} s vs full "
-          f"{e['full_build_s']} s: ratio {i['incremental_over_full']}")
-    print(f"  snapshot {s['snapshot_mb_per_10k']} MB per 10k products; build +{s['build_delta_mb_per_10k']} MB "
-          f"per 10k (from cache), load +{s['load_delta_mb_per_10k']} MB per 10k")
 
 
 if __name__ == "__main__":
