@@ -267,6 +267,15 @@ class CatalogArrays:
         toks = self.title_tokens[row] if title_only else self.text_tokens[row]
         return any(contains_phrase(toks, key_tokens(k)) for k in phrase_keys if key_tokens(k))
 
+    def ships_mask(self, country: str) -> np.ndarray:
+        """bool (N,): products whose merchant ships to ``country`` (or publishes no list), or digital ones."""
+        country = country.upper()
+        ok = np.zeros(len(self.merchant_ids) + 1, dtype=bool)  # last slot: merchant unknown (index -1)
+        for i, mid in enumerate(self.merchant_ids):
+            ships = self.merchants[mid].ships_to
+            ok[i] = (not ships) or country in ships
+        return ok[self.prod_merchant] | self.prod_digital
+
     def currency_code(self, currency: str) -> int:
         """Index of ``currency`` in :attr:`currencies`, -1 when no variant uses it."""
         try:

@@ -34,6 +34,9 @@ Matching rules (the attribute-exact filter, :mod:`search.variants`, applies them
 * **Vendor**: normalised equality with the product's vendor, or the brand as a whole-word phrase in
   the title (multi-brand stores list "Sony WH-1000XM5" under their own name).
 * **Product type**: normalised equality with the product type.
+* **Destination** (``ship_to``, set when the shopper names where the order goes): the merchant's
+  ship-to list includes the country, or the merchant publishes none (unknown is not excluded), or
+  the listing is a digital download.
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ class Constraints:
     currency: str | None = None
     available_only: bool = False
     vendor_in_title: bool = True  # a vendor may also be met by the brand as a phrase in the title
+    ship_to: str | None = None  # a destination the shopper named: the merchant must ship there
 
     @property
     def has_variant_constraints(self) -> bool:
@@ -160,6 +164,7 @@ class Constraints:
     def empty(self) -> bool:
         return not (
             self.has_variant_constraints or self.vendors or self.product_types or self.merchants or self.platforms
+            or self.ship_to
         )
 
 

@@ -179,15 +179,10 @@ def eligible_mask(cat: CatalogArrays, *, country: str, now: float, policy: Polic
     """bool (V,): variants :func:`assess` would call eligible at quantity 1, computed for all at once."""
     country = country.upper()
     m = cat.var_available & (cat.var_quantity != 0) & (cat.var_price > 0)
-    n_m = len(cat.merchant_ids)
-    merchant_ok = np.zeros(n_m + 1, dtype=bool)  # slot -1 (last) = unknown merchant → False
-    ships_ok = np.zeros(n_m + 1, dtype=bool)
+    merchant_ok = np.zeros(len(cat.merchant_ids) + 1, dtype=bool)  # slot -1 (last) = unknown merchant → False
     for i, mid in enumerate(cat.merchant_ids):
-        mer = cat.merchants[mid]
-        merchant_ok[i] = mer.available
-        ships_ok[i] = (not mer.ships_to) or country in mer.ships_to
-    pm = cat.prod_merchant
-    prod_ok = merchant_ok[pm] & (ships_ok[pm] | cat.prod_digital) & ~cat.prod_gift & ~cat.prod_personalization
+        merchant_ok[i] = cat.merchants[mid].available
+    prod_ok = merchant_ok[cat.prod_merchant] & cat.ships_mask(country) & ~cat.prod_gift & ~cat.prod_personalization
     if policy.stale_ttl_s:
         with np.errstate(invalid="ignore"):
             prod_ok &= (now - cat.prod_crawled) <= policy.stale_ttl_s  # NaN (unknown) compares False

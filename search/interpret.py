@@ -12,14 +12,16 @@ Rules (echoed to the caller as ``interpreted`` so an agent can see and correct t
   query are ranking evidence only; ``product_type`` filters come from explicit filters.
 * **Country**: a destination named in the query ("shipped to Canada", "I'm in Vietnam") wins over
   ``context.country``: the shopper's words are this request's intent, the context is a default.
-  ``interpreted.country`` says which one answered.
+  A named destination is also a *constraint*: results must ship there (merchants without a published
+  ship-to list are kept, flagged ``ships_to_unknown``). A context country only decides eligibility
+  (``not_shipping_to_country``). ``interpreted.country`` and ``country_source`` say which applied.
 * Explicit colours and materials are widened to their other-language forms in the built-in
   lexicon (``color=red`` also accepts "Rot", "rouge"), as the parser does for the shopper's words.
 * An explicit filter key that names no attribute in the index is refused
   (:class:`QueryError` ``unknown_filter``, listing the known ones); ``color``, ``size`` and
   ``material`` are always accepted (the text fallback can serve them).
-* The words used for ranking are the remaining text plus the constraint words that describe the
-  product (attribute values and brands, not prices or countries) when
+* The words used for ranking are the remaining text plus the colour and material words of the
+  constraints, as the shopper wrote them (not sizes, prices or countries), when
   ``EngineSettings.rank_with_constraint_words`` is on (default): every allowed product already meets
   the constraints, and products that *say* "red wool" rank above those that only have a red variant.
 """
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from indexer.attributes import canonical_attribute, normalize_value
@@ -50,6 +52,7 @@ class Interpretation:
     constraints: Constraints
     country: str
     hints: tuple[str, ...]
+    country_source: str = "context"  # "query": the shopper named it, results must ship there
 
 
 def _parse(query: str, vocabulary: Any, currency: str) -> Any:
@@ -116,6 +119,27 @@ def _merge_attributes(parsed: Mapping[str, Sequence[str]], explicit: Filters | N
     return out
 
 
+def _describing_words(parsed: Any, explicit: Filters | None, text: str) -> list[str]:
+    """Colour and material words to rank by: the shopper's own words (parser spans), else explicit values.
+
+    Sizes, prices and countries are left out: every allowed product already has the size, and those
+    words only add noise to BM25 and the embedding. Translations the parser added are left out too.
+    """
+    words: list[str] = []
+    if explicit is not None:
+        for key, values in explicit.attributes.items():
+            if canonical_attribute(key) in ("color", "material"):
+                words += [str(v) for v in values]
+    explicit_keys = {canonical_attribute(k) for k in (explicit.attributes if explicit else {})}
+    for span in getattr(parsed, "spans", ()) or ():
+        kind, surface = (span[0], span[1]) if len(span) >= 2 else ("", "")
+        attr = "material" if kind in ("material", "soft_material") else kind
+        if attr in ("color", "material") and attr not in explicit_keys:
+            words.append(str(surface))
+    low = text.lower()
+    return [w for w in dict.fromkeys(words) if w and w.lower() not in low]
+
+
 def interpret(
     request: SearchRequest,
     vocabulary: Any,
@@ -178,11 +202,11 @@ def interpret(
     )
     parsed_country = getattr(parsed, "country", None)
     country = (parsed_country or request.context.country or "US").upper()
+    if parsed_country:  # the shopper named the destination: a constraint, not just eligibility
+        constraints = replace(constraints, ship_to=country)
     hints = tuple(str(h) for h in (getattr(parsed, "hints", ()) or ()) if str(h).strip())
     ranking = text
     if rank_with_constraint_words:
-        words = [v for vals in attributes.values() for v in vals] + vendors
-        extra = [w for w in words if w.lower() not in text.lower()]
-        ranking = " ".join([text, *extra]).strip()
+        ranking = " ".join([text, *_describing_words(parsed, explicit, text)]).strip()
     return Interpretation(text=text, ranking_text=ranking, filters=filters, constraints=constraints,
-                          country=country, hints=hints)
+                          country=country, hints=hints, country_source="query" if parsed_country else "context")

@@ -9,8 +9,9 @@ filter can never empty the answer because the unfiltered top-k happened to fail 
   ``exact_threshold`` rows, exact scoring ``vectors[allowed] @ q`` (exact, and faster than any
   index at that size); above it, FAISS with ``SearchParameters(sel=IDSelectorBatch)``, topped up
   by exact scoring if the index returns fewer hits than asked (HNSW with selective filters can).
-* Fusion: reciprocal rank fusion ``Σ w_i / (k + rank_i)`` (default, k = 60), or a weighted sum of
-  min-max normalised scores. Ties break by row for determinism.
+* Fusion: reciprocal rank fusion ``Σ w_i / (k + rank_i)`` (default, k = 60), or a weighted sum
+  (convex combination) of normalised scores over the union of both candidate lists
+  (:func:`weighted`). Ties break by row for determinism.
 """
 
 from __future__ import annotations
@@ -119,25 +120,36 @@ def rrf(lists: Sequence[Ranked], *, k: int = 60, weights: Sequence[float] | None
     return _top(uniq, total.astype(np.float32), depth)
 
 
-def weighted(lists: Sequence[Ranked], *, weights: Sequence[float] | None = None, depth: int) -> Ranked:
-    """Weighted sum of min-max normalised scores (a row missing from a list gets 0 from it)."""
-    weights = list(weights) if weights is not None else [1.0] * len(lists)
-    rows_l, sc_l = [], []
-    for r, w in zip(lists, weights, strict=True):
-        if not len(r):
-            continue
-        s = r.scores.astype(np.float64)
-        lo, hi = float(s.min()), float(s.max())
-        norm = (s - lo) / (hi - lo) if hi > lo else np.ones_like(s)
-        rows_l.append(r.rows)
-        sc_l.append(w * norm)
-    if not rows_l:
+def weighted(
+    lex: Ranked,
+    den: Ranked,
+    *,
+    lexical_scores: Callable[[np.ndarray], np.ndarray],
+    dense_scores: Callable[[np.ndarray], np.ndarray],
+    weights: Sequence[float] = (1.0, 1.0),
+    depth: int,
+) -> Ranked:
+    """Convex combination of normalised scores over the union of both candidate lists.
+
+    Every candidate gets *both* scores (``lexical_scores(rows)``, ``dense_scores(rows)``), so a
+    product found by one retriever is not penalised for being just below the other's cut-off.
+    Normalisation uses each retriever's theoretical minimum and the best score seen (BM25:
+    ``s / max``; cosine: ``(s + 1) / (max + 1)``), the "TM2C2" form that Bruch et al. (2023, "An
+    analysis of fusion functions for hybrid retrieval") found more robust than min-max; the weights
+    are then normalised to sum to 1.
+    """
+    if not len(lex) and not len(den):
         return Ranked.empty()
-    rows = np.concatenate(rows_l)
-    uniq, inv = np.unique(rows, return_inverse=True)
-    total = np.zeros(uniq.shape[0], dtype=np.float64)
-    np.add.at(total, inv, np.concatenate(sc_l))
-    return _top(uniq, total.astype(np.float32), depth)
+    rows = np.union1d(lex.rows, den.rows).astype(np.int64)
+    wl, wd = (float(w) for w in weights)
+    total = (wl + wd) or 1.0
+    b = np.asarray(lexical_scores(rows), dtype=np.float64)
+    c = np.asarray(dense_scores(rows), dtype=np.float64)
+    b_max = float(b.max()) if b.size else 0.0
+    c_max = float(c.max()) if c.size else 0.0
+    bn = b / b_max if b_max > 0 else np.zeros_like(b)
+    cn = (c + 1.0) / (c_max + 1.0) if c_max > -1.0 else np.zeros_like(c)
+    return _top(rows, ((wl * bn + wd * cn) / total).astype(np.float32), depth)
 
 
 def retrieve(
@@ -164,9 +176,18 @@ def retrieve(
     )
     if mode == "bm25":
         return lex
-    den = dense(dense_index, vectors, encode(text), depth, allowed, exact_threshold=exact_threshold)
+    q = encode(text)
+    den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold)
     if mode == "dense":
         return den
     if fusion == "weighted":
-        return weighted([lex, den], weights=weights, depth=depth)
+        all_lex: list[np.ndarray] = []
+
+        def lex_scores(rows: np.ndarray) -> np.ndarray:
+            if not all_lex:
+                all_lex.append(lexical_index.scores(text))
+            return all_lex[0][rows]
+
+        return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
+                        weights=weights, depth=depth)
     return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)

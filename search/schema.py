@@ -117,7 +117,8 @@ class BuyInfo(BaseModel):
     checkout_url: str | None
     checked_at: str = Field(description="ISO 8601 time the availability/price was last read from the merchant.")
     notes: list[str] = Field(
-        default_factory=list, description="Informational flags that never block a purchase (see search.eligibility.NOTES)."
+        default_factory=list,
+        description="Informational flags that never block a purchase (see search.eligibility.NOTES).",
     )
 
 
@@ -152,6 +153,11 @@ class Interpreted(BaseModel):
         description="The constraints applied: parsed from the query, overridden by explicit filters."
     )
     country: str
+    country_source: Literal["query", "context"] = Field(
+        default="context",
+        description="query: the shopper named the destination, and every result ships there (or its merchant "
+        "publishes no ship-to list); context: the buyer country only decides eligibility.",
+    )
 
 
 class SearchResponse(BaseModel):

@@ -68,6 +68,8 @@ def product_mask(cat: CatalogArrays, cons: Constraints) -> np.ndarray | None:
         _and(cat.rows_mask(cat.merchant_rows, cons.merchants))
     if cons.platforms:
         _and(cat.rows_mask(cat.platform_rows, cons.platforms))
+    if cons.ship_to:
+        _and(cat.ships_mask(cons.ship_to))
     return m
 
 
@@ -129,7 +131,7 @@ def variant_unmet(cat: CatalogArrays, row: int, var: Variant, cons: Constraints)
     """Names of the constraints ``var`` (a variant of product ``row``) fails; empty = it meets them all.
 
     Names: the attribute filter keys as given, then ``price``, ``available``, ``vendor``,
-    ``product_type``, ``merchant``, ``platform``.
+    ``product_type``, ``merchant``, ``platform``, ``country`` (a destination the shopper named).
     """
     p = cat.products[row]
     out = [ac.label for ac in cons.attributes if not _attr_met(cat, row, var, ac)]
@@ -154,6 +156,11 @@ def variant_unmet(cat: CatalogArrays, row: int, var: Variant, cons: Constraints)
         out.append("merchant")
     if cons.platforms and p.platform not in cons.platforms:
         out.append("platform")
+    if cons.ship_to:
+        m = cat.merchants.get(p.merchant_id)
+        digital = isinstance(p.extra, dict) and p.extra.get("listing_type") == "download"
+        if not digital and (m is None or (m.ships_to and cons.ship_to.upper() not in m.ships_to)):
+            out.append("country")
     return out
 
 

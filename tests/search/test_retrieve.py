@@ -30,10 +30,20 @@ def test_rrf_weights_and_depth_and_ties_by_row() -> None:
     assert len(rrf([Ranked.empty(), Ranked.empty()], depth=5)) == 0
 
 
-def test_weighted_fusion_min_max() -> None:
-    fused = weighted([_r([1, 2], [10.0, 0.0]), _r([2, 3], [0.9, 0.1])], weights=[1.0, 1.0], depth=5)
-    # 1: 1.0 + 0; 2: 0.0 + 1.0; 3: 0 + 0
+def test_weighted_fusion_scores_the_union_with_both_retrievers() -> None:
+    bm25 = {1: 10.0, 2: 5.0, 3: 0.0}
+    cos = {1: 0.0, 2: 0.9, 3: 1.0}
+    fused = weighted(_r([1, 2], [10.0, 5.0]), _r([3, 2], [1.0, 0.9]),
+                     lexical_scores=lambda rows: np.array([bm25[int(r)] for r in rows]),
+                     dense_scores=lambda rows: np.array([cos[int(r)] for r in rows]), depth=5)
+    # 1: (1.0 + 0.5) / 2; 2: (0.5 + 0.95) / 2; 3: (0 + 1.0) / 2 — row 2 gets its BM25 score though
+    # the lexical list did not need it and its cosine though the dense list ranked it second.
     assert fused.rows.tolist() == [1, 2, 3]
+    assert np.allclose(fused.scores, [0.75, 0.725, 0.5])
+    lex_only = weighted(_r([1, 2], [10.0, 5.0]), _r([3, 2], [1.0, 0.9]), weights=(1.0, 0.0),
+                        lexical_scores=lambda rows: np.array([bm25[int(r)] for r in rows]),
+                        dense_scores=lambda rows: np.array([cos[int(r)] for r in rows]), depth=5)
+    assert lex_only.rows.tolist() == [1, 2, 3]
 
 
 def _vectors(n: int = 500, dim: int = 16, seed: int = 0) -> np.ndarray:
