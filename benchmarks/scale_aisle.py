@@ -1,0 +1,236 @@
+"""aisle in the scale benchmark: build the engine over a synthetic catalog, then measure it.
+
+Build (:func:`build_engine`), each stage timed: the synthetic product records
+(:func:`benchmarks._synth.synth_catalog`, not counted as index build), the attribute vocabulary, BM25
+(:class:`indexer.lexical.LexicalIndex`), the dense index (:func:`indexer.dense.build_dense`, the
+index builder's own choice of index type and parameters for this size) and the engine's per-snapshot
+arrays (:class:`search.engine.Engine` construction). The snapshot is assembled in memory from those
+parts (the same :class:`indexer.snapshot.Snapshot` a load returns), so the product records are the
+synthetic generator's, which share immutable sub-records between copies. BM25 and the dense index are
+cached under the cache folder (their build seconds with them), so a rerun costs the query time only.
+
+Measured per selectivity (:func:`measure`):
+
+* ``dense`` end to end: :meth:`Engine.search` with the merchant filter, ``mode="dense"``, limit 10,
+  the engine's query-vector cache cleared before every call, so each call parses, embeds the query
+  with the model, computes the allowed rows, retrieves, picks variants and answers eligibility.
+  Recall@10 is computed afterwards against exact brute force over the rows the engine's filter
+  allows for that request (the interpretation may add a parsed constraint, e.g. a colour), with the
+  very vector the engine embedded (a recording encoder keeps it).
+* ``retrieval``: the filtered vector retrieval alone, query vector given: the engine's filter
+  (:func:`search.variants.satisfying_mask` + :func:`search.variants.rows_of`) and
+  :func:`search.retrieve.retrieve` in dense mode, top 10; what the peers are measured on.
+* ``hybrid`` end to end: as ``dense`` with ``mode="hybrid"`` (BM25 + dense, RRF); latency only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks._synth import allowed_merchants, cached_arrays, synth_catalog
+from benchmarks.scale_common import K, Spec, exact_topk, peak_rss_mb, percentiles, recall_at_k
+from indexer.dense import EXACT_MAX_ROWS, build_dense, read_dense, write_dense
+from indexer.embed import Encoder, load_encoder
+from indexer.lexical import LexicalIndex
+from indexer.snapshot import Snapshot
+from indexer.text import lexical_text
+from indexer.vocabulary import Vocabulary
+from search.constraints import Constraints
+from search.engine import Engine, EngineSettings
+from search.interpret import interpret
+from search.retrieve import retrieve
+from search.schema import Filters, SearchRequest
+from search.variants import rows_of, satisfying_mask
+
+
+class RecordingEncoder:
+    """Wraps the engine's encoder and keeps the last vector it produced (for end-to-end recall)."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.last: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        out = self.inner.encode(texts, batch_size=batch_size)
+        self.last = np.array(out[-1], dtype=np.float32) if len(out) else None
+        return out
+
+
+def _cached(folder: Path, name: str, build: Any, load: Any, save: Any) -> tuple[Any, float, bool]:
+    """(object, build seconds, from cache): ``load`` it from ``folder/name`` or ``build`` and ``save`` it."""
+    meta = folder / f"{name}.json"
+    if meta.exists():
+        try:
+            return load(folder / name), float(json.loads(meta.read_text())["build_s"]), True
+        except (OSError, ValueError, KeyError, RuntimeError):
+            pass
+    t = time.perf_counter()
+    obj = build()
+    seconds = time.perf_counter() - t
+    save(obj, folder / name)
+    meta.write_text(json.dumps({"build_s": seconds}))
+    return obj, seconds, False
+
+
+def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict[str, Any]]:
+    """The engine over a ``spec.size`` synthetic catalog; returns (engine, encoder, vectors, build details)."""
+    cache = spec.cache_dir
+    detail: dict[str, Any] = {}
+    arrays = cached_arrays(spec.size, source=spec.source, seed=spec.seed, cache=cache)
+    t = time.perf_counter()
+    cat = synth_catalog(spec.size, source=spec.source, seed=spec.seed, cache=cache, with_vectors=False)
+    detail["records_s"] = round(time.perf_counter() - t, 2)
+    vectors = arrays.vectors
+    folder = cache / f"aisle-n{spec.size}-{spec.source}-s{spec.seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    t = time.perf_counter()
+    vocabulary = Vocabulary.build(cat.products)
+    detail["vocabulary_s"] = round(time.perf_counter() - t, 2)
+
+    def build_lex() -> LexicalIndex:
+        return LexicalIndex.build([lexical_text(p) for p in cat.products])
+
+    lexical, lex_s, lex_cached = _cached(folder, "lexical", build_lex, LexicalIndex.load,
+                                         lambda obj, path: obj.save(path))
+    detail["lexical_s"], detail["lexical_cached"] = round(lex_s, 2), lex_cached
+
+    exact_max = spec.exact_max_rows if spec.exact_max_rows is not None else EXACT_MAX_ROWS
+    params_holder: dict[str, Any] = {}
+
+    def build_dn() -> Any:
+        index, params = build_dense(vectors, exact_max_rows=exact_max)
+        params_holder.update(params)
+        return index
+
+    def save_dn(index: Any, path: Path) -> None:
+        write_dense(index, str(path))
+        (path.parent / f"{path.name}.params.json").write_text(json.dumps(params_holder))
+
+    dname = f"dense-max{exact_max}.faiss"
+    dense, dense_s, dense_cached = _cached(folder, dname, build_dn, lambda p: read_dense(str(p)), save_dn)
+    params = json.loads((folder / f"{dname}.params.json").read_text())
+    from indexer.dense import apply_search_params
+
+    apply_search_params(dense, params)
+    detail["dense_s"], detail["dense_cached"], detail["dense"] = round(dense_s, 2), dense_cached, params
+
+    manifest = {"format": 1, "version": "v000001", "model": arrays.model, "dim": int(vectors.shape[1]),
+                "dense": params, "counts": {"products": spec.size}}
+    snapshot = Snapshot("v000001", folder, manifest, tuple(cat.products), {m.merchant_id: m for m in cat.merchants},
+                        vectors, dense, lexical, vocabulary, cat.crawled_at)
+    encoder = RecordingEncoder(load_encoder(arrays.model))
+    t = time.perf_counter()
+    engine = Engine(snapshot, encoder=encoder, settings=EngineSettings(stale_ttl_s=None))
+    detail["engine_arrays_s"] = round(time.perf_counter() - t, 2)
+    detail["build_s"] = round(detail["vocabulary_s"] + detail["lexical_s"] + detail["dense_s"]
+                              + detail["engine_arrays_s"], 2)
+    return engine, encoder, vectors, detail
+
+
+def _retrieval(engine: Engine, q: np.ndarray, cons: Constraints | None) -> np.ndarray:
+    """The engine's filtered dense retrieval, top K, query vector given (filter included in the time)."""
+    snap = engine.snapshot
+    cat = engine._state.cat
+    allowed = None
+    if cons is not None:
+        vmask = satisfying_mask(cat, cons)
+        allowed = rows_of(cat, vmask) if vmask is not None else None
+    ranked = retrieve(mode="dense", text="q", lexical_index=snap.lexical, dense_index=snap.dense,
+                      vectors=snap.vectors, encode=lambda _t: q, depth=K, allowed=allowed,
+                      exact_threshold=engine.settings.exact_threshold)
+    return ranked.rows
+
+
+def _e2e(engine: Engine, enc: RecordingEncoder, texts: list[str], filters: Filters | None, mode: str,
+         passes: int) -> tuple[list[float], list[tuple[SearchRequest, list[int], np.ndarray | None]]]:
+    """End-to-end latencies (ms) of the timed passes, and per query of the last pass (request, rows, vector)."""
+    times: list[float] = []
+    last: list[tuple[SearchRequest, list[int], np.ndarray | None]] = []
+    for rep in range(passes + 1):  # pass 0 warms caches and is not timed
+        last = []
+        for text in texts:
+            req = SearchRequest(query=text, mode=mode, filters=filters, limit=K)  # type: ignore[arg-type]
+            engine._qcache.clear()
+            enc.last = None
+            t = time.perf_counter()
+            resp = engine.search(req)
+            dt = (time.perf_counter() - t) * 1000.0
+            if rep:
+                times.append(dt)
+            rows = [r for r in (engine.snapshot.row_of(x.doc_id) for x in resp.results) if r is not None]
+            last.append((req, rows, enc.last))
+    return times, last
+
+
+def _e2e_recall(engine: Engine, vectors: np.ndarray,
+                runs: list[tuple[SearchRequest, list[int], np.ndarray | None]]) -> tuple[float | None, int]:
+    """Mean recall@10 of dense end-to-end answers against exact search over the rows the engine's filter
+    allows for each request; also how many queries had no vector search (only constraints, browsed)."""
+    s = engine.settings
+    cat = engine._state.cat
+    vals: list[float] = []
+    browsed = 0
+    for req, rows, vec in runs:
+        if vec is None:
+            browsed += 1
+            continue
+        it = interpret(req, engine.snapshot.vocabulary, cat, fallback_attrs=s.text_fallback_attrs,
+                       vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+        vmask = satisfying_mask(cat, it.constraints)
+        mask = None
+        if vmask is not None:
+            mask = np.zeros(vectors.shape[0], dtype=bool)
+            mask[rows_of(cat, vmask)] = True
+        _, truth = exact_topk(vectors, vec[None, :], mask, K)
+        vals.append(recall_at_k(vectors, vec, rows, truth[0], K))
+    return (round(float(np.mean(vals)), 4) if vals else None), browsed
+
+
+def measure(spec: Spec, engine: Engine, enc: RecordingEncoder, vectors: np.ndarray, texts: list[str],
+            qvecs: np.ndarray) -> tuple[list[dict[str, Any]], float]:
+    """Every measurement of the module docstring, per selectivity; and the peak RSS once every query ran
+    (before the end-to-end ground truth, whose brute force reads every vector, is computed)."""
+    out: list[dict[str, Any]] = []
+    pending: list[list[tuple[SearchRequest, list[int], np.ndarray | None]]] = []
+    engine.search(SearchRequest(query="warm up the encoder", mode="dense"))
+    for sel in spec.selectivities:
+        merchants = allowed_merchants(sel)
+        filters = Filters(merchant=merchants) if merchants else None
+        cons = Constraints(merchants=tuple(merchants)) if merchants else None
+        r_times: list[float] = []
+        ids = np.full((len(qvecs), K), -1, dtype=np.int64)
+        for rep in range(spec.repeat + 1):
+            for i, q in enumerate(qvecs):
+                t = time.perf_counter()
+                rows = _retrieval(engine, q, cons)
+                if rep:
+                    r_times.append((time.perf_counter() - t) * 1000.0)
+                ids[i, : min(K, len(rows))] = rows[:K]
+        d_times, d_runs = _e2e(engine, enc, texts, filters, "dense", spec.repeat)
+        pending.append(d_runs)
+        res: dict[str, Any] = {"selectivity": sel, "dense": percentiles(d_times),
+                               "retrieval": {**percentiles(r_times), "ids": ids.tolist()}}
+        if spec.hybrid:
+            h_times, _ = _e2e(engine, enc, texts, filters, "hybrid", spec.repeat)
+            res["hybrid"] = percentiles(h_times)
+        out.append(res)
+    peak = peak_rss_mb()
+    for res, d_runs in zip(out, pending, strict=True):
+        recall, browsed = _e2e_recall(engine, vectors, d_runs)
+        res["dense"].update({"recall_at_10": recall, "browsed": browsed})
+    return out, peak

@@ -1,0 +1,198 @@
+"""The peers of the scale benchmark, on the same vectors, queries and filters as aisle: retrieval alone.
+
+* **faiss-flat-postfilter** (:func:`faiss_flat`): plain ``IndexFlatIP`` over every row, then
+  post-filtering: ask for ``2 * 10 / selectivity`` neighbours (twice the number that holds ten allowed
+  rows on average), keep the allowed ones, and ask again four times deeper while fewer than ten are
+  allowed. Exact, so its recall is 1.0 up to ties; its cost is the full scan plus the deep heap.
+* **lancedb** (:func:`lancedb_build`, :func:`lancedb_serve`): embedded LanceDB (a table in the cache
+  folder: ``id``, ``grp`` (the store number), ``vector`` (384 float32) and, up to
+  ``Spec.lancedb_hybrid_max`` rows, ``text`` = aisle's lexical text). The filter is the where-clause
+  ``grp < s * 1000`` with ``prefilter=True`` (a BTree scalar index on ``grp``), the same rows
+  aisle's merchant filter allows. Up to :data:`LANCE_FLAT_MAX` rows the search is flat (exact);
+  above, an ``IVF_HNSW_SQ`` index (LanceDB's defaults for partitions, ``m`` and ``ef_construction``,
+  dot product), queried at a few ``nprobes`` settings (:data:`LANCE_NPROBES`) so that the table shows
+  LanceDB's latency at the recall aisle reaches. Hybrid mode (native FTS index + vector, LanceDB's
+  default RRF reranker) is timed with the query text, where the text column exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks._synth import GROUPS, synth_catalog
+from benchmarks.scale_common import K, Spec, allowed_mask, npy_chunks, percentiles
+
+LANCE_FLAT_MAX = 20_000
+LANCE_NPROBES = (10, 30, 100)
+
+
+def faiss_flat(spec: Spec, vectors_npy: Path, group: np.ndarray, qvecs: np.ndarray) -> dict[str, Any]:
+    """Build ``IndexFlatIP`` from the vectors file and time post-filtered search at every selectivity."""
+    import faiss
+
+    t = time.perf_counter()
+    index: Any = None
+    for block in npy_chunks(vectors_npy):  # plain reads: the index holds the only copy
+        if index is None:
+            index = faiss.IndexFlatIP(block.shape[1])
+        index.add(np.ascontiguousarray(block, dtype=np.float32))
+    build_s = time.perf_counter() - t
+    n = index.ntotal
+    runs = []
+    for sel in spec.selectivities:
+        mask = allowed_mask(group, sel, GROUPS)
+        times: list[float] = []
+        ids = np.full((len(qvecs), K), -1, dtype=np.int64)
+        for rep in range(spec.repeat + 1):
+            for i, q in enumerate(qvecs):
+                t = time.perf_counter()
+                kk = min(n, int(np.ceil(2 * K / sel)))
+                while True:
+                    _, found = index.search(q[None, :], kk)
+                    got = found[0][found[0] >= 0]
+                    if mask is not None:
+                        got = got[mask[got]]
+                    if len(got) >= K or kk >= n:
+                        break
+                    kk = min(n, kk * 4)
+                if rep:
+                    times.append((time.perf_counter() - t) * 1000.0)
+                ids[i, : min(K, len(got))] = got[:K]
+        runs.append({"selectivity": sel, "params": {"oversample": 2}, "retrieval": {**percentiles(times),
+                                                                                    "ids": ids.tolist()}})
+    return {"build_s": round(build_s, 2), "runs": runs}
+
+
+def _lance_dir(spec: Spec) -> Path:
+    return spec.cache_dir / f"lance-n{spec.size}-{spec.source}-s{spec.seed}"
+
+
+def _quiet() -> None:
+    os.environ.setdefault("RUST_LOG", "error")  # LanceDB logs a deprecation warning per query otherwise
+
+
+def lancedb_build(spec: Spec, vectors: np.ndarray, group: np.ndarray) -> dict[str, Any]:
+    """Create the table and its indexes in the cache folder (reused when complete); returns build seconds."""
+    _quiet()
+    import lancedb
+    import pyarrow as pa
+    from lancedb.index import FTS, BTree, IvfHnswSq
+
+    folder = _lance_dir(spec)
+    meta_path = folder / "build.json"
+    if meta_path.exists():
+        return {**json.loads(meta_path.read_text()), "cached": True}
+    shutil.rmtree(folder, ignore_errors=True)
+    with_text = spec.hybrid and spec.size <= spec.lancedb_hybrid_max
+    texts: list[str] = []
+    if with_text:
+        from indexer.text import lexical_text
+
+        cat = synth_catalog(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir, with_vectors=False)
+        texts = [lexical_text(p) for p in cat.products]
+    n, dim = vectors.shape
+    fields = [pa.field("id", pa.int64()), pa.field("grp", pa.int32()),
+              pa.field("vector", pa.list_(pa.float32(), dim))]
+    if with_text:
+        fields.append(pa.field("text", pa.string()))
+    schema = pa.schema(fields)
+
+    def batches() -> Any:
+        for start in range(0, n, 65_536):
+            stop = min(n, start + 65_536)
+            flat = pa.array(np.ascontiguousarray(vectors[start:stop], dtype=np.float32).reshape(-1))
+            cols = [pa.array(np.arange(start, stop, dtype=np.int64)), pa.array(np.asarray(group[start:stop],
+                                                                                         dtype=np.int32)),
+                    pa.FixedSizeListArray.from_arrays(flat, dim)]
+            if with_text:
+                cols.append(pa.array(texts[start:stop]))
+            yield pa.record_batch(cols, schema=schema)
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    db = lancedb.connect(str(folder))
+    table = db.create_table("products", data=batches(), schema=schema)
+    seconds["table_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table.create_index("grp", config=BTree())
+    seconds["scalar_index_s"] = time.perf_counter() - t
+    index = "flat"
+    if n > LANCE_FLAT_MAX:
+        t = time.perf_counter()
+        table.create_index("vector", config=IvfHnswSq(distance_type="dot"))
+        seconds["vector_index_s"] = time.perf_counter() - t
+        index = "IVF_HNSW_SQ"
+    if with_text:
+        t = time.perf_counter()
+        table.create_index("text", config=FTS())
+        seconds["fts_index_s"] = time.perf_counter() - t
+    meta = {"build_s": round(sum(seconds.values()), 2), "detail": {k: round(v, 2) for k, v in seconds.items()},
+            "index": index, "text": with_text}
+    meta_path.write_text(json.dumps(meta))
+    return {**meta, "cached": False}
+
+
+def _ids(table: Any) -> list[int]:
+    return [int(x) for x in table.column("id").to_pylist()]
+
+
+def lancedb_serve(spec: Spec, qvecs: np.ndarray, texts: list[str]) -> dict[str, Any]:
+    """Open the table built by :func:`lancedb_build` and time filtered vector (and hybrid) search."""
+    _quiet()
+    import lancedb
+
+    folder = _lance_dir(spec)
+    meta = json.loads((folder / "build.json").read_text())
+    table = lancedb.connect(str(folder)).open_table("products")
+    settings: list[int | None] = list(spec.options.get("lancedb_nprobes", LANCE_NPROBES)) \
+        if meta["index"] != "flat" else [None]
+    runs = []
+    for sel in spec.selectivities:
+        where = f"grp < {round(sel * GROUPS)}" if sel < 1.0 else None
+        for nprobes in settings:
+            times: list[float] = []
+            ids = np.full((len(qvecs), K), -1, dtype=np.int64)
+            for rep in range(spec.repeat + 1):
+                for i, q in enumerate(qvecs):
+                    t = time.perf_counter()
+                    query: Any = table.search(q)
+                    query = query.distance_type("dot")
+                    if where:
+                        query = query.where(where, prefilter=True)
+                    if nprobes is not None:
+                        query = query.nprobes(nprobes)
+                    got = _ids(query.limit(K).select(["id"]).to_arrow())
+                    if rep:
+                        times.append((time.perf_counter() - t) * 1000.0)
+                    ids[i, : min(K, len(got))] = got[:K]
+            params = {"index": meta["index"], "nprobes": nprobes}
+            runs.append({"selectivity": sel, "params": params, "retrieval": {**percentiles(times),
+                                                                             "ids": ids.tolist()}})
+        if meta.get("text"):
+            times = []
+            errors = 0
+            for rep in range(spec.repeat + 1):
+                for q, text in zip(qvecs, texts, strict=True):
+                    t = time.perf_counter()
+                    hquery: Any = table.search(query_type="hybrid")
+                    query = hquery.vector(q).text(text)
+                    if where:
+                        query = query.where(where, prefilter=True)
+                    try:
+                        query.limit(K).select(["id"]).to_arrow()
+                    except Exception:  # noqa: BLE001 - a query LanceDB's FTS parser refuses: counted, not timed
+                        errors += rep > 0
+                        continue
+                    if rep:
+                        times.append((time.perf_counter() - t) * 1000.0)
+            runs.append({"selectivity": sel, "mode": "hybrid", "params": {"index": meta["index"], "fts": True,
+                                                                          "errors": errors},
+                         "retrieval": percentiles(times)})
+    return {"build_s": meta["build_s"], "build_detail": meta, "runs": runs}

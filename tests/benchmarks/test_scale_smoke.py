@@ -1,0 +1,64 @@
+"""CI smoke run of ``benchmarks/scale.py``: a 2,000-product catalog, correctness only (never a time).
+
+The dense index threshold is lowered so that aisle builds its large-catalog (approximate) index even at
+this size: the filtered-retrieval strategy for big catalogs is what this guards. Vectors come from the
+hashing encoder (no model). LanceDB rows are checked only when lancedb (the ``bench`` extra) is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+CATALOGS = Path(__file__).resolve().parents[2] / ".." / "shared" / "catalogs"
+SELECTIVITIES = (1.0, 0.1, 0.01, 0.001)
+ROW_KEYS = {"engine", "mode", "size", "selectivity", "p50_ms", "p95_ms", "p99_ms", "retrieval_p50_ms",
+            "recall_at_10", "build_s", "peak_rss_mb"}
+
+pytestmark = pytest.mark.skipif(not CATALOGS.is_dir(), reason="../shared/catalogs is not available")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from benchmarks.scale import markdown, run_benchmark
+
+    rep = run_benchmark([2000], n_queries=24, source="hashing", cache=tmp_path_factory.mktemp("scale"),
+                        inline=True, exact_max_rows=500, log=lambda *_: None)
+    assert markdown(rep).count("\n") > len(rep["rows"])
+    return rep
+
+
+def _engines() -> set[str]:
+    engines = {"aisle", "faiss-flat-postfilter"}
+    if importlib.util.find_spec("lancedb") is not None:
+        engines.add("lancedb")
+    return engines
+
+
+def test_rows_for_every_engine_and_selectivity(report: dict) -> None:
+    rows = report["rows"]
+    for row in rows:
+        assert ROW_KEYS <= set(row)
+        assert row["size"] == 2000
+    for engine in _engines():
+        got = {r["selectivity"] for r in rows if r["engine"] == engine and r["mode"] in ("dense", "vector")}
+        assert got == set(SELECTIVITIES), engine
+    assert {r["engine"] for r in rows} == _engines()
+
+
+def test_aisle_recall_at_every_selectivity(report: dict) -> None:
+    aisle = [r for r in report["rows"] if r["engine"] == "aisle" and r["mode"] == "dense"]
+    assert len(aisle) == len(SELECTIVITIES)
+    for r in aisle:
+        assert r["recall_at_10"] >= 0.95, r  # end to end, through Engine.search
+        assert r["retrieval_recall_at_10"] >= 0.95, r  # filtered retrieval alone
+        assert r["params"]["type"] != "IndexFlatIP"  # the approximate index was really exercised
+        assert r["p50_ms"] is not None and r["retrieval_p50_ms"] is not None
+
+
+def test_exact_peer_is_exact(report: dict) -> None:
+    for r in report["rows"]:
+        if r["engine"] == "faiss-flat-postfilter":
+            assert r["recall_at_10"] >= 0.99, r
