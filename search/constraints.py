@@ -86,12 +86,15 @@ _LEADING_ATTR = re.compile(
     r"colou?r|cor|couleur)\s*[-:_]?\s*(?=\S)"
 )
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
 _DIM_NUM = re.compile(r"\d+(?:[.,]\d+)?")
 _DIM = r"\d+(?:[.,]\d+)?\s*[a-z]{0,2}"
 _DIMS = re.compile(rf"^{_DIM}\s*[x×*]\s*{_DIM}(?:\s*[x×*]\s*{_DIM})?$")
 
 
 def _unify_units(v: str) -> str:
+    if not _DIGIT.search(v):  # most text has no number: skip the ten unit patterns
+        return v
     for rx, unit in _UNIT_RES:
         v = rx.sub(lambda m, u=unit: m.group(1).replace(",", ".") + u, v)  # type: ignore[misc]
     return v
@@ -116,6 +119,7 @@ def variant_value_keys(value: str) -> frozenset[str]:
     return frozenset(match_key(p) for p in value_parts(value) if p)
 
 
+@lru_cache(maxsize=131072)
 def tokens(text: str) -> tuple[str, ...]:
     """Word tokens of free text: units unified (``55"`` → ``55in``), lower case, one-word synonyms mapped."""
     return tuple(SYNONYMS.get(t, t) for t in _TOKEN.findall(_unify_units(normalize_value(text))))
