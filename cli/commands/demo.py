@@ -4,7 +4,7 @@
 2. crawl every store and shop into the workspace catalog (the simulator's host is allow-listed);
 3. index it (the real embedding model, offline);
 4. answer example chat queries through the engine and print the answers;
-5. live re-check the first answer against the (still running) merchant, then stop the simulator.
+5. live re-check the first buyable answer against the (still running) merchant, then stop the simulator.
 
 The workspace is ``--home`` as for every command (default ``./.aisle``). Re-running is cheap: the
 crawl is incremental and the index reuses its embedding cache.
@@ -91,15 +91,16 @@ def demo(
                 console.print(f"\n[bold]> {text}[/bold]  (buyer in {buyer})")
                 _print(resp)
         out["answers"] = answers
-        first = next((a for a in answers if a["results"]), None)
+        # Re-check the first answer an agent would buy: the top eligible result of the first query.
+        first = next((a for a in answers if any(r["buy"]["eligible"] for r in a["results"])), None)
         if first is not None:
-            hit = first["results"][0]
+            hit = next(r for r in first["results"] if r["buy"]["eligible"])
             check = engine.check(CheckRequest(
                 items=[CartItem(variant_id=hit["variant"]["id"], doc_id=hit["doc_id"])],
                 country=first["interpreted"]["country"]))
             out["check"] = check.model_dump(mode="json")
             if show:
-                console.print(Rule("5. live re-check of the first answer against the merchant"))
+                console.print(Rule("5. live re-check of the first buyable answer against the merchant"))
                 for item in check.items:
                     state = "[green]eligible[/green]" if item.eligible else f"[red]{', '.join(item.reasons)}[/red]"
                     console.print(f"{item.title}: {state}; price {item.price.amount if item.price else '-'} "

@@ -30,5 +30,6 @@ def test_demo_runs_end_to_end(tmp_path: Path, sample_dir: Path) -> None:
         assert opts.get("size") == "m"
         assert hit["variant"]["price"] == {"amount": hit["variant"]["price"]["amount"], "currency": "USD"}
         assert hit["variant"]["price"]["amount"] < 4000
+    assert any(hit["buy"]["eligible"] for hit in beanie["results"])
     assert out["check"]["items"][0]["eligible"] is True
     assert "/cart/" in out["check"]["checkouts"][0]["checkout_url"]
