@@ -111,11 +111,13 @@ def _needs_build(spec: Spec) -> bool:
     if spec.engine == "lancedb":
         return not (spec.cache_dir / f"lance-n{spec.size}-{spec.source}-s{spec.seed}" / "build.json").exists()
     if spec.engine == "aisle":
-        folder = spec.cache_dir / f"aisle-n{spec.size}-{spec.source}-s{spec.seed}"
+        from benchmarks.scale_aisle import dense_cache_name, lexical_cache_name
         from indexer.dense import EXACT_MAX_ROWS
 
+        folder = spec.cache_dir / f"aisle-n{spec.size}-{spec.source}-s{spec.seed}"
         exact_max = spec.exact_max_rows if spec.exact_max_rows is not None else EXACT_MAX_ROWS
-        return not ((folder / "lexical.json").exists() and (folder / f"dense-max{exact_max}.faiss.json").exists())
+        return not ((folder / f"{lexical_cache_name()}.json").exists()
+                    and (folder / f"{dense_cache_name(exact_max)}.json").exists())
     return False
 
 

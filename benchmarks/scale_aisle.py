@@ -25,6 +25,7 @@ Measured per selectivity (:func:`measure`):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -47,6 +48,8 @@ from search.interpret import interpret
 from search.retrieve import retrieve
 from search.schema import Filters, SearchRequest
 from search.variants import rows_of, satisfying_mask
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class RecordingEncoder:
@@ -86,6 +89,27 @@ def _cached(folder: Path, name: str, build: Any, load: Any, save: Any) -> tuple[
     return obj, seconds, False
 
 
+def code_key(what: str) -> str:
+    """Hash of the source files that decide how ``what`` ("lexical" or "dense") is built: a cached
+    index is reused only while they are unchanged."""
+    files = {"lexical": ("indexer/lexical.py", "indexer/text.py"), "dense": ("indexer/dense.py", "indexer/ivf.py")}
+    h = hashlib.sha256()
+    for rel in files[what]:
+        path = REPO / rel
+        h.update(path.read_bytes() if path.exists() else b"")
+    return h.hexdigest()[:12]
+
+
+def dense_cache_name(exact_max: int) -> str:
+    """File name of the cached dense index for this threshold and index-building code."""
+    return f"dense-max{exact_max}-{code_key('dense')}.faiss"
+
+
+def lexical_cache_name() -> str:
+    """Directory name of the cached BM25 index for this tokenizer and text recipe."""
+    return f"lexical-{code_key('lexical')}"
+
+
 def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict[str, Any]]:
     """The engine over a ``spec.size`` synthetic catalog; returns (engine, encoder, vectors, build details)."""
     cache = spec.cache_dir
@@ -105,7 +129,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     def build_lex() -> LexicalIndex:
         return LexicalIndex.build([lexical_text(p) for p in cat.products])
 
-    lexical, lex_s, lex_cached = _cached(folder, "lexical", build_lex, LexicalIndex.load,
+    lexical, lex_s, lex_cached = _cached(folder, lexical_cache_name(), build_lex, LexicalIndex.load,
                                          lambda obj, path: obj.save(path))
     detail["lexical_s"], detail["lexical_cached"] = round(lex_s, 2), lex_cached
 
@@ -121,7 +145,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
         write_dense(index, str(path))
         (path.parent / f"{path.name}.params.json").write_text(json.dumps(params_holder))
 
-    dname = f"dense-max{exact_max}.faiss"
+    dname = dense_cache_name(exact_max)
     dense, dense_s, dense_cached = _cached(folder, dname, build_dn, lambda p: read_dense(str(p)), save_dn)
     params = json.loads((folder / f"{dname}.params.json").read_text())
     from indexer.dense import apply_search_params

@@ -56,7 +56,7 @@ def build_ivf(
     parameters the manifest records. ``vectors`` may be a read-only memory map: it is read in chunks."""
     n, dim = int(vectors.shape[0]), int(vectors.shape[1])
     nlist = nlist or nlist_for(n)
-    nlist = max(1, min(nlist, n))  # FAISS cannot train more centroids than points
+    nlist = max(1, min(nlist, n // 39))  # FAISS wants 39 training points per centroid
     rng = np.random.default_rng(SEED)
     n_train = min(n, TRAIN_PER_LIST * nlist)
     sample = np.sort(rng.choice(n, size=n_train, replace=False)) if n_train < n else np.arange(n)

@@ -55,7 +55,8 @@ from search.schema import (
     SearchRequest,
     SearchResponse,
 )
-from search.variants import choose_variant, rows_of, satisfying_mask, variant_unmet
+from search.threads import single_threaded
+from search.variants import choose_variant, rows_have_variant, rows_of, satisfying_mask, variant_unmet
 
 if TYPE_CHECKING:
     import httpx
@@ -197,6 +198,10 @@ class Engine:
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Answer one search request (see the module docstring)."""
+        with single_threaded():  # one compute thread per query: see search.threads
+            return self._search(request)
+
+    def _search(self, request: SearchRequest) -> SearchResponse:
         t0 = time.perf_counter()
         state = self._state
         snap, cat = state.snapshot, state.cat
@@ -244,8 +249,7 @@ class Engine:
         if len(ranked) < 2:
             return ranked
         # Equal scores (frequent with rank fusion): a product with a qualifying variant in stock first.
-        ok = cat.var_available if vmask is None else (vmask & cat.var_available)
-        in_stock = np.bincount(cat.var_row[ok], minlength=cat.n_products)[ranked.rows] > 0
+        in_stock = rows_have_variant(cat, ranked.rows, vmask, cat.var_available)
         o = np.lexsort((~in_stock, -ranked.scores))
         return Ranked(ranked.rows[o], ranked.scores[o])
 

@@ -5,10 +5,11 @@ rows first (:mod:`search.variants`) and every retriever here searches within the
 filter can never empty the answer because the unfiltered top-k happened to fail it.
 
 * Lexical: :meth:`LexicalIndex.search` with ``allowed`` (BM25 scores of the allowed rows only).
-* Dense: with no filter, the snapshot's FAISS index; with an allowed set up to
-  ``exact_threshold`` rows, exact scoring ``vectors[allowed] @ q`` (exact, and faster than any
-  index at that size); above it, FAISS with ``SearchParameters(sel=IDSelectorBatch)``, topped up
-  by exact scoring if the index returns fewer hits than asked (HNSW with selective filters can).
+* Dense: :func:`search.filtered.dense_topk`, the strategy per index type and selectivity: exact
+  scoring ``vectors[allowed] @ q`` for small allowed sets (up to ``exact_threshold`` rows with a flat
+  index, a few thousand with an approximate one), otherwise the FAISS index with an ``IDSelector``
+  (IVF: probes scaled with the selectivity, candidates reranked exactly), topped up by exact scoring
+  if the index returns fewer hits than asked.
 * Fusion: reciprocal rank fusion ``Σ w_i / (k + rank_i)`` (default, k = 60), or a weighted sum
   (convex combination) of normalised scores over the union of both candidate lists
   (:func:`weighted`). Ties break by row for determinism.
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
+from search.filtered import dense_topk
 
 Fusion = Literal["rrf", "weighted"]
 
@@ -69,39 +72,8 @@ def dense(
     exact_threshold: int = 20_000,
 ) -> Ranked:
     """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given)."""
-    n = int(vectors.shape[0])
-    if k <= 0 or n == 0:
-        return Ranked.empty()
-    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-    if allowed is not None:
-        allowed = np.asarray(allowed, dtype=np.int64)
-        if allowed.size == 0:
-            return Ranked.empty()
-        if allowed.size <= exact_threshold or index is None:
-            return _top(allowed, vectors[allowed] @ q[0], k)
-        return _faiss_selected(index, vectors, q, k, allowed)
-    if index is None or n <= exact_threshold:
-        return _top(np.arange(n, dtype=np.int64), vectors @ q[0], k)
-    scores, ids = index.search(q, min(k, n))
-    keep = ids[0] >= 0
-    return Ranked(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
-
-
-def _faiss_selected(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray) -> Ranked:
-    import faiss
-
-    sel = faiss.IDSelectorBatch(allowed)
-    params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
-    kk = min(k, int(allowed.size))
-    try:
-        scores, ids = index.search(q, kk, params=params)
-    except (RuntimeError, TypeError):  # an index type without selector support: score exactly
-        return _top(allowed, vectors[allowed] @ q[0], k)
-    keep = ids[0] >= 0
-    got = Ranked(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
-    if len(got) < kk:  # HNSW under a selective filter can return holes: fall back to exact
-        return _top(allowed, vectors[allowed] @ q[0], k)
-    return got
+    rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold)
+    return Ranked(rows, scores)
 
 
 def rrf(lists: Sequence[Ranked], *, k: int = 60, weights: Sequence[float] | None = None, depth: int) -> Ranked:

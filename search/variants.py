@@ -109,8 +109,41 @@ def satisfying_mask(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | N
 
 
 def rows_of(cat: CatalogArrays, vmask: np.ndarray) -> np.ndarray:
-    """Sorted product rows that have at least one variant in ``vmask``."""
-    return np.unique(cat.var_row[vmask])
+    """Sorted product rows that have at least one variant in ``vmask``.
+
+    ``var_row`` is non-decreasing (each product's variants are contiguous, in row order), so the
+    rows of the selected variants come sorted and a neighbour comparison de-duplicates them: linear,
+    where ``np.unique`` would hash or sort (8 ms for 26k variants, 75 ms at 1M products).
+    """
+    r = cat.var_row[vmask]
+    if r.size < 2:
+        return r.astype(np.int64, copy=False)
+    keep = np.empty(r.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(r[1:], r[:-1], out=keep[1:])
+    return r[keep].astype(np.int64, copy=False)
+
+
+def rows_have_variant(cat: CatalogArrays, rows: np.ndarray, vmask: np.ndarray | None,
+                      also: np.ndarray | None = None) -> np.ndarray:
+    """bool per entry of ``rows``: the product has a variant in ``vmask`` (None = any) and in ``also``.
+
+    Costs the variants of ``rows`` only (a ranked page), never a pass over the whole catalog.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = cat.var_start[rows]
+    lens = cat.var_start[rows + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(rows.size, dtype=bool)
+    seg = np.repeat(np.arange(rows.size), lens)
+    idx = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(starts, lens)
+    ok = np.ones(total, dtype=bool)
+    if vmask is not None:
+        ok &= vmask[idx]
+    if also is not None:
+        ok &= also[idx]
+    return np.bincount(seg[ok], minlength=rows.size) > 0
 
 
 # --- one variant ---------------------------------------------------------------------------------

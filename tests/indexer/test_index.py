@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -69,12 +70,15 @@ def test_empty_catalog(ws: Workspace) -> None:
 def test_approximate_index_above_threshold(ws: Workspace, small_catalog) -> None:
     merchants, products = small_catalog
     report = _build(ws, merchants, products, "w1", exact_max_rows=50)
-    assert report.dense == "IndexHNSWFlat"
+    assert report.dense == "IndexIVFScalarQuantizer"
     snap = load_current(ws, verify_hashes=True)
-    assert snap.manifest["dense"]["M"] == 32
-    assert snap.dense.hnsw.efSearch == snap.manifest["dense"]["efSearch"]
-    _, ids = snap.dense.search(np.asarray(snap.vectors[7:8]), 1)
-    assert ids[0][0] == 7
+    params = snap.manifest["dense"]
+    assert params["nlist"] >= 1 and params["nprobe"] >= 1 and params["qtype"] == "QT_8bit"
+    ivf = faiss.extract_index_ivf(snap.dense)
+    assert ivf.nprobe == min(params["nprobe"], params["nlist"]) and ivf.nlist == params["nlist"]
+    ivf.nprobe = ivf.nlist  # every list: row 7 must be among its own nearest neighbours (8-bit codes)
+    _, ids = snap.dense.search(np.asarray(snap.vectors[7:8]), 5)
+    assert 7 in ids[0].tolist()
 
 
 @pytest.mark.slow

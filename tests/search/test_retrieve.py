@@ -59,7 +59,7 @@ def test_dense_filtered_paths_agree_with_brute_force() -> None:
     allowed = np.arange(0, 500, 3, dtype=np.int64)
     truth = allowed[np.argsort(-(vec[allowed] @ q), kind="stable")[:10]]
     exact = dense(flat, vec, q, 10, allowed, exact_threshold=10_000)
-    selected = dense(flat, vec, q, 10, allowed, exact_threshold=10)  # FAISS IDSelectorBatch path
+    selected = dense(flat, vec, q, 10, allowed, exact_threshold=10)  # FAISS IDSelector path
     assert exact.rows.tolist() == truth.tolist()
     assert selected.rows.tolist() == truth.tolist()
     assert set(exact.rows.tolist()) <= set(allowed.tolist())
