@@ -120,6 +120,7 @@ class Engine:
         self._clock = clock
         self._lock = threading.Lock()
         self._qcache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._qlock = threading.Lock()
         self._state = self._make_state(snapshot)
 
     @classmethod
@@ -167,7 +168,8 @@ class Engine:
             if new.version == self._state.snapshot.version:
                 return False
             self._state = self._make_state(new)  # one reference assignment: atomic for readers
-            self._qcache.clear()
+            with self._qlock:
+                self._qcache.clear()
             return True
 
     # --- encoding -------------------------------------------------------------------------------
@@ -175,7 +177,8 @@ class Engine:
     def _encode(self, snapshot: Snapshot, text: str) -> np.ndarray:
         model = str(snapshot.manifest.get("model", ""))
         key = (model, text)
-        hit = self._qcache.get(key)
+        with self._qlock:
+            hit = self._qcache.get(key)
         if hit is not None:
             return hit
         enc = self._encoder
@@ -189,9 +192,10 @@ class Engine:
         vec = np.asarray(enc.encode([text]), dtype=np.float32)[0]
         if vec.shape[0] != snapshot.vectors.shape[1]:
             raise ConfigError(f"query vectors have {vec.shape[0]} dimensions, the snapshot {snapshot.vectors.shape[1]}")
-        self._qcache[key] = vec
-        if len(self._qcache) > 1024:
-            self._qcache.popitem(last=False)
+        with self._qlock:  # requests run concurrently (HTTP API threads): one writer at a time
+            self._qcache[key] = vec
+            while len(self._qcache) > 1024:
+                self._qcache.popitem(last=False)
         return vec
 
     # --- search ---------------------------------------------------------------------------------

@@ -205,6 +205,34 @@ def test_refresh_swaps_snapshot_and_keeps_in_flight_one(tmp_path: Path) -> None:
             eng.search(SearchRequest(query="beanie", limit=1, cursor=cursor))
 
 
+def test_concurrent_searches_during_refresh(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ws = Workspace.resolve(tmp_path / "home")
+    m = merchant()
+    enc = HashingEncoder(32)
+    first = [product(f"Beanie {i}", [variant({"Color": "Red"})], m=m, pid=str(i)) for i in range(30)]
+    build_index(first, [m], ws, encoder=enc, crawled_at={p.doc_id: _now_iso() for p in first}, watermark="w1")
+    eng = Engine.open(ws, encoder=enc)
+
+    def hammer(i: int) -> set[str]:
+        seen = set()
+        for j in range(25):
+            resp = eng.search(SearchRequest(query=f"beanie {i + j}", filters=Filters(attributes={"color": "red"})))
+            assert resp.results and all(r.variant.options == {"Color": "Red"} for r in resp.results)
+            seen.add(str(resp.snapshot))
+        return seen
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(hammer, i) for i in range(4)]
+        second = [*first, product("Beanie new", [variant({"Color": "Red"})], m=m, pid="99")]
+        build_index(second, [m], ws, encoder=enc, crawled_at={p.doc_id: _now_iso() for p in second}, watermark="w2")
+        assert eng.refresh()
+        versions = set().union(*(f.result() for f in futures))
+    assert versions <= {"v000001", "v000002"}
+    assert eng.search(SearchRequest(query="beanie new")).snapshot == "v000002"
+
+
 # --- end to end with the real model ---------------------------------------------------------------
 
 
