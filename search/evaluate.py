@@ -162,10 +162,12 @@ def hit_from_result(result: Any) -> Hit:
     )
 
 
-def build_request(q: EvalQuery, mode: Mode, limit: int, cursor: str | None = None) -> SearchRequest:
+def build_request(q: EvalQuery, mode: Mode, limit: int, cursor: str | None = None, *,
+                  include_near: bool = True) -> SearchRequest:
     """The engine request for one query (its context and explicit filters, the mode, one page)."""
     try:
-        kwargs: dict[str, Any] = {"query": q.query, "mode": mode, "limit": limit, "cursor": cursor}
+        kwargs: dict[str, Any] = {"query": q.query, "mode": mode, "limit": limit, "cursor": cursor,
+                                  "include_near": include_near}
         if q.context is not None:
             kwargs["context"] = q.context
         if q.filters is not None:
@@ -176,14 +178,16 @@ def build_request(q: EvalQuery, mode: Mode, limit: int, cursor: str | None = Non
         raise ConfigError(f"query {q.query_id!r}: not a valid search request: {err['loc']}: {err['msg']}") from None
 
 
-def run_one(q: EvalQuery, mode: Mode, run_query: Callable[[SearchRequest], SearchResponse], depth: int) -> QueryRun:
+def run_one(q: EvalQuery, mode: Mode, run_query: Callable[[SearchRequest], SearchResponse], depth: int, *,
+            include_near: bool = True) -> QueryRun:
     """Fetch up to ``depth`` results for one query, following cursors past one page."""
     hits: list[Hit] = []
     cursor: str | None = None
     country: str | None = None
     try:
         while len(hits) < depth:
-            resp = run_query(build_request(q, mode, min(MAX_LIMIT, depth - len(hits)), cursor))
+            resp = run_query(build_request(q, mode, min(MAX_LIMIT, depth - len(hits)), cursor,
+                                           include_near=include_near))
             country = country or resp.interpreted.country
             hits.extend(hit_from_result(r) for r in resp.results)
             cursor = resp.next_cursor
@@ -327,12 +331,17 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
              run_query: Callable[[SearchRequest], SearchResponse], *, modes: Sequence[Mode] = ("hybrid",),
              k: int = 10, constraints: dict[str, Constraints] | None = None, depth: int = 100,
              progress: bool = False, baseline: RunDict | None = None, baseline_name: str = "baseline",
-             resamples: int = 1000, seed: int = 0) -> EvalResult:
+             resamples: int = 1000, seed: int = 0, include_near: bool = True) -> EvalResult:
     """Run every query in every mode through ``run_query`` and score the rankings.
 
     ``constraints`` (gold, by query id) replaces the constraints read from the queries file when
     given. ``baseline`` is a saved run compared against each mode (ranking metrics and judged@k
     only: a run file has no variants). With several modes, every pair is compared as well.
+
+    ``include_near`` (default True) asks the engine to append near matches (flagged
+    ``match.exact=false``) after the exact ones. Ranking metrics judge the whole ranked list an agent
+    can show a shopper, and graded judgments count partial matches (grade 1); exact matches always
+    rank first either way. ``include_near=False`` scores the engine's strict default answer.
     """
     queries = list(queries)
     if k < 1 or depth < 1:
@@ -371,7 +380,7 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
             took: list[float] = []
             for q in queries:
                 start = time.perf_counter()
-                runs[q.query_id] = run_one(q, mode, run_query, depth)
+                runs[q.query_id] = run_one(q, mode, run_query, depth, include_near=include_near)
                 took.append((time.perf_counter() - start) * 1000.0)
                 bar.advance(task)
             ranked = {q: [h.doc_id for h in r.hits] for q, r in runs.items()}
@@ -405,5 +414,6 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
             for q in queries}
     settings = {"k": k, "depth": depth, "relevant_grade": RELEVANT, "bootstrap_resamples": resamples,
                 "seed": seed, "confidence": 0.95, "significance": SIGNIFICANCE, "baseline_name": baseline_name,
-                "scored_queries": len(scored), "queries": len(queries), "metrics": metric_names(k, depth)}
+                "scored_queries": len(scored), "queries": len(queries), "metrics": metric_names(k, depth),
+                "include_near": include_near}
     return EvalResult(results, comparisons, unjudged, info, settings, base, notes)

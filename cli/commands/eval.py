@@ -38,6 +38,8 @@ def eval_command(
                                          "mode, RUN.<mode>.json for each when several run."),
     report: Path | None = typer.Option(None, "--report", help="Write report.json, report.md and PNG plots "
                                        "into this directory."),
+    near: bool = typer.Option(True, "--near/--strict", help="Append the engine's near matches (flagged "
+                              "match.exact=false) after the exact ones (default), or score the strict answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bar on stderr (default: when stderr is a terminal)."),
@@ -65,7 +67,8 @@ def eval_command(
     engine = Engine.open(State.workspace())
     show = sys.stderr.isatty() if progress is None else progress
     result = evaluate(qs, judged, engine.search, modes=modes, k=k, constraints=gold, progress=show,
-                      baseline=base, baseline_name=f"baseline:{baseline.stem}" if baseline else "baseline")
+                      baseline=base, baseline_name=f"baseline:{baseline.stem}" if baseline else "baseline",
+                      include_near=near)
     saved: list[str] = []
     if save_run is not None:
         for m, target in run_paths(save_run, list(result.modes)).items():

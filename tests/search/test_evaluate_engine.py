@@ -36,8 +36,10 @@ def test_eval_through_the_real_engine_and_model(tmp_path: Path) -> None:
     hybrid = res.modes["hybrid"]
     # The engine answers for the buyer country of the context (CA, which both stores ship to).
     assert hybrid.per_query["ca"]["constraint_sat@10"] == 1.0
-    # Constraint satisfaction is the share of the engine's own top-10 variants that are red and M.
-    top = engine.search(SearchRequest(query="red beanie in size M", mode="hybrid", limit=10)).results
+    # Constraint satisfaction is the share of the engine's own top-10 variants that are red and M
+    # (evaluation asks for near matches by default, so they count against it).
+    top = engine.search(SearchRequest(query="red beanie in size M", mode="hybrid", limit=10,
+                                      include_near=True)).results
     expected = sum(v.get("Color", "").lower() == "red" and v.get("Size") == "M"
                    for v in (r.variant.options for r in top)) / len(top)
     assert hybrid.per_query["red-m"]["constraint_sat@10"] == pytest.approx(expected)
