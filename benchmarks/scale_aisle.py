@@ -91,13 +91,21 @@ def _cached(folder: Path, name: str, build: Any, load: Any, save: Any) -> tuple[
 
 def code_key(what: str) -> str:
     """Hash of the source files that decide how ``what`` ("lexical" or "dense") is built: a cached
-    index is reused only while they are unchanged."""
-    files = {"lexical": ("indexer/lexical.py", "indexer/text.py"), "dense": ("indexer/dense.py", "indexer/ivf.py")}
+    index is reused only while they are unchanged. Taken when this module is imported, together with
+    the modules themselves, so a file edited during a run cannot label an index built by older code."""
+    return _CODE_KEYS[what]
+
+
+def _code_key(files: tuple[str, ...]) -> str:
     h = hashlib.sha256()
-    for rel in files[what]:
+    for rel in files:
         path = REPO / rel
         h.update(path.read_bytes() if path.exists() else b"")
     return h.hexdigest()[:12]
+
+
+_CODE_KEYS = {"lexical": _code_key(("indexer/lexical.py", "indexer/text.py")),
+              "dense": _code_key(("indexer/dense.py", "indexer/ivf.py"))}
 
 
 def dense_cache_name(exact_max: int) -> str:

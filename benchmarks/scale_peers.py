@@ -4,6 +4,8 @@
   post-filtering: ask for ``2 * 10 / selectivity`` neighbours (twice the number that holds ten allowed
   rows on average), keep the allowed ones, and ask again four times deeper while fewer than ten are
   allowed. Exact, so its recall is 1.0 up to ties; its cost is the full scan plus the deep heap.
+  Searched on one OpenMP thread, like aisle's query path: on this busy 2-core machine a single-query
+  flat search on every thread was 3-5x slower than on one.
 * **lancedb** (:func:`lancedb_build`, :func:`lancedb_serve`): embedded LanceDB (a table in the cache
   folder: ``id``, ``grp`` (the store number), ``vector`` (384 float32) and, up to
   ``Spec.lancedb_hybrid_max`` rows, ``text`` = aisle's lexical text). The filter is the where-clause
@@ -45,6 +47,7 @@ def faiss_flat(spec: Spec, vectors_npy: Path, group: np.ndarray, qvecs: np.ndarr
         index.add(np.ascontiguousarray(block, dtype=np.float32))
     build_s = time.perf_counter() - t
     n = index.ntotal
+    faiss.omp_set_num_threads(1)  # single queries: one thread, as aisle (every thread was 3-5x slower here)
     runs = []
     for sel in spec.selectivities:
         mask = allowed_mask(group, sel, GROUPS)
