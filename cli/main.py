@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from indexer.errors import AisleError
 from indexer.workspace import Workspace
@@ -68,7 +69,8 @@ def run() -> None:
     except AisleError as exc:
         if "--json" in sys.argv:
             print(json.dumps({"error": exc.to_dict()}))
-        err_console.print(f"[red]error[/red] [{exc.code}] {exc.message}")
+        # escape(): the code and message are data, never rich markup ("[bad_cursor]" would vanish).
+        err_console.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(exc.message)}")
         raise SystemExit(exc.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
