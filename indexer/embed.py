@@ -153,7 +153,10 @@ class SentenceTransformerEncoder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                # transformers draws a "Loading weights" bar on stderr; aisle has its own progress.
+                hf_logging.disable_progress_bar()
                 try:
                     self._model = SentenceTransformer(
                         self._source, device=self.device, local_files_only=self._local_only
