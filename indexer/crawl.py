@@ -126,6 +126,7 @@ class _MerchantRun:
     def __init__(self, core: _Core, target: Target) -> None:
         self.core, self.target = core, target
         self.current: Merchant | None = None
+        self.raw: dict[str, Any] | None = None  # the merchant's source JSON, until a transaction stored it
         self.skip: Skip | None = None
         self.counts = {"products": 0, "new": 0, "changed": 0, "unchanged": 0, "quarantined": 0, "errors": 0}
         self.pending: list[asyncio.Future[PageCounts]] = []
@@ -134,8 +135,8 @@ class _MerchantRun:
         self.task = core.progress.add_task(target.label, total=None) if core.progress else None
 
     async def merchant(self, merchant: Merchant, raw: dict[str, Any]) -> None:
-        self.current = merchant
-        await self.core.db(self.core.store.upsert_merchant, merchant, raw)
+        # The merchant row is written with the first page (or at the finish), in that transaction.
+        self.current, self.raw = merchant, raw
         known = await self.core.db(self.core.store.known_hashes, merchant.merchant_id)
 
         def skip(doc_id: str, text: str) -> bool:
@@ -157,6 +158,7 @@ class _MerchantRun:
         store, run_id = self.core.store, self.core.run_id
 
         skip = self.skip
+        raw, self.raw = self.raw, None  # the first page stores the merchant (pages are written in order)
 
         def prepare() -> PreparedPage:
             items, bad, same = build(skip)
@@ -166,7 +168,7 @@ class _MerchantRun:
             # Parsing (pure Python) runs on its own thread, so it overlaps the store thread's SQL, which
             # releases the GIL while DuckDB works.
             prepared = await self.core.cpu(prepare)
-            return await self.core.db(store.write_prepared, run_id, prepared)
+            return await self.core.db(store.write_prepared, run_id, prepared, merchant_raw=raw)
 
         self.pending.append(asyncio.ensure_future(job()))
         while len(self.pending) > _MAX_PENDING_WRITES:
@@ -192,7 +194,7 @@ class _MerchantRun:
         complete = complete and self.counts["errors"] == 0 and self.current is not None
         removed = await self.core.db(self.core.store.finish_merchant, self.core.run_id, self.target.label,
                                      self.current, complete=complete, started_at=self.started,
-                                     counts=self.counts)
+                                     counts=self.counts, merchant_raw=self.raw)
         m = self.current
         return MerchantReport(
             target=self.target.label, platform=self.target.platform, merchant_id=m.merchant_id if m else None,

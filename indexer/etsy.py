@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
+from indexer import jsontext
 from indexer.errors import FetchError
 from indexer.http import PoliteClient
 from indexer.models import Merchant, Product, Quarantined, make_doc_id
@@ -34,7 +34,7 @@ def parse_page(merchant: Merchant, pairs: list[tuple[dict[str, Any], dict[str, A
     bad: list[Quarantined] = []
     same: list[str] = []
     for listing, inventory in pairs:
-        text = json.dumps({"listing": listing, "inventory": inventory}, ensure_ascii=False)
+        text = jsontext.dumps({"listing": listing, "inventory": inventory})
         lid = listing.get("listing_id")
         if skip is not None and isinstance(lid, int) and not isinstance(lid, bool):
             doc_id = make_doc_id("etsy", merchant.merchant_id, lid)

@@ -10,7 +10,9 @@ Semantics a user can rely on:
 * Only texts missing from the embedding cache are embedded (``full=True`` re-embeds every product
   and refreshes the cache, e.g. after replacing a local model's files in place).
 * Without ``full``, a catalog whose watermark, model name and text recipe equal the current
-  snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded).
+  snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded). Every
+  crawl moves the watermark (:meth:`indexer.store.Store.watermark`), also one that found nothing
+  changed, so the next build refreshes ``crawled_at`` with every vector taken from the cache.
 * The new version becomes current only after every file is written, fsynced, re-read and checked
   against its sha256; a build killed at any point leaves the previous snapshot current and loadable
   (leftovers are cleaned by the next build). One build at a time per workspace (a lock file).

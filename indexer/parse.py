@@ -12,26 +12,25 @@ raising, so one bad record never costs the rest of its page.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from indexer.attributes import canonical_attribute, from_divisor, html_to_text, to_minor
+from indexer import jsontext
+from indexer.attributes import canonical_attribute, currency_exponent, from_divisor, html_to_text, to_minor
 from indexer.models import Merchant, Option, OptionValue, Product, Quarantined, Variant, make_doc_id
 
 # A price above this many major units is treated as a data error (quarantined), not a product.
 ABSURD_PRICE_MAJOR = 10_000_000_000
 _DEFAULT_TITLE = "default title"
+_INT32_MAX = 2**31 - 1  # positions and quantities are INTEGER columns
 
 
 def _dump(raw: Any) -> str:
     # Only quarantined records need their source text; serialising every record up front cost a
     # third of the parse time.
-    return json.dumps(raw, ensure_ascii=False)
+    return jsontext.dumps(raw)
 
 
 def _absurd(minor: int | None, currency: str) -> bool:
-    from indexer.attributes import currency_exponent
-
     return minor is not None and minor > ABSURD_PRICE_MAJOR * 10 ** currency_exponent(currency)
 
 
@@ -55,46 +54,72 @@ def shopify_merchant(meta: dict[str, Any], base_url: str) -> Merchant:
 
 def shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quarantined:
     """One Shopify storefront product → Product (or Quarantined with a reason)."""
+    return _guarded(_shopify_product, raw.get("id") if isinstance(raw, dict) else None, raw, merchant, raw)
+
+
+def _guarded(fn: Any, rid: Any, raw: Any, merchant: Merchant, *args: Any) -> Product | Quarantined:
+    """``fn(*args, merchant)``, with a record of an unexpected shape quarantined instead of raising.
+
+    The parsers check what platforms get wrong in practice; anything stranger (a title that is a list,
+    a variant that is a number) must cost only that record, never the page or the crawl.
+    """
+    try:
+        return fn(*args, merchant)  # type: ignore[no-any-return]
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        return Quarantined(merchant.merchant_id, None if rid is None else str(rid),
+                           f"unreadable record ({type(exc).__name__}: {exc})", _dump(raw))
+
+
+def _text(x: Any) -> str:
+    """A source field as stripped text ('' for null)."""
+    return "" if x is None else (x if isinstance(x, str) else str(x)).strip()
+
+
+def _small_int(x: Any, default: int | None) -> int | None:
+    """A source integer that fits the store's INTEGER columns, else ``default``."""
+    if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= _INT32_MAX:
+        return default
+    return x
+
+
+def _shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quarantined:
     pid = raw.get("id")
+    mid, cur = merchant.merchant_id, merchant.currency
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         rid = str(pid) if pid is not None else None
-        return Quarantined(merchant.merchant_id, rid, "missing or invalid id", _dump(raw))
-    title = (raw.get("title") or "").strip()
+        return Quarantined(mid, rid, "missing or invalid id", _dump(raw))
+    title = _text(raw.get("title"))
     if not title:
-        return Quarantined(merchant.merchant_id, str(pid), "missing title", _dump(raw))
+        return Quarantined(mid, str(pid), "missing title", _dump(raw))
     option_defs = sorted(raw.get("options") or [], key=lambda o: o.get("position") or 0)
     names = [str(o.get("name") or f"Option{i + 1}") for i, o in enumerate(option_defs)]
+    # Per product, not per variant: (source key, name, canonical attribute, is the "Title" option).
+    slots = [(f"option{k + 1}", n, canonical_attribute(n), n.lower() == "title") for k, n in enumerate(names[:3])]
+    limit = ABSURD_PRICE_MAJOR * 10 ** currency_exponent(cur)
     variants: list[Variant] = []
     for i, v in enumerate(raw.get("variants") or []):
         vid = v.get("id")
         if not isinstance(vid, int) or isinstance(vid, bool):
-            return Quarantined(merchant.merchant_id, str(pid), f"variant {i} has no valid id", _dump(raw))
-        price = to_minor(v.get("price"), merchant.currency)
-        if v.get("price") not in (None, "") and price is None:
-            return Quarantined(merchant.merchant_id, str(pid), f"unparseable price {v.get('price')!r}", _dump(raw))
-        if _absurd(price, merchant.currency):
-            return Quarantined(merchant.merchant_id, str(pid), f"absurd price {v.get('price')!r}", _dump(raw))
+            return Quarantined(mid, str(pid), f"variant {i} has no valid id", _dump(raw))
+        source_price = v.get("price")
+        price = to_minor(source_price, cur)
+        if price is None and source_price not in (None, ""):
+            return Quarantined(mid, str(pid), f"unparseable price {source_price!r}", _dump(raw))
+        if price is not None and price > limit:
+            return Quarantined(mid, str(pid), f"absurd price {source_price!r}", _dump(raw))
         opts: list[OptionValue] = []
-        for k, name in enumerate(names[:3]):
-            val = v.get(f"option{k + 1}")
-            if val is None or (str(val).strip().lower() == _DEFAULT_TITLE and name.lower() == "title"):
+        for key, name, canonical, is_title in slots:
+            val = v.get(key)
+            if val is None or (is_title and str(val).strip().lower() == _DEFAULT_TITLE):
                 continue
-            opts.append(OptionValue(name, canonical_attribute(name), str(val)))
-        variants.append(
-            Variant(
-                variant_id=str(vid),
-                title=str(v.get("title") or ""),
-                price=price,
-                currency=merchant.currency,
-                available=bool(v.get("available", True)),
-                options=tuple(opts),
-                sku=(v.get("sku") or None),
-                compare_at=to_minor(v.get("compare_at_price"), merchant.currency),
-                position=int(v.get("position") or i + 1),
-            )
-        )
+            opts.append(OptionValue(name, canonical, str(val)))
+        sku = v.get("sku")
+        variants.append(Variant(
+            str(vid), str(v.get("title") or ""), price, cur, bool(v.get("available", True)), tuple(opts),
+            str(sku) if sku else None, to_minor(v.get("compare_at_price"), cur), None,
+            _small_int(v.get("position"), None) or i + 1))
     if not variants:
-        return Quarantined(merchant.merchant_id, str(pid), "no variants", _dump(raw))
+        return Quarantined(mid, str(pid), "no variants", _dump(raw))
     options = tuple(
         Option(n, canonical_attribute(n), tuple(str(x) for x in (o.get("values") or [])))
         for n, o in zip(names, option_defs, strict=True)
@@ -103,20 +128,22 @@ def shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quaran
     tags = raw.get("tags") or []
     if isinstance(tags, str):  # some exports give a comma string
         tags = [t.strip() for t in tags.split(",") if t.strip()]
-    ptype = (raw.get("product_type") or "").strip() or None
-    handle = raw.get("handle") or None
-    gift = any("gift card" in (s or "").lower() for s in (ptype, title)) or bool(raw.get("gift_card"))
+    ptype = _text(raw.get("product_type")) or None
+    handle = _text(raw.get("handle")) or None
+    gift = "gift card" in title.lower() or "gift card" in (ptype or "").lower() or bool(raw.get("gift_card"))
     body = raw.get("body_html") or ""
+    body = body if isinstance(body, str) else str(body)
+    updated = raw.get("updated_at")
     return Product(
-        doc_id=make_doc_id("shopify", merchant.merchant_id, pid),
+        doc_id=make_doc_id("shopify", mid, pid),
         platform="shopify",
-        merchant_id=merchant.merchant_id,
+        merchant_id=mid,
         product_id=str(pid),
         title=title,
         url=f"{merchant.base_url}/products/{handle}" if handle else merchant.base_url,
         variants=tuple(variants),
         handle=handle,
-        vendor=(raw.get("vendor") or "").strip() or None,
+        vendor=_text(raw.get("vendor")) or None,
         product_type=ptype,
         tags=tuple(str(t) for t in tags),
         body_html=body,
@@ -124,7 +151,7 @@ def shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quaran
         options=options,
         images=tuple(str(im.get("src")) for im in raw.get("images") or [] if isinstance(im, dict) and im.get("src")),
         gift_card=gift,
-        updated_at=raw.get("updated_at"),
+        updated_at=None if updated is None else str(updated),
     )
 
 
@@ -165,6 +192,13 @@ def etsy_product(
     Each non-deleted inventory product is a variant (its enabled offering gives price and
     quantity). Without an inventory the listing itself is the single variant.
     """
+    lid = listing.get("listing_id") if isinstance(listing, dict) else None
+    return _guarded(_etsy_product, lid, {"listing": listing, "inventory": inventory}, merchant, listing, inventory)
+
+
+def _etsy_product(
+    listing: dict[str, Any], inventory: dict[str, Any] | None, merchant: Merchant
+) -> Product | Quarantined:
     lid = listing.get("listing_id")
     raw = {"listing": listing, "inventory": inventory}  # serialised only if quarantined
     if not isinstance(lid, int) or isinstance(lid, bool) or lid <= 0:
@@ -187,8 +221,7 @@ def etsy_product(
             return Quarantined(merchant.merchant_id, str(lid), "unparseable offering price", _dump(raw))
         if _absurd(price, cur):
             return Quarantined(merchant.merchant_id, str(lid), "absurd offering price", _dump(raw))
-        qty = off.get("quantity") if off else None
-        qty = qty if isinstance(qty, int) and not isinstance(qty, bool) else None
+        qty = _small_int(off.get("quantity") if off else None, None)
         opts = []
         for pv in ip.get("property_values") or []:
             name = str(pv.get("property_name") or "")
@@ -222,8 +255,7 @@ def etsy_product(
             return Quarantined(merchant.merchant_id, str(lid), "unparseable listing price", _dump(raw))
         if _absurd(price, cur):
             return Quarantined(merchant.merchant_id, str(lid), "absurd listing price", _dump(raw))
-        qty = listing.get("quantity")
-        qty = qty if isinstance(qty, int) and not isinstance(qty, bool) else None
+        qty = _small_int(listing.get("quantity"), None)
         variants.append(
             Variant(str(lid), title, price, cur, listing_active and (qty is None or qty > 0), quantity=qty, position=1)
         )

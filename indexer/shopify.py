@@ -19,9 +19,9 @@ Walk rules (facts in ``shared/notes/platforms.md``):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from indexer import jsontext
 from indexer.errors import FetchError
 from indexer.http import PoliteClient
 from indexer.models import Merchant, Product, Quarantined, make_doc_id
@@ -39,7 +39,7 @@ def parse_page(merchant: Merchant, raws: list[dict[str, Any]], skip: Skip | None
     bad: list[Quarantined] = []
     same: list[str] = []
     for raw in raws:
-        text = json.dumps(raw, ensure_ascii=False)
+        text = jsontext.dumps(raw)
         pid = raw.get("id")
         if skip is not None and isinstance(pid, int) and not isinstance(pid, bool):
             doc_id = make_doc_id("shopify", merchant.merchant_id, pid)

@@ -39,6 +39,7 @@ from indexer.storerows import (
     PageCounts,
     PreparedPage,
     Rows,
+    columns,
     content_hash,
     history_rows,
     iso,
@@ -95,18 +96,8 @@ _PRODUCT_COLS = (
     "gift_card personalization_required source_updated_at extra raw_json content_hash first_seen last_seen "
     "changed_at removed_at last_run_id change_seq"
 ).split()
-_PRODUCT_TYPES = {"gift_card": "BOOLEAN", "personalization_required": "BOOLEAN", "first_seen": "TIMESTAMP",
-                  "last_seen": "TIMESTAMP", "changed_at": "TIMESTAMP", "removed_at": "TIMESTAMP",
-                  "change_seq": "BIGINT"}
-_CHILD_TYPES = {
-    "variants": ["VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "BIGINT", "VARCHAR", "BOOLEAN", "INTEGER",
-                 "VARCHAR", "BIGINT", "VARCHAR"],
-    "options": ["VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR"],
-    "variant_options": ["VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"],
-    "images": ["VARCHAR", "INTEGER", "VARCHAR"],
-    "history": ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP"],
-    "quarantine": ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP"],
-}
+# Columns of products written from the page (the rest are the write-time stamp, bound as parameters).
+_STAMP = "?, ?, ?, NULL, ?, ?"  # first_seen, last_seen, changed_at, removed_at, last_run_id, change_seq
 
 
 class Store:
@@ -143,6 +134,9 @@ class Store:
                 # Checkpoint (compress into the main file) rarely: per-16MB checkpoints doubled the cost of
                 # ingesting a catalog. Commits still go to the write-ahead log, so durability is unchanged.
                 con.execute("SET checkpoint_threshold = '256MB'")
+                # Pages are inserted as numpy object columns, whose SQL type DuckDB infers from a sample of
+                # rows; sampling every row means a rare wide value (a BIGINT among small ints) is typed right.
+                con.execute("SET pandas_analyze_sample = 1000000000")
             store._init_schema()
         except StoreError:
             con.close()
@@ -192,13 +186,11 @@ class Store:
         return int(row[0])
 
     def _insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Bulk insert: one statement with one list parameter per column (fast, no per-row calls)."""
+        """Bulk insert: DuckDB scans the rows as numpy object columns (see :func:`columns`)."""
         if not rows:
             return
-        types = _CHILD_TYPES[table]
-        cols = [list(c) for c in zip(*rows, strict=True)]
-        sel = ", ".join(f"unnest(?::{t}[])" for t in types)
-        self._con.execute(f"INSERT INTO {table} SELECT {sel}", cols)
+        _aisle_rows = columns(rows)  # noqa: F841  (read by DuckDB's replacement scan, by name)
+        self._con.execute(f"INSERT INTO {table} SELECT * FROM _aisle_rows")
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._con)
@@ -218,8 +210,12 @@ class Store:
                           [utcnow(), status, run_id])
 
     def upsert_merchant(self, merchant: Merchant, raw: dict[str, Any] | None = None) -> None:
-        """Insert or update a merchant (``first_seen`` kept)."""
-        now = utcnow()
+        """Insert or update a merchant (``first_seen`` kept); moves the :meth:`watermark`."""
+        with self._tx():
+            self._upsert_merchant(merchant, raw, utcnow())
+            self._bump_counter()
+
+    def _upsert_merchant(self, merchant: Merchant, raw: dict[str, Any] | None, now: datetime) -> None:
         self._con.execute(
             "INSERT INTO merchants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id) DO UPDATE SET "
             "platform = excluded.platform, name = excluded.name, base_url = excluded.base_url, "
@@ -251,13 +247,22 @@ class Store:
         """
         return self.write_prepared(run_id, prepare_page(merchant, items, quarantined))
 
-    def write_prepared(self, run_id: str, page: PreparedPage) -> PageCounts:
-        """:meth:`write_page` for a page already turned into rows by :func:`prepare_page`."""
+    def write_prepared(self, run_id: str, page: PreparedPage, *, merchant_raw: dict[str, Any] | None = None
+                       ) -> PageCounts:
+        """:meth:`write_page` for a page already turned into rows by :func:`prepare_page`.
+
+        With ``merchant_raw``, the page's merchant is upserted in the same transaction (a crawler's first
+        page: no product is ever stored without its merchant, and no commit is spent on the merchant alone).
+        Every page moves the :meth:`watermark`: even an unchanged product's ``last_seen`` is indexed data.
+        """
         now = utcnow()
         rows = page.rows
         q_ids = [make_doc_id(page.merchant.platform, page.merchant.merchant_id, q.record_id)
                  for q in page.quarantined if q.record_id]
         with self._tx():
+            if merchant_raw is not None:
+                self._upsert_merchant(page.merchant, merchant_raw, now)
+            seq = self._bump_counter()
             ids = list(rows)
             existing = {r[0]: (r[1], r[2]) for r in self._con.execute(
                 "SELECT doc_id, content_hash, removed_at IS NOT NULL FROM products WHERE doc_id = ANY(?::VARCHAR[])",
@@ -272,14 +277,13 @@ class Store:
                     "UPDATE products SET last_seen = ?, last_run_id = ? WHERE doc_id = ANY(?::VARCHAR[])",
                     [now, run_id, touch])
             if new or changed:
-                self._write_products(run_id, rows, new, changed, existing, now)
+                self._write_products(run_id, rows, new, changed, existing, now, seq)
             if page.quarantined:
                 self._quarantine(run_id, page.quarantined, now)
         return PageCounts(len(new), len(changed), len(unchanged), len(page.quarantined))
 
     def _write_products(self, run_id: str, rows: dict[str, Rows], new: list[str], changed: list[str],
-                        existing: dict[str, tuple[str, bool]], now: datetime) -> None:
-        seq = self._bump_counter()
+                        existing: dict[str, tuple[str, bool]], now: datetime, seq: int) -> None:
         history: list[tuple[Any, ...]] = []
         if changed:
             old: dict[str, dict[str, tuple[int | None, bool]]] = {d: {} for d in changed}
@@ -293,7 +297,7 @@ class Store:
                 history.extend(history_rows(rows[d].product, old[d], run_id, now))
             for table in ("variants", "options", "variant_options", "images"):
                 self._con.execute(f"DELETE FROM {table} WHERE doc_id = ANY(?::VARCHAR[])", [changed])
-        stamp = (now, now, now, None, run_id, seq)  # first_seen, last_seen, changed_at, removed_at, run, seq
+        stamp = [now, now, now, run_id, seq]
         vrows, orows, vorows, irows = [], [], [], []
         for d in new + changed:
             r = rows[d]
@@ -301,14 +305,14 @@ class Store:
             orows += r.options
             vorows += r.variant_options
             irows += r.images
-        sel = ", ".join(f"unnest(?::{_PRODUCT_TYPES.get(c, 'VARCHAR')}[])" for c in _PRODUCT_COLS)
         if new:  # plain insert: much cheaper than an upsert
-            self._con.execute(f"INSERT INTO products SELECT {sel}",
-                              [list(c) for c in zip(*(rows[d].product_row + stamp for d in new), strict=True)])
+            _aisle_new = columns([rows[d].product_row for d in new])  # noqa: F841  (replacement scan)
+            self._con.execute(f"INSERT INTO products SELECT *, {_STAMP} FROM _aisle_new", stamp)
         if changed:
+            _aisle_changed = columns([rows[d].product_row for d in changed])  # noqa: F841
             updates = ", ".join(f"{c} = excluded.{c}" for c in _PRODUCT_COLS if c not in ("doc_id", "first_seen"))
-            self._con.execute(f"INSERT INTO products SELECT {sel} ON CONFLICT (doc_id) DO UPDATE SET {updates}",
-                              [list(c) for c in zip(*(rows[d].product_row + stamp for d in changed), strict=True)])
+            self._con.execute(f"INSERT INTO products SELECT *, {_STAMP} FROM _aisle_changed "
+                              f"ON CONFLICT (doc_id) DO UPDATE SET {updates}", stamp)
         self._insert("variants", vrows)
         self._insert("options", orows)
         self._insert("variant_options", vorows)
@@ -324,15 +328,20 @@ class Store:
         self._insert("quarantine", [(run_id, q.merchant_id, q.record_id, q.reason, q.raw, now) for q in quarantined])
 
     def finish_merchant(self, run_id: str, target: str, merchant: Merchant | None, *, complete: bool,
-                        started_at: datetime, counts: dict[str, int]) -> int:
+                        started_at: datetime, counts: dict[str, int],
+                        merchant_raw: dict[str, Any] | None = None) -> int:
         """Close one merchant's crawl; when ``complete``, mark products not seen in this run removed.
 
-        Returns the number of products marked removed (0 for an incomplete crawl).
+        With ``merchant_raw`` (a crawl that wrote no page), the merchant is upserted in the same
+        transaction. Returns the number of products marked removed (0 for an incomplete crawl).
         """
         now = utcnow()
         removed = 0
         mid = merchant.merchant_id if merchant else None
         with self._tx():
+            if merchant is not None and merchant_raw is not None:
+                self._upsert_merchant(merchant, merchant_raw, now)
+                self._bump_counter()
             if complete and merchant is not None:
                 gone = [r[0] for r in self._con.execute(
                     "SELECT doc_id FROM products WHERE merchant_id = ? AND removed_at IS NULL "
@@ -426,9 +435,12 @@ class Store:
         return {d: iso(t) or "" for d, t in self._con.execute("SELECT doc_id, last_seen FROM products").fetchall()}
 
     def watermark(self) -> str:
-        """Changes whenever any product row's content or removal state changes: ``{db_id}:{counter}``.
+        """Changes whenever data an index carries changes: ``{db_id}:{counter}``.
 
-        Touching ``last_seen`` of an unchanged product does not move it (the index content is the same).
+        That is product content or removal, a merchant row, and also ``last_seen`` (the index's
+        ``crawled_at``): every stored page moves it, even when every product on it was unchanged, so
+        that re-indexing after a re-crawl that found nothing new still refreshes the data's age (its
+        vectors all come from the embedding cache).
         """
         return f"{self._meta('db_id')}:{self._meta('change_counter')}"
 

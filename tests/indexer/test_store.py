@@ -98,7 +98,7 @@ def test_unchanged_products_are_not_rewritten(store: Store) -> None:
     counts = write(store, run2, raw_product(1), raw_product(2))
     assert (counts.new, counts.changed, counts.unchanged) == (0, 0, 2)
     assert store.query("SELECT doc_id, change_seq, changed_at FROM products ORDER BY 1") == before
-    assert store.watermark() == mark
+    assert store.watermark() != mark  # last_seen moved: the index's crawled_at must follow
     assert store.query("SELECT DISTINCT last_run_id FROM products") == [(run2,)]
     assert store.query("SELECT count(*) FROM variants") == [(4,)]
 
@@ -260,3 +260,35 @@ def test_a_catalog_held_by_another_process_gives_a_store_error(tmp_path: Path) -
     time.sleep(0.1)
     with Store.open(path, read_only=True) as s:
         assert s.stats()["products"] == 0
+
+
+def test_an_unchanged_page_moves_the_watermark_but_not_the_content(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.duckdb") as store:
+        store.upsert_merchant(MERCHANT, META)
+        write(store, store.begin_run(["t"], {}), raw_product(1))
+        mark = store.watermark()
+        content = store.query("SELECT doc_id, change_seq, changed_at, content_hash FROM products")
+        seen = store.crawled_at()
+        time.sleep(1.0 - time.time() % 1.0 + 0.05)  # crawled_at has one-second resolution
+        assert write(store, store.begin_run(["t"], {}), raw_product(1)).unchanged == 1
+        assert store.watermark() != mark
+        assert store.query("SELECT doc_id, change_seq, changed_at, content_hash FROM products") == content
+        assert all(store.crawled_at()[d] > t for d, t in seen.items())
+        mark = store.watermark()
+        assert store.stats() and store.watermark() == mark  # reading moves nothing
+
+
+def test_a_first_page_stores_its_merchant_in_the_same_transaction(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.duckdb") as store:
+        run = store.begin_run(["t"], {})
+        items, bad = page(raw_product(1))
+        broken = store_mod.prepare_page(MERCHANT, items, bad)
+        row = broken.rows[items[0][0].doc_id]
+        row.variants[0] = (*row.variants[0][:4], "not a price", *row.variants[0][5:])  # fails the BIGINT cast
+        with pytest.raises(StoreError, match="rolled back"):
+            store.write_prepared(run, broken, merchant_raw=META)
+        assert store.merchants() == [] and store.query("SELECT count(*) FROM products") == [(0,)]
+        mark = store.watermark()
+        store.write_prepared(run, store_mod.prepare_page(MERCHANT, items, bad), merchant_raw=META)
+        assert [m.merchant_id for m in store.merchants()] == [MERCHANT.merchant_id] and store.watermark() != mark
+        assert json.loads(store.query("SELECT raw_json FROM merchants")[0][0]) == META
