@@ -56,7 +56,15 @@ from search.schema import (
     SearchResponse,
 )
 from search.threads import single_threaded
-from search.variants import choose_variant, rows_have_variant, rows_of, satisfying_mask, variant_unmet
+from search.variants import (
+    allowed_rows,
+    choose_variant,
+    rows_have_variant,
+    rows_of,
+    satisfying_mask,
+    variant_unmet,
+    variants_of_rows,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -220,8 +228,8 @@ class Engine:
             raise QueryError("give a query or at least one filter", code="empty_query")
         now = float(self._clock())
         extra = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
-        vmask = satisfying_mask(cat, cons, extra=extra)
-        allowed = rows_of(cat, vmask) if vmask is not None else None
+        # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
+        vmask, allowed = allowed_rows(cat, cons, extra)
         ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask)
         order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
                                                                                           strict=True)]
@@ -244,6 +252,8 @@ class Engine:
               vmask: np.ndarray | None) -> Ranked:
         s = self.settings
         if not text.strip():
+            if vmask is None and allowed is not None:
+                vmask = variants_of_rows(cat, allowed)
             return self._browse(cat, vmask, s.candidate_depth)
         ranked = retrieve(
             mode=mode, text=text, lexical_index=snap.lexical, dense_index=snap.dense, vectors=snap.vectors,

@@ -124,6 +124,32 @@ def rows_of(cat: CatalogArrays, vmask: np.ndarray) -> np.ndarray:
     return r[keep].astype(np.int64, copy=False)
 
 
+def allowed_rows(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | None = None
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(vmask, allowed)``: the variants meeting every constraint and the sorted rows owning one.
+
+    When every constraint is product-level (merchant, platform, vendor, product type) and there is
+    no ``extra`` mask, every variant of an allowed product qualifies: ``vmask`` is then None ("any
+    variant of an allowed row") and no per-variant pass is made, which at 1M products (2.6M
+    variants) saves most of the filter's time. ``(None, None)`` means no constraint at all.
+    """
+    if extra is None and not cons.has_variant_constraints:
+        pm = product_mask(cat, cons)
+        if pm is None:
+            return None, None
+        pm = pm & (cat.var_start[1:] > cat.var_start[:-1])  # no variant, nothing can qualify
+        return None, np.flatnonzero(pm).astype(np.int64)
+    vmask = satisfying_mask(cat, cons, extra=extra)
+    return vmask, (None if vmask is None else rows_of(cat, vmask))
+
+
+def variants_of_rows(cat: CatalogArrays, rows: np.ndarray) -> np.ndarray:
+    """bool (V,): every variant of the given product rows."""
+    pm = np.zeros(cat.n_products, dtype=bool)
+    pm[rows] = True
+    return pm[cat.var_row]
+
+
 def rows_have_variant(cat: CatalogArrays, rows: np.ndarray, vmask: np.ndarray | None,
                       also: np.ndarray | None = None) -> np.ndarray:
     """bool per entry of ``rows``: the product has a variant in ``vmask`` (None = any) and in ``also``.

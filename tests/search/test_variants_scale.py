@@ -33,3 +33,29 @@ def test_against_loops(counts: list[int], data: st.DataObject) -> None:
             want = [any((vm is None or vm[i]) and (al is None or al[i])
                         for i in range(int(cat.var_start[r]), int(cat.var_start[r + 1]))) for r in rows.tolist()]
             assert rows_have_variant(cat, rows, vm, al).tolist() == want  # type: ignore[arg-type]
+
+
+def test_allowed_rows_product_level_fast_path_matches_the_variant_mask() -> None:
+    from indexer.models import Merchant, Product, Variant
+    from search.catalog import CatalogArrays
+    from search.constraints import Constraints
+    from search.variants import allowed_rows, satisfying_mask
+
+    merchants = {m: Merchant(m, "shopify", m, f"https://{m}", "USD") for m in ("a", "b", "c")}
+    products = []
+    for i in range(30):
+        m = "abc"[i % 3]
+        variants = tuple(Variant(f"{i}-{j}", "t", 100 * j + 1, "USD", bool(j % 2)) for j in range(i % 4))
+        products.append(Product(f"shopify:{m}:{i}", "shopify", m, str(i), f"p{i}", f"https://{m}/{i}", variants))
+    cat = CatalogArrays.build(products, merchants, {})
+    for cons in (Constraints(merchants=("a",)), Constraints(merchants=("a", "c"), platforms=("shopify",)),
+                 Constraints(merchants=("zzz",))):
+        vmask, allowed = allowed_rows(cat, cons)
+        assert vmask is None  # product-level only: no per-variant pass
+        want = rows_of(cat, satisfying_mask(cat, cons))  # products without variants never qualify
+        assert allowed is not None and allowed.tolist() == want.tolist()
+    cons = Constraints(merchants=("b",), available_only=True)
+    vmask, allowed = allowed_rows(cat, cons)
+    assert vmask is not None and allowed is not None
+    assert allowed.tolist() == rows_of(cat, satisfying_mask(cat, cons)).tolist()
+    assert allowed_rows(cat, Constraints()) == (None, None)
