@@ -158,6 +158,7 @@ def _rows_for(res: dict[str, Any], build: dict[str, Any] | None, vectors: np.nda
         if res["engine"] == "aisle":
             d = run["dense"]
             rows.append({**base, "mode": "dense", "params": res.get("build_detail", {}).get("dense"),
+                         "build_detail": {k: v for k, v in res.get("build_detail", {}).items() if k != "dense"},
                          "p50_ms": d["p50_ms"], "p95_ms": d["p95_ms"], "p99_ms": d["p99_ms"],
                          "retrieval_p50_ms": retr.get("p50_ms"), "recall_at_10": d["recall_at_10"],
                          "retrieval_recall_at_10": r_recall, "browsed_queries": d.get("browsed")})

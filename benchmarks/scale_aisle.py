@@ -18,7 +18,7 @@ Measured per selectivity (:func:`measure`):
   allows for that request (the interpretation may add a parsed constraint, e.g. a colour), with the
   very vector the engine embedded (a recording encoder keeps it).
 * ``retrieval``: the filtered vector retrieval alone, query vector given: the engine's filter
-  (:func:`search.variants.satisfying_mask` + :func:`search.variants.rows_of`) and
+  (:func:`search.variants.allowed_rows`) and
   :func:`search.retrieve.retrieve` in dense mode, top 10; what the peers are measured on.
 * ``hybrid`` end to end: as ``dense`` with ``mode="hybrid"`` (BM25 + dense, RRF); latency only.
 """
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks._synth import allowed_merchants, cached_arrays, synth_catalog
-from benchmarks.scale_common import K, Spec, exact_topk, peak_rss_mb, percentiles, recall_at_k
+from benchmarks.scale_common import K, Spec, current_rss_mb, exact_topk, peak_rss_mb, percentiles, recall_at_k
 from indexer.dense import EXACT_MAX_ROWS, build_dense, read_dense, write_dense
 from indexer.embed import Encoder, load_encoder
 from indexer.lexical import LexicalIndex
@@ -47,7 +47,7 @@ from search.engine import Engine, EngineSettings
 from search.interpret import interpret
 from search.retrieve import retrieve
 from search.schema import Filters, SearchRequest
-from search.variants import rows_of, satisfying_mask
+from search.variants import allowed_rows, rows_of, satisfying_mask
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,9 +123,11 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     cache = spec.cache_dir
     detail: dict[str, Any] = {}
     arrays = cached_arrays(spec.size, source=spec.source, seed=spec.seed, cache=cache)
+    rss: dict[str, float] = {"start": current_rss_mb()}
     t = time.perf_counter()
     cat = synth_catalog(spec.size, source=spec.source, seed=spec.seed, cache=cache, with_vectors=False)
     detail["records_s"] = round(time.perf_counter() - t, 2)
+    rss["records"] = current_rss_mb()
     vectors = arrays.vectors
     folder = cache / f"aisle-n{spec.size}-{spec.source}-s{spec.seed}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,6 +135,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     t = time.perf_counter()
     vocabulary = Vocabulary.build(cat.products)
     detail["vocabulary_s"] = round(time.perf_counter() - t, 2)
+    rss["vocabulary"] = current_rss_mb()
 
     def build_lex() -> LexicalIndex:
         return LexicalIndex.build([lexical_text(p) for p in cat.products])
@@ -140,6 +143,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     lexical, lex_s, lex_cached = _cached(folder, lexical_cache_name(), build_lex, LexicalIndex.load,
                                          lambda obj, path: obj.save(path))
     detail["lexical_s"], detail["lexical_cached"] = round(lex_s, 2), lex_cached
+    rss["lexical"] = current_rss_mb()
 
     exact_max = spec.exact_max_rows if spec.exact_max_rows is not None else EXACT_MAX_ROWS
     params_holder: dict[str, Any] = {}
@@ -160,6 +164,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
 
     apply_search_params(dense, params)
     detail["dense_s"], detail["dense_cached"], detail["dense"] = round(dense_s, 2), dense_cached, params
+    rss["dense"] = current_rss_mb()
 
     manifest = {"format": 1, "version": "v000001", "model": arrays.model, "dim": int(vectors.shape[1]),
                 "dense": params, "counts": {"products": spec.size}}
@@ -169,6 +174,10 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     t = time.perf_counter()
     engine = Engine(snapshot, encoder=encoder, settings=EngineSettings(stale_ttl_s=None))
     detail["engine_arrays_s"] = round(time.perf_counter() - t, 2)
+    rss["engine_arrays"] = current_rss_mb()
+    names = list(rss)
+    # resident MB each stage added (records: the Product objects; lexical: BM25 arrays; dense: FAISS)
+    detail["rss_mb_added"] = {b: round(rss[b] - rss[a], 1) for a, b in zip(names, names[1:], strict=False)}
     detail["build_s"] = round(detail["vocabulary_s"] + detail["lexical_s"] + detail["dense_s"]
                               + detail["engine_arrays_s"], 2)
     return engine, encoder, vectors, detail
@@ -180,8 +189,7 @@ def _retrieval(engine: Engine, q: np.ndarray, cons: Constraints | None) -> np.nd
     cat = engine._state.cat
     allowed = None
     if cons is not None:
-        vmask = satisfying_mask(cat, cons)
-        allowed = rows_of(cat, vmask) if vmask is not None else None
+        _, allowed = allowed_rows(cat, cons)  # the engine's filter step
     ranked = retrieve(mode="dense", text="q", lexical_index=snap.lexical, dense_index=snap.dense,
                       vectors=snap.vectors, encode=lambda _t: q, depth=K, allowed=allowed,
                       exact_threshold=engine.settings.exact_threshold)
