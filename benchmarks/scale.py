@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 os.environ.setdefault("RUST_LOG", "error")  # before lancedb loads: it logs a deprecation warning per query
+os.environ.setdefault("LANCE_LOG", "error")
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -179,7 +180,8 @@ def _rows_for(res: dict[str, Any], build: dict[str, Any] | None, vectors: np.nda
 def run_benchmark(sizes: list[int], *, engines: tuple[str, ...] = ENGINES, n_queries: int = 200,
                   source: str = "model", seed: int = 7, cache: Path = DEFAULT_CACHE, repeat: int = 1,
                   inline: bool = False, exact_max_rows: int | None = None, hybrid: bool = True,
-                  selectivities: tuple[float, ...] = SELECTIVITIES, log: Any = print) -> dict[str, Any]:
+                  selectivities: tuple[float, ...] = SELECTIVITIES, lancedb_hybrid_max: int = 100_000,
+                  log: Any = print) -> dict[str, Any]:
     """Measure every engine at every size (see the module docstring); returns ``{"rows": [...], ...}``."""
     if "lancedb" in engines and not _has_lancedb():
         log("lancedb is not importable: its rows are skipped (pip install 'aisle[bench]')")
@@ -195,7 +197,7 @@ def run_benchmark(sizes: list[int], *, engines: tuple[str, ...] = ENGINES, n_que
         for engine in engines:
             spec = Spec(engine=engine, size=size, queries=n_queries, source=source, seed=seed, cache=str(cache),
                         selectivities=list(selectivities), repeat=repeat, exact_max_rows=exact_max_rows,
-                        hybrid=hybrid)
+                        hybrid=hybrid, lancedb_hybrid_max=lancedb_hybrid_max)
             t = time.perf_counter()
             build = None
             if inline:
@@ -257,7 +259,7 @@ def _fmt(v: Any) -> str:
 def _params(p: Any) -> str:
     if not isinstance(p, dict):
         return ""
-    keep = ("type", "M", "efSearch", "nprobe", "index", "nprobes", "oversample", "errors")
+    keep = ("type", "M", "efSearch", "nprobe", "index", "ef", "refine_factor", "oversample", "errors")
     return " ".join(f"{k}={p[k]}" for k in keep if p.get(k) is not None)
 
 
@@ -265,6 +267,66 @@ def _line(r: dict[str, Any]) -> str:
     return (f"{r['engine']:<22} {r['mode']:<7} sel={r['selectivity']:<6} p50={_fmt(r['p50_ms'])} ms "
             f"p95={_fmt(r['p95_ms'])} retr_p50={_fmt(r['retrieval_p50_ms'])} recall={_fmt(r['recall_at_10'])} "
             f"{_params(r.get('params'))}")
+
+
+def summary(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per size and selectivity: aisle against the fastest LanceDB setting at equal or better recall
+    (the best-recall setting, flagged, when none reaches aisle's) and against FAISS flat + post-filter.
+    Ratios compare retrieval alone with retrieval alone (peer p50 / aisle retrieval p50)."""
+    out = []
+    rows = report["rows"]
+    for size, sel in sorted({(r["size"], r["selectivity"]) for r in rows}, key=lambda x: (x[0], -x[1])):
+        at = [r for r in rows if r["size"] == size and r["selectivity"] == sel]
+        aisle = next((r for r in at if r["engine"] == "aisle" and r["mode"] == "dense"), None)
+        if aisle is None:
+            continue
+        hybrid = next((r for r in at if r["engine"] == "aisle" and r["mode"] == "hybrid"), None)
+        a_recall = aisle.get("retrieval_recall_at_10") or 0.0
+        lance = [r for r in at if r["engine"] == "lancedb" and r["mode"] == "vector" and r["p50_ms"] is not None]
+        good = [r for r in lance if (r["recall_at_10"] or 0.0) >= a_recall]
+        pick = min(good, key=lambda r: r["p50_ms"]) if good else (
+            max(lance, key=lambda r: (r["recall_at_10"] or 0.0)) if lance else None)
+        flat = next((r for r in at if r["engine"] == "faiss-flat-postfilter"), None)
+        a_ret = aisle.get("retrieval_p50_ms") or None
+
+        def ratio(peer: dict[str, Any] | None, base: float | None = a_ret) -> float | None:
+            if peer is None or not base or peer.get("p50_ms") is None:
+                return None
+            return round(peer["p50_ms"] / base, 1)
+
+        out.append({
+            "size": size, "selectivity": sel,
+            "aisle_e2e_p50_ms": aisle["p50_ms"], "aisle_e2e_recall_at_10": aisle["recall_at_10"],
+            "aisle_hybrid_e2e_p50_ms": hybrid["p50_ms"] if hybrid else None,
+            "aisle_retrieval_p50_ms": a_ret, "aisle_retrieval_recall_at_10": a_recall,
+            "lancedb_p50_ms": pick["p50_ms"] if pick else None,
+            "lancedb_recall_at_10": pick["recall_at_10"] if pick else None,
+            "lancedb_params": _params(pick.get("params")) if pick else None,
+            "lancedb_reaches_aisle_recall": bool(good) if lance else None,
+            "lancedb_over_aisle": ratio(pick),
+            "faiss_flat_p50_ms": flat["p50_ms"] if flat else None,
+            "faiss_flat_over_aisle": ratio(flat),
+        })
+    return out
+
+
+def markdown_summary(report: dict[str, Any]) -> str:
+    """:func:`summary` as a markdown table."""
+    head = ("| size | selectivity | aisle e2e p50 ms (dense / hybrid) | aisle e2e recall@10 | aisle retrieval p50 ms "
+            "(recall@10) | LanceDB p50 ms (recall@10, setting) | LanceDB / aisle | FAISS flat+post p50 ms | "
+            "FAISS / aisle |")
+    lines = [head, "|" + "---|" * 9]
+    for r in summary(report):
+        lance = "-"
+        if r["lancedb_p50_ms"] is not None:
+            flag = "" if r["lancedb_reaches_aisle_recall"] else ", below aisle's recall"
+            lance = f"{_fmt(r['lancedb_p50_ms'])} ({_fmt(r['lancedb_recall_at_10'])}, {r['lancedb_params']}{flag})"
+        lines.append("| " + " | ".join([
+            f"{r['size']:,}", f"{r['selectivity'] * 100:g} %",
+            f"{_fmt(r['aisle_e2e_p50_ms'])} / {_fmt(r['aisle_hybrid_e2e_p50_ms'])}", _fmt(r["aisle_e2e_recall_at_10"]),
+            f"{_fmt(r['aisle_retrieval_p50_ms'])} ({_fmt(r['aisle_retrieval_recall_at_10'])})", lance,
+            _fmt(r["lancedb_over_aisle"]), _fmt(r["faiss_flat_p50_ms"]), _fmt(r["faiss_flat_over_aisle"])]) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -294,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--exact-max-rows", type=int, default=None, help="aisle: dense index threshold override")
     ap.add_argument("--no-hybrid", action="store_true", help="skip the hybrid-mode timings")
     ap.add_argument("--inline", action="store_true", help="one process (no per-engine memory figures)")
+    ap.add_argument("--lancedb-hybrid-max", type=int, default=100_000,
+                    help="largest size at which LanceDB gets a text column (FTS, hybrid timings)")
     ap.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     ap.add_argument("--markdown", type=Path, default=None, help="write the table as markdown")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -307,14 +371,16 @@ def main(argv: list[str] | None = None) -> None:
     report = run_benchmark([int(s) for s in args.sizes.split(",")], engines=tuple(args.engines.split(",")),
                            n_queries=args.queries, source=args.source, seed=args.seed, cache=args.cache,
                            repeat=args.repeat, inline=args.inline, exact_max_rows=args.exact_max_rows,
-                           hybrid=not args.no_hybrid,
+                           hybrid=not args.no_hybrid, lancedb_hybrid_max=args.lancedb_hybrid_max,
                            selectivities=tuple(float(s) for s in args.selectivities.split(",")))
     report["command"] = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report["summary"] = summary(report)
+    text = markdown_summary(report) + "\n" + markdown(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     if args.markdown:
-        args.markdown.write_text(markdown(report))
-    print(markdown(report))
+        args.markdown.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,14 @@ pytestmark = pytest.mark.skipif(not CATALOGS.is_dir(), reason="../shared/catalog
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from benchmarks.scale import markdown, run_benchmark
+    from benchmarks.scale import markdown, markdown_summary, run_benchmark, summary
 
     rep = run_benchmark([2000], n_queries=24, source="hashing", cache=tmp_path_factory.mktemp("scale"),
                         inline=True, exact_max_rows=500, log=lambda *_: None)
     assert markdown(rep).count("\n") > len(rep["rows"])
+    rep["summary"] = summary(rep)
+    assert len(rep["summary"]) == len(SELECTIVITIES)
+    assert markdown_summary(rep).count("\n") == len(SELECTIVITIES) + 2
     return rep
 
 
@@ -56,6 +59,14 @@ def test_aisle_recall_at_every_selectivity(report: dict) -> None:
         assert r["retrieval_recall_at_10"] >= 0.95, r  # filtered retrieval alone
         assert r["params"]["type"] != "IndexFlatIP"  # the approximate index was really exercised
         assert r["p50_ms"] is not None and r["retrieval_p50_ms"] is not None
+
+
+def test_summary_compares_like_with_like(report: dict) -> None:
+    for s in report["summary"]:
+        assert s["aisle_retrieval_recall_at_10"] >= 0.95
+        assert s["faiss_flat_p50_ms"] is not None and s["faiss_flat_over_aisle"] is not None
+        if "lancedb" in _engines():
+            assert s["lancedb_p50_ms"] is not None
 
 
 def test_exact_peer_is_exact(report: dict) -> None:
