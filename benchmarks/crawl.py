@@ -19,6 +19,7 @@ and the crawl/baseline ratios. Never imported by the package.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from typing import Any
 
 from indexer import etsy as etsy_mod
 from indexer import shopify as shopify_mod
-from indexer.crawl import CrawlSettings, crawl
+from indexer.crawl import CrawlSettings, _fewer_gc_passes, crawl
 from indexer.parse import etsy_merchant, shopify_merchant
 from indexer.store import Store
 from indexer.targets import Target
@@ -61,7 +62,7 @@ def baseline(pages: list[tuple[Any, Any, str]], db: Path) -> tuple[int, float, f
     """Parse + store every page from memory; (products, wall seconds, CPU seconds of this process)."""
     n = 0
     t0, c0 = time.perf_counter(), time.process_time()
-    with Store.open(db) as store:
+    with _fewer_gc_passes(), Store.open(db) as store:  # the crawler's garbage-collector setting
         run = store.begin_run(["disk"], {})
         for m in {id(m): m for m, _, _ in pages}.values():
             store.upsert_merchant(m)
@@ -102,6 +103,7 @@ def main() -> None:
     if not (args.catalog / "shopify").is_dir():
         sys.exit(f"no catalog at {args.catalog}")
     pages = load_pages(args.catalog)
+    gc.freeze()  # the loaded pages are this script's, not a crawler's: keep them out of collections
     proc, info = start_storefront(args.catalog)
     runs: dict[str, list[tuple[int, float, float]]] = {"baseline": [], "crawl": [], "recrawl": []}
     try:
