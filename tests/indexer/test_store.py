@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import indexer.store as store_mod
+import indexer.storeread as storeread
 from indexer.errors import StoreError
 from indexer.models import Product, Quarantined
 from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
@@ -82,7 +83,7 @@ def test_round_trip_rebuilds_the_parsed_products(store: Store) -> None:
 def test_products_are_read_in_chunks_in_doc_id_order(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     run = store.begin_run(["t"], {})
     write(store, run, *(raw_product(i) for i in range(1, 8)))
-    monkeypatch.setattr(store_mod, "_READ_CHUNK", 3)
+    monkeypatch.setattr(storeread, "_READ_CHUNK", 3)
     got = list(store.products())
     assert [p.doc_id for p in got] == sorted(p.doc_id for p in got) and len(got) == 7
     assert all(len(p.variants) == 2 and len(p.options) == 2 and p.images for p in got)
