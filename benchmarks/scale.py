@@ -8,7 +8,7 @@ For each size: a synthetic catalog (:mod:`benchmarks._synth`: real products plus
 1,000 stores so that a merchant filter allows exactly 100 %, 10 %, 1 % or 0.1 % of the rows), a query
 set (the dev queries plus shortened real titles) and exact ground truth by brute force over the allowed
 rows of each selectivity (:func:`benchmarks.scale_common.exact_topk`). Then each engine runs in its own
-subprocess (:func:`run_worker`), so that its peak RSS (``ru_maxrss``) is its own: first a build
+subprocess (:func:`run_worker`), so that its peak RSS (``VmHWM``) is its own: first a build
 process when the engine's cached index is missing (LanceDB table and indexes, aisle's BM25 and FAISS
 index; its peak is ``build_peak_rss_mb``), then a serving process that loads what was built, answers
 every query and reports its peak (``peak_rss_mb``) and its resident size before loading any data
@@ -110,7 +110,9 @@ def run_worker(spec: Spec, phase: str = "serve") -> dict[str, Any]:
 def _needs_build(spec: Spec) -> bool:
     """Whether the engine's cached index is missing (then a separate build process runs first)."""
     if spec.engine == "lancedb":
-        return not (spec.cache_dir / f"lance-n{spec.size}-{spec.source}-s{spec.seed}" / "build.json").exists()
+        from benchmarks.scale_peers import lancedb_built
+
+        return not lancedb_built(spec)
     if spec.engine == "aisle":
         from benchmarks.scale_aisle import dense_cache_name, lexical_cache_name
         from indexer.dense import EXACT_MAX_ROWS
@@ -146,12 +148,11 @@ def _rows_for(res: dict[str, Any], build: dict[str, Any] | None, vectors: np.nda
         if mem["peak_rss_mb"] is not None and mem["base_rss_mb"] is not None:
             mem["bytes_per_product"] = round((mem["peak_rss_mb"] - mem["base_rss_mb"]) * 2**20 / size)
     build_s = res.get("build_s")
-    if build and build.get("build_s") is not None and res["engine"] == "lancedb":
-        build_s = build["build_s"]
     rows = []
     for run in res["runs"]:
         sel = run["selectivity"]
-        base = {"engine": res["engine"], "size": size, "selectivity": sel, "build_s": build_s, **mem}
+        base = {"engine": res["engine"], "size": size, "selectivity": sel, "build_s": run.get("build_s", build_s),
+                **mem}
         retr = run.get("retrieval", {})
         r_recall = None
         if "ids" in retr:

@@ -64,7 +64,18 @@ def percentiles(xs: list[float]) -> dict[str, float | None]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux ``ru_maxrss`` is in KiB)."""
+    """Peak resident set size of this process so far: ``VmHWM`` of ``/proc/self/status``.
+
+    Not ``ru_maxrss``: Linux carries the parent's high-water mark over ``fork`` + ``exec`` into the
+    child's ``ru_maxrss``, so a worker started by a parent holding 2 GB would report at least 2 GB.
+    ``ru_maxrss`` is the fallback where ``/proc`` does not exist.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024.0, 1)
+    except (OSError, ValueError, IndexError):
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
