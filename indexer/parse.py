@@ -71,8 +71,14 @@ def _guarded(fn: Any, rid: Any, raw: Any, merchant: Merchant, *args: Any) -> Pro
 
 
 def _text(x: Any) -> str:
-    """A source field as stripped text ('' for null)."""
-    return "" if x is None else (x if isinstance(x, str) else str(x)).strip()
+    """A source text field, stripped ('' for null; a number is written out; anything else is unreadable)."""
+    if x is None:
+        return ""
+    if isinstance(x, str):
+        return x.strip()
+    if isinstance(x, int | float) and not isinstance(x, bool):
+        return str(x)
+    raise TypeError(f"expected text, got {type(x).__name__}")
 
 
 def _small_int(x: Any, default: int | None) -> int | None:
@@ -132,8 +138,7 @@ def _shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quara
     handle = _text(raw.get("handle")) or None
     gift = "gift card" in title.lower() or "gift card" in (ptype or "").lower() or bool(raw.get("gift_card"))
     body = raw.get("body_html") or ""
-    body = body if isinstance(body, str) else str(body)
-    updated = raw.get("updated_at")
+    body = body if isinstance(body, str) else _text(body)
     return Product(
         doc_id=make_doc_id("shopify", mid, pid),
         platform="shopify",
@@ -151,7 +156,7 @@ def _shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quara
         options=options,
         images=tuple(str(im.get("src")) for im in raw.get("images") or [] if isinstance(im, dict) and im.get("src")),
         gift_card=gift,
-        updated_at=None if updated is None else str(updated),
+        updated_at=_text(raw.get("updated_at")) or None,
     )
 
 

@@ -71,3 +71,18 @@ def test_currency_exponent_and_divisor() -> None:
 def test_html_to_text_strips_scripts_and_tags() -> None:
     text = html_to_text("<p>Warm <b>wool</b> hat</p><script>alert('x')</script><style>p{}</style>&amp; more")
     assert text == "Warm wool hat & more"
+
+
+def test_html_to_text_comments_stray_brackets_and_unicode_spaces() -> None:
+    assert html_to_text("<!-- <p>hidden</p> -->Shown<br>text") == "Shown text"
+    assert html_to_text("size a < b<br>c") == "size a < b c"  # a lone "<" is text, not a tag
+    assert html_to_text("<SCRIPT type=x>1</script >A\u00a0\u2003B\n\tC") == "A B C"
+    assert html_to_text("plain &eacute;t&eacute;") == "plain été"
+    assert html_to_text(None) == "" and html_to_text("") == ""
+
+
+def test_memoised_rules_keep_types_apart() -> None:
+    # to_minor is cached by (amount, currency) with types kept apart: True is no amount, 1 is one unit.
+    assert to_minor(1, "USD") == 100 and to_minor(True, "USD") is None and to_minor(1.0, "USD") == 100
+    assert to_minor(["12.00"], "USD") is None and to_minor({"amount": 1}, "USD") is None  # type: ignore[arg-type]
+    assert canonical_attribute("Couleur") == canonical_attribute("Couleur") == "color"

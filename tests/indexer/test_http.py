@@ -173,3 +173,17 @@ def test_per_host_allows_more_requests_in_flight_on_one_host() -> None:
 
     run(handler, many, per_host=3)
     assert peak[0] == 3
+
+
+def test_bodies_are_parsed_leniently_and_sniffio_is_looked_up_once() -> None:
+    import importlib.util
+    import sys
+
+    handler, _ = scripted(httpx.Response(200, content=b'{"price": NaN, "t": "a\\ud800"}',
+                                         headers={"content-type": "application/json"}))
+    body, _ = run(handler, lambda c: c.get_json(PUBLIC + "/x.json"))
+    assert body["price"] != body["price"] and body["t"] == "a\ufffd"  # NaN read; lone surrogate replaced
+    # httpcore imports sniffio for every pool lock; when it is not installed the failed lookup is remembered.
+    assert "sniffio" in sys.modules
+    if sys.modules["sniffio"] is None:
+        assert importlib.util.find_spec("sniffio") is None

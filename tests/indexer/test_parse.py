@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from indexer.models import Product, Quarantined
 from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 
@@ -50,6 +52,35 @@ def test_shopify_bad_records_are_quarantined() -> None:
     absurd["variants"][0]["price"] = "99999999999999"
     assert isinstance(shopify_product(absurd, m), Quarantined)
     assert isinstance(shopify_product(_product(variants=[]), m), Quarantined)
+
+
+@pytest.mark.parametrize("over", [
+    {"title": ["a", "list"]}, {"variants": [7]}, {"variants": "abc"}, {"options": [{"name": "A", "position": "1"},
+                                                                                 {"name": "B", "position": 2}]},
+    {"options": ["Colour"]}, {"images": 5}, {"tags": 9},
+])
+def test_records_of_an_unexpected_shape_are_quarantined_not_raised(over: dict) -> None:
+    m = shopify_merchant(META, "http://x")
+    q = shopify_product(_product(**over), m)
+    assert isinstance(q, Quarantined) and q.record_id == "11" and q.reason.startswith("unreadable record")
+    assert json.loads(q.raw)["id"] == 11  # the source is kept with the reason
+    listing = {"listing_id": 5, "title": "Mug", "state": "active", "price": {"amount": 900, "divisor": 100}}
+    bad = etsy_product(listing, {"products": [{"offerings": 3}]}, etsy_merchant({"shop_id": 1}, "http://e"))
+    assert isinstance(bad, Quarantined) and bad.record_id == "5"
+
+
+def test_fields_are_text_and_integers_fit_their_columns() -> None:
+    m = shopify_merchant(META, "http://x")
+    raw = _product(title=2024, vendor=7, product_type=None, updated_at=1700000000)
+    raw["variants"][0].update(sku=12345, position=2**40)
+    p = shopify_product(raw, m)
+    assert isinstance(p, Product)
+    assert (p.title, p.vendor, p.updated_at) == ("2024", "7", "1700000000")
+    assert (p.variants[0].sku, p.variants[0].position) == ("12345", 1)  # an absurd position falls back
+    listing = {"listing_id": 5, "title": "Mug", "state": "active", "quantity": 2**40,
+               "price": {"amount": 900, "divisor": 100}}
+    mug = etsy_product(listing, None, etsy_merchant({"shop_id": 1}, "http://e"))
+    assert isinstance(mug, Product) and mug.variants[0].quantity is None
 
 
 def test_default_title_option_is_dropped() -> None:

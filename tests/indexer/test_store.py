@@ -293,3 +293,17 @@ def test_a_first_page_stores_its_merchant_in_the_same_transaction(tmp_path: Path
         store.write_prepared(run, store_mod.prepare_page(MERCHANT, items, bad), merchant_raw=META)
         assert [m.merchant_id for m in store.merchants()] == [MERCHANT.merchant_id] and store.watermark() != mark
         assert json.loads(store.query("SELECT raw_json FROM merchants")[0][0]) == META
+
+
+def test_a_wide_value_among_many_small_ones_keeps_its_type(store: Store) -> None:
+    # Rows reach DuckDB as numpy object columns whose type DuckDB infers; every row is sampled, so a
+    # BIGINT price among 5,000 small ones is stored exactly (DuckDB's default sample of 1,000 rows would
+    # type the column INTEGER and fail the page).
+    raw = raw_product(1, sizes=tuple(f"S{i}" for i in range(5000)))
+    raw["variants"][2503]["price"] = "50000000.00"
+    raw["variants"][2503]["compare_at_price"] = "60000000.00"
+    assert write(store, store.begin_run(["t"], {}), raw).new == 1
+    assert store.query("SELECT count(*), max(price), max(compare_at) FROM variants") == [
+        (5000, 5_000_000_000, 6_000_000_000)]
+    p = store.product("shopify:test-shop.myshopify.com:1")
+    assert p is not None and p.variants[2503].price == 5_000_000_000 and p.variants[0].price == 1000
