@@ -260,7 +260,7 @@ def _fmt(v: Any) -> str:
 def _params(p: Any) -> str:
     if not isinstance(p, dict):
         return ""
-    keep = ("type", "M", "efSearch", "nprobe", "index", "ef", "refine_factor", "oversample", "errors")
+    keep = ("type", "M", "efSearch", "nprobe", "index", "nprobes", "ef", "refine_factor", "oversample", "errors")
     return " ".join(f"{k}={p[k]}" for k in keep if p.get(k) is not None)
 
 
@@ -361,6 +361,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="largest size at which LanceDB gets a text column (FTS, hybrid timings)")
     ap.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     ap.add_argument("--markdown", type=Path, default=None, help="write the table as markdown")
+    ap.add_argument("--render", type=Path, default=None, help="print the tables of a saved --json report and exit")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--phase", default="serve", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
@@ -368,6 +369,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         res = run_worker(Spec.from_json(args.worker), args.phase)
         args.out.write_text(json.dumps(res))
+        return
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        print(markdown_summary(saved) + "\n" + markdown(saved))
         return
     report = run_benchmark([int(s) for s in args.sizes.split(",")], engines=tuple(args.engines.split(",")),
                            n_queries=args.queries, source=args.source, seed=args.seed, cache=args.cache,
