@@ -19,8 +19,7 @@ Public surface (stable; search/ depends on it)::
     def load_current(workspace, *, verify_hashes=False) -> Snapshot
     def current_version(workspace) -> str | None    # one small read: cheap enough to poll for hot swaps
     def load_version(workspace, version, *, verify_hashes=False) -> Snapshot
-    def build_snapshot(products, merchants, workspace, encoder, *, crawled_at, watermark, full=False,
-                       progress=True) -> BuildReport  # see indexer.index.build_index
+    # building: indexer.index.build_index / index_workspace
 
 Layout of ``<home>/indexes/``::
 
@@ -49,10 +48,10 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import faiss
 import numpy as np
@@ -64,10 +63,6 @@ from indexer.lexical import LexicalIndex
 from indexer.models import Merchant, Product
 from indexer.vocabulary import Vocabulary
 from indexer.workspace import Workspace
-
-if TYPE_CHECKING:
-    from indexer.embed import Encoder
-    from indexer.index import BuildReport
 
 log = logging.getLogger(__name__)
 
@@ -322,20 +317,3 @@ def clean_leftovers(workspace: Workspace) -> list[str]:
                 removed.append(p.name)
     return removed
 
-
-def build_snapshot(
-    products: Iterable[Product],
-    merchants: Sequence[Merchant],
-    workspace: Workspace,
-    encoder: Encoder,
-    *,
-    crawled_at: dict[str, str],
-    watermark: str,
-    full: bool = False,
-    progress: bool = True,
-) -> BuildReport:
-    """Build, verify and switch to a new snapshot: :func:`indexer.index.build_index` under its stub name."""
-    from indexer.index import build_index
-
-    return build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at,
-                       watermark=watermark, full=full, progress=progress)

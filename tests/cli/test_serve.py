@@ -21,7 +21,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from indexer.index import index_workspace
 from indexer.storefront import running_storefront
 from indexer.workspace import Workspace
-from tests.search.apiworld import ETSY_KEY, crawl_into
+from tests.search.apiworld import ETSY_KEY, crawl_into, stop_process
 
 
 def _aisle() -> str:
@@ -90,9 +90,4 @@ def test_public_bind_with_token_and_workers(sample_dir: Path, tmp_path: Path) ->
         assert sorted(asyncio.run(asyncio.wait_for(mcp_call(), 60))) == ["check_checkout", "get_product",
                                                                          "search_catalog"]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)

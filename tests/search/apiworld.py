@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -136,3 +137,13 @@ def ucp_validator(defn: str) -> Any:
 def schema_errors(validator: Any, doc: Any) -> list[str]:
     """Every validation error as ``path: message`` (empty when valid)."""
     return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 20) -> None:
+    """Stop a server subprocess: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -22,7 +22,7 @@ import pytest
 from indexer.index import index_workspace
 from indexer.storefront import running_storefront
 from indexer.workspace import Workspace
-from tests.search.apiworld import ETSY_KEY, crawl_into
+from tests.search.apiworld import ETSY_KEY, crawl_into, stop_process
 
 QUERIES = ["merino beanie", "tea mug", "hiking boots", "notebook", "oak", "red wool scarf under $40",
            "zephyr tea cosy", "washi tape", "candle", "linen"]
@@ -150,12 +150,7 @@ def test_queries_keep_succeeding_while_crawl_and_index_switch_snapshots(sample_d
             health = _health(base)
             assert health["swaps"] == 2 and health["last_refresh_error"] is None
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_process(server)
 
 
 def test_damaged_new_snapshot_keeps_the_old_one_serving(sample_dir: Path, tmp_path: Path,
