@@ -1,7 +1,7 @@
 """Build (or reuse) a snapshot of the shared evaluation catalogs, for benchmarks and evaluation.
 
-Parses ``../shared/catalogs`` directly with :mod:`indexer.parse` (no HTTP, no DuckDB) and builds a
-snapshot in a workspace with :func:`indexer.index.build_index`. The watermark is a hash of the
+Parses ``../shared/catalogs`` directly with :mod:`indexer.crawl.parse` (no HTTP, no DuckDB) and builds a
+snapshot in a workspace with :func:`indexer.build.index.build_index`. The watermark is a hash of the
 catalog files' names, sizes and modification times, so a second call on an unchanged catalog
 returns at once ("unchanged"), and the embedding cache makes even a ``--full``-free rebuild after
 a catalog change cost only the changed products.
@@ -33,11 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from indexer.embed import encoder_name, load_encoder  # noqa: E402
-from indexer.index import BuildReport, build_index, unchanged_manifest  # noqa: E402
+from indexer.build.embed import encoder_name, load_encoder  # noqa: E402
+from indexer.build.index import BuildReport, build_index, unchanged_manifest  # noqa: E402
+from indexer.build.snapshot import Snapshot, current_version, load_current  # noqa: E402
+from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product  # noqa: E402
 from indexer.models import Merchant, Product  # noqa: E402
-from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product  # noqa: E402
-from indexer.snapshot import Snapshot, current_version, load_current  # noqa: E402
 from indexer.workspace import Workspace  # noqa: E402
 
 DEFAULT_CATALOGS = REPO.parent / "shared" / "catalogs"

@@ -2,7 +2,7 @@
 
 What a catalog of ``n`` products is made of (deterministic for a seed):
 
-* **Content**: the real products of ``../shared/catalogs`` (parsed with :mod:`indexer.parse`). Below
+* **Content**: the real products of ``../shared/catalogs`` (parsed with :mod:`indexer.crawl.parse`). Below
   11,046 rows, a random sample of them; above, every real product once (unchanged) and then perturbed
   copies: a new product id, handle, SKU and variant ids; colours re-drawn from a palette of common
   colour names (consistently within a product, so "Red / S" and "Red / M" stay one colour); a price
@@ -20,7 +20,7 @@ What a catalog of ``n`` products is made of (deterministic for a seed):
   a copy has cosine ~0.86 with its original, ~0.75 with a sibling copy). ``v_orig`` is the real
   all-MiniLM-L6-v2 vector of the original (source ``model``: read from the shared-catalog snapshot
   that ``benchmarks/_shared_index.py`` builds, or embedded once and cached) or the
-  :class:`~indexer.embed.HashingEncoder` vector of its text (source ``hashing``: the CI smoke run).
+  :class:`~indexer.build.embed.HashingEncoder` vector of its text (source ``hashing``: the CI smoke run).
   The clusters this gives are what real catalogs have and what makes ANN indexes work; pure random
   384-d vectors (every point equidistant) would be a different, harder and unrealistic benchmark.
 * **Queries**: the 40 dev queries (``../shared/eval/dev``) plus shortened titles of sampled real
@@ -45,9 +45,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks._shared_index import DEFAULT_CATALOGS, parse_shared_catalogs  # noqa: E402
-from indexer.embed import HashingEncoder  # noqa: E402
+from indexer.build.embed import HashingEncoder  # noqa: E402
+from indexer.build.text import product_text  # noqa: E402
 from indexer.models import Merchant, Option, OptionValue, Product  # noqa: E402
-from indexer.text import product_text  # noqa: E402
 
 GROUPS = 1000
 DIM = 384
@@ -124,7 +124,7 @@ def _model_vectors(texts: list[str], cache: Path | None, tag: str) -> np.ndarray
     path = cache / f"{tag}-{key}.npy" if cache is not None else None
     if path is not None and path.exists():
         return np.load(path, allow_pickle=False)
-    from indexer.embed import load_encoder
+    from indexer.build.embed import load_encoder
 
     vec = np.asarray(load_encoder(None).encode(texts, batch_size=64), dtype=np.float32)
     if path is not None:

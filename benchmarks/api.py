@@ -143,9 +143,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from indexer.workspace import Workspace
-    from search.edge import limit_native_threads
     from search.engine import Engine
     from search.schema import SearchRequest
+    from search.serve.edge import limit_native_threads
 
     limit_native_threads(args.native_threads)
 

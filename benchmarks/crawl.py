@@ -7,7 +7,7 @@ Runs, in this process, three measurements over the same catalog (default: the sh
 
 * ``baseline``: the same JSON read from disk (no HTTP), split in pages as the crawler sees them
   (250 Shopify products, 100 Etsy listings + their inventories), parsed and stored page by page;
-* ``crawl``: ``indexer.crawl.crawl`` against ``aisle storefront`` running in a separate process
+* ``crawl``: ``indexer.crawl.run.crawl`` against ``aisle storefront`` running in a separate process
   (like a real remote store), politeness off (``--delay 0``), no faults;
 * ``recrawl``: the same crawl again over the filled catalog (nothing changed, nothing rewritten).
 
@@ -28,12 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer import etsy as etsy_mod
-from indexer import shopify as shopify_mod
-from indexer.crawl import CrawlSettings, _fewer_gc_passes, crawl
-from indexer.parse import etsy_merchant, shopify_merchant
-from indexer.store import Store
-from indexer.targets import Target
+from indexer.crawl import etsy as etsy_mod
+from indexer.crawl import shopify as shopify_mod
+from indexer.crawl.parse import etsy_merchant, shopify_merchant
+from indexer.crawl.run import CrawlSettings, _fewer_gc_passes, crawl
+from indexer.crawl.targets import Target
+from indexer.store.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOG = REPO.parent / "shared" / "catalogs"

@@ -5,7 +5,7 @@
 2. Incremental rebuild with 1% of the products changed vs a full rebuild (ratio; target <= 5%).
 3. Snapshot size and peak memory (build and load, measured in child processes) per 10k products.
 4. dense: flat vs HNSW on vectors derived from the real embeddings (latency, recall@10, build),
-   the measurements behind ``indexer.dense.EXACT_MAX_ROWS`` and the HNSW parameters.
+   the measurements behind ``indexer.build.dense.EXACT_MAX_ROWS`` and the HNSW parameters.
 
 Usage::
 
@@ -37,9 +37,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _shared_index import DEFAULT_CATALOGS, parse_shared_catalogs  # noqa: E402
 
-from indexer.index import build_index  # noqa: E402
+from indexer.build.index import build_index  # noqa: E402
+from indexer.build.text import product_text  # noqa: E402
 from indexer.models import Merchant, Product  # noqa: E402
-from indexer.text import product_text  # noqa: E402
 from indexer.workspace import Workspace  # noqa: E402
 
 
@@ -65,8 +65,8 @@ def _peak_mb() -> float:
 
 def _child(mode: str, home: str, data: str | None) -> None:
     """Run one measured step in a fresh process; print its memory figures as JSON."""
-    from indexer.embed import load_encoder
-    from indexer.snapshot import load_current
+    from indexer.build.embed import load_encoder
+    from indexer.build.snapshot import load_current
 
     base = _rss_mb()
     out: dict[str, Any] = {"mode": mode, "baseline_rss_mb": round(base, 1)}
@@ -155,7 +155,7 @@ def incremental_vs_full(products: list[Product], merchants: list[Merchant], home
 
 
 def size_and_memory(home: Path, products: list[Product], merchants: list[Merchant]) -> dict[str, Any]:
-    from indexer.snapshot import load_current
+    from indexer.build.snapshot import load_current
 
     snap = load_current(Workspace.resolve(home))
     n = len(snap)
@@ -190,7 +190,7 @@ def dense_choice(vectors: np.ndarray, sizes: list[int]) -> list[dict[str, Any]]:
     harder for HNSW than real catalogs)."""
     import faiss
 
-    from indexer.dense import HNSW_EF_CONSTRUCTION, HNSW_M
+    from indexer.build.dense import HNSW_EF_CONSTRUCTION, HNSW_M
 
     rng = np.random.default_rng(0)
     dim = vectors.shape[1]
@@ -265,7 +265,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="aisle-bench-index-"))
     try:
         if sections & {"embedding", "incremental"}:
-            from indexer.embed import load_encoder
+            from indexer.build.embed import load_encoder
 
             encoder = load_encoder(None, "cpu")
             e = results["embedding"] = embedding_vs_plain(sample, merchants, home, encoder, args.batch_size)
@@ -287,7 +287,7 @@ def main() -> None:
             print(f"  snapshot {m['snapshot_mb_per_10k']} MB per 10k products; build +{m['build_delta_mb_per_10k']} "
                   f"MB per 10k (from cache), load +{m['load_delta_mb_per_10k']} MB per 10k", flush=True)
         if "dense" in sections:
-            from indexer.snapshot import load_current
+            from indexer.build.snapshot import load_current
 
             source = args.shared_home if args.shared_home is not None else home  # more real vectors
             vectors = np.asarray(load_current(Workspace.resolve(source)).vectors)

@@ -1,4 +1,4 @@
-"""Speed of query understanding (:func:`search.query.parse_query`) against a trivial baseline in the same process.
+"""Speed of query understanding (:func:`search.query.parse.parse_query`) against a trivial baseline in the same process.
 
 Parses the shared dev queries (``../shared/eval/dev/queries.jsonl``) plus a few chat-style queries with a
 vocabulary built from the shared catalogs (``../shared/catalogs``; the sample catalog under ``data/sample``
@@ -26,9 +26,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from indexer.attributes import normalize_value  # noqa: E402
-from indexer.vocabulary import Vocabulary  # noqa: E402
-from search.query import parse_query  # noqa: E402
-from search.query_vocab import compile_vocabulary  # noqa: E402
+from indexer.build.vocabulary import Vocabulary  # noqa: E402
+from search.query.parse import parse_query  # noqa: E402
+from search.query.vocabulary import compile_vocabulary  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 EXTRA = [

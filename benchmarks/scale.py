@@ -72,7 +72,7 @@ def run_worker(spec: Spec, phase: str = "serve") -> dict[str, Any]:
     out: dict[str, Any] = {"engine": spec.engine, "size": spec.size, "phase": phase}
     if spec.engine == "aisle":
         from benchmarks.scale_aisle import build_engine, measure
-        from indexer.embed import load_encoder
+        from indexer.build.embed import load_encoder
 
         load_encoder(cached_arrays(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir).model
                      ).encode(["warm up"])  # the query model is a fixed cost, not per product
@@ -115,7 +115,7 @@ def _needs_build(spec: Spec) -> bool:
         return not lancedb_built(spec)
     if spec.engine == "aisle":
         from benchmarks.scale_aisle import dense_cache_name, lexical_cache_name
-        from indexer.dense import EXACT_MAX_ROWS
+        from indexer.build.dense import EXACT_MAX_ROWS
 
         folder = spec.cache_dir / f"aisle-n{spec.size}-{spec.source}-s{spec.seed}"
         exact_max = spec.exact_max_rows if spec.exact_max_rows is not None else EXACT_MAX_ROWS

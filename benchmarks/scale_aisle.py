@@ -2,10 +2,10 @@
 
 Build (:func:`build_engine`), each stage timed: the synthetic product records
 (:func:`benchmarks._synth.synth_catalog`, not counted as index build), the attribute vocabulary, BM25
-(:class:`indexer.lexical.LexicalIndex`), the dense index (:func:`indexer.dense.build_dense`, the
+(:class:`indexer.build.lexical.LexicalIndex`), the dense index (:func:`indexer.build.dense.build_dense`, the
 index builder's own choice of index type and parameters for this size) and the engine's per-snapshot
 arrays (:class:`search.engine.Engine` construction). The snapshot is assembled in memory from those
-parts (the same :class:`indexer.snapshot.Snapshot` a load returns), so the product records are the
+parts (the same :class:`indexer.build.snapshot.Snapshot` a load returns), so the product records are the
 synthetic generator's, which share immutable sub-records between copies. BM25 and the dense index are
 cached under the cache folder (their build seconds with them), so a rerun costs the query time only.
 
@@ -18,8 +18,8 @@ Measured per selectivity (:func:`measure`):
   allows for that request (the interpretation may add a parsed constraint, e.g. a colour), with the
   very vector the engine embedded (a recording encoder keeps it).
 * ``retrieval``: the filtered vector retrieval alone, query vector given: the engine's filter
-  (:func:`search.variants.allowed_rows`) and
-  :func:`search.retrieve.retrieve` in dense mode, top 10; what the peers are measured on.
+  (:func:`search.filter.variants.allowed_rows`) and
+  :func:`search.retrieval.retrieve.retrieve` in dense mode, top 10; what the peers are measured on.
 * ``hybrid`` end to end: as ``dense`` with ``mode="hybrid"`` (BM25 + dense, RRF); latency only.
 """
 
@@ -36,18 +36,18 @@ import numpy as np
 
 from benchmarks._synth import allowed_merchants, cached_arrays, synth_catalog
 from benchmarks.scale_common import K, Spec, current_rss_mb, exact_topk, peak_rss_mb, percentiles, recall_at_k
-from indexer.dense import EXACT_MAX_ROWS, build_dense, read_dense, write_dense
-from indexer.embed import Encoder, load_encoder
-from indexer.lexical import LexicalIndex
-from indexer.snapshot import Snapshot
-from indexer.text import lexical_text
-from indexer.vocabulary import Vocabulary
-from search.constraints import Constraints
+from indexer.build.dense import EXACT_MAX_ROWS, build_dense, read_dense, write_dense
+from indexer.build.embed import Encoder, load_encoder
+from indexer.build.lexical import LexicalIndex
+from indexer.build.snapshot import Snapshot
+from indexer.build.text import lexical_text
+from indexer.build.vocabulary import Vocabulary
 from search.engine import Engine, EngineSettings
-from search.interpret import interpret
-from search.retrieve import retrieve
+from search.filter.constraints import Constraints
+from search.filter.variants import allowed_rows, rows_of, satisfying_mask
+from search.query.interpret import interpret
+from search.retrieval.retrieve import retrieve
 from search.schema import Filters, SearchRequest
-from search.variants import allowed_rows, rows_of, satisfying_mask
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -160,7 +160,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     dname = dense_cache_name(exact_max)
     dense, dense_s, dense_cached = _cached(folder, dname, build_dn, lambda p: read_dense(str(p)), save_dn)
     params = json.loads((folder / f"{dname}.params.json").read_text())
-    from indexer.dense import apply_search_params
+    from indexer.build.dense import apply_search_params
 
     apply_search_params(dense, params)
     detail["dense_s"], detail["dense_cached"], detail["dense"] = round(dense_s, 2), dense_cached, params

@@ -108,7 +108,7 @@ def _quiet() -> None:
 
 
 def _texts(spec: Spec) -> list[str]:
-    from indexer.text import lexical_text
+    from indexer.build.text import lexical_text
 
     cat = synth_catalog(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir, with_vectors=False)
     return [lexical_text(p) for p in cat.products]

@@ -1,7 +1,7 @@
 """Search quality and latency of the engine on the shared dev queries, against plain baselines.
 
 Runs every dev query (``../shared/eval/dev``: queries.jsonl + qrels.tsv over ``../shared/catalogs``)
-through :meth:`search.engine.Engine.search` in each mode with :func:`search.evaluate.evaluate` (nDCG@10
+through :meth:`search.engine.Engine.search` in each mode with :func:`search.eval.run.evaluate` (nDCG@10
 with ranx, judged@10, constraint satisfaction and eligible-hit rate of the top 10), then measures
 query latency (limit 10, warm, p50/p95) per mode. Baselines run in the same process on the same
 snapshot: plain BM25 over the raw query (no parsing, no filters), plain dense (FAISS top 10) and
@@ -34,9 +34,9 @@ if str(REPO) not in sys.path:
 
 from benchmarks._shared_index import shared_snapshot  # noqa: E402
 from search.engine import Engine, EngineSettings  # noqa: E402
-from search.evalio import load_qrels, load_queries  # noqa: E402
-from search.evaluate import evaluate  # noqa: E402
-from search.retrieve import Ranked, rrf  # noqa: E402
+from search.eval.io import load_qrels, load_queries  # noqa: E402
+from search.eval.run import evaluate  # noqa: E402
+from search.retrieval.retrieve import Ranked, rrf  # noqa: E402
 from search.schema import SearchRequest  # noqa: E402
 
 DEV = REPO.parent / "shared" / "eval" / "dev"
@@ -105,8 +105,8 @@ def strict_ceiling(engine: Engine, queries: list[Any], qrels: dict[str, dict[str
     engine reads from the query, in grade order. Partial matches the judges graded 1 but that fail a
     stated constraint (another colour, over the price) cannot appear in a strict answer.
     """
-    from search.interpret import interpret
-    from search.variants import rows_of, satisfying_mask
+    from search.filter.variants import rows_of, satisfying_mask
+    from search.query.interpret import interpret
 
     snap, cat, s = engine.snapshot, engine._state.cat, engine.settings
     run: dict[str, list[str]] = {}

@@ -3,7 +3,7 @@
 Every error aisle raises on purpose derives from :class:`AisleError`. Each class carries
 a machine-readable ``code``, the CLI exit status (``exit_code``) and the HTTP status
 (``http_status``) so that the CLI and the HTTP API map errors in exactly one place each
-(``cli.main`` and ``search.api``) without knowing the subclasses.
+(``cli.main`` and ``search.serve.http``) without knowing the subclasses.
 
     AisleError
     ├── ConfigError            bad option, bad file, bad workspace          (exit 2, HTTP 400)

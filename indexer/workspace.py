@@ -2,8 +2,8 @@
 
 Resolution order: explicit ``--home``, then env ``AISLE_HOME``, then ``./.aisle``.
 
-    <home>/catalog.duckdb        the crawled catalog (indexer.store)
-    <home>/indexes/<version>/    immutable index snapshots (indexer.snapshot)
+    <home>/catalog.duckdb        the crawled catalog (indexer.store.store)
+    <home>/indexes/<version>/    immutable index snapshots (indexer.build.snapshot)
     <home>/indexes/CURRENT       text file naming the current version (switched atomically)
     <home>/cache/embeddings/     embedding cache keyed by (model, text hash)
 """

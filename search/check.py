@@ -11,7 +11,7 @@ The merchant's answer is authoritative; the index is never trusted over it. For 
 * A merchant that cannot be read (network error, timeout, 5xx, 429, non-JSON answer, missing API
   key) gives ``merchant_unreachable``: the item is not eligible and its live price is unknown
   (``price`` null, ``indexed_price`` says what the index had).
-* The other rules are :func:`search.eligibility.static_reasons` applied to the live facts (no
+* The other rules are :func:`search.filter.eligibility.static_reasons` applied to the live facts (no
   ``stale_data``: the data was just read). Shipping comes from the indexed ship-to list.
 * A price that differs from the indexed one sets ``price_changed`` with both prices.
 
@@ -36,9 +36,9 @@ import httpx
 
 from indexer.attributes import currency_exponent, from_divisor
 from indexer.models import Merchant, Product, Variant
-from search.catalog import CatalogArrays
-from search.eligibility import cart_permalink, iso, static_reasons
-from search.format import plain
+from search.answer import plain
+from search.filter.catalog import CatalogArrays
+from search.filter.eligibility import cart_permalink, iso, static_reasons
 from search.schema import CheckedItem, CheckRequest, CheckResponse, MerchantCheckout, MerchantOut, Money
 
 if TYPE_CHECKING:

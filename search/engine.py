@@ -5,11 +5,11 @@ The CLI, the HTTP API, the MCP tools and evaluation all call :meth:`Engine.searc
 
 A search, in order:
 
-1. :mod:`search.interpret` reads the query (parser + explicit filters + country).
-2. :mod:`search.variants` computes, for every variant at once, which satisfy every constraint on
-   the same variant (with ``buyable_only``, also :func:`search.eligibility.eligible_mask`); the
+1. :mod:`search.query.interpret` reads the query (parser + explicit filters + country).
+2. :mod:`search.filter.variants` computes, for every variant at once, which satisfy every constraint on
+   the same variant (with ``buyable_only``, also :func:`search.filter.eligibility.eligible_mask`); the
    products owning one are the allowed rows.
-3. :mod:`search.retrieve` ranks within the allowed rows (``hybrid``: BM25 + dense, fused by a
+3. :mod:`search.retrieval.retrieve` ranks within the allowed rows (``hybrid``: BM25 + dense, fused by a
    weighted sum of normalised scores by default, or reciprocal rank fusion).
    Equal scores break toward products with a qualifying variant in stock. With no words left to
    rank by (only filters), allowed products are ordered by: a satisfying variant in stock first,
@@ -17,11 +17,11 @@ A search, in order:
 4. ``include_near``: after the exact results come products that match the words but fail some
    constraint, each with the variant that fails the fewest and ``match.unmet`` naming what fails.
    Scoping filters (merchant, platform) and ``buyable_only`` stay hard for near matches too.
-5. Per result, :func:`search.variants.choose_variant` picks the variant and
-   :func:`search.eligibility.assess` answers eligibility, reasons and the checkout link.
+5. Per result, :func:`search.filter.variants.choose_variant` picks the variant and
+   :func:`search.filter.eligibility.assess` answers eligibility, reasons and the checkout link.
 
 Pagination: results are ranked to ``EngineSettings.candidate_depth`` once per request shape; the
-cursor is an offset into that list (:mod:`search.format`). ``score`` is comparable within one
+cursor is an offset into that list (:mod:`search.answer`). ``score`` is comparable within one
 response only.
 
 Concurrency: the loaded snapshot and its arrays are one immutable state object swapped atomically
@@ -40,11 +40,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.errors import ConfigError, NotFoundError, QueryError
-from search.catalog import CatalogArrays
-from search.eligibility import Policy, assess, eligible_mask
-from search.format import decode_cursor, encode_cursor, product_out, result_out
-from search.interpret import Interpretation, interpret
-from search.retrieve import Fusion, Ranked, retrieve
+from search.answer import decode_cursor, encode_cursor, product_out, result_out
+from search.filter.catalog import CatalogArrays
+from search.filter.eligibility import Policy, assess, eligible_mask
+from search.filter.variants import (
+    allowed_rows,
+    choose_variant,
+    rows_have_variant,
+    rows_of,
+    satisfying_mask,
+    variant_unmet,
+    variants_of_rows,
+)
+from search.query.interpret import Interpretation, interpret
+from search.retrieval.retrieve import Fusion, Ranked, retrieve
+from search.retrieval.threads import single_threaded
 from search.schema import (
     MAX_QUERY_CHARS,
     CheckRequest,
@@ -55,22 +65,12 @@ from search.schema import (
     SearchRequest,
     SearchResponse,
 )
-from search.threads import single_threaded
-from search.variants import (
-    allowed_rows,
-    choose_variant,
-    rows_have_variant,
-    rows_of,
-    satisfying_mask,
-    variant_unmet,
-    variants_of_rows,
-)
 
 if TYPE_CHECKING:
     import httpx
 
-    from indexer.embed import Encoder
-    from indexer.snapshot import Snapshot
+    from indexer.build.embed import Encoder
+    from indexer.build.snapshot import Snapshot
     from indexer.workspace import Workspace
 
 
@@ -80,7 +80,7 @@ class EngineSettings:
 
     rrf_k: int = 60  # reciprocal rank fusion constant
     # "weighted": convex combination of normalised BM25 and cosine scores over both candidate lists
-    # (search.retrieve.weighted); "rrf": reciprocal rank fusion. Measured on the dev queries (see
+    # (search.retrieval.retrieve.weighted); "rrf": reciprocal rank fusion. Measured on the dev queries (see
     # docs/benchmarks.md), the weighted sum ranks better than RRF at every weight tried, so it is the default.
     fusion: Fusion = "weighted"
     weights: tuple[float, float] = (1.0, 1.0)  # (lexical, dense) fusion weights
@@ -141,7 +141,7 @@ class Engine:
         settings: EngineSettings | None = None,
     ) -> Engine:
         """Load the workspace's current snapshot; the query encoder is loaded on first dense use."""
-        from indexer.snapshot import load_current
+        from indexer.build.snapshot import load_current
 
         return cls(load_current(workspace), encoder=encoder, http=http, settings=settings, workspace=workspace)
 
@@ -165,7 +165,7 @@ class Engine:
         """Move to the workspace's current snapshot if it changed; True when swapped. Cheap when unchanged."""
         if self._workspace is None:
             return False
-        from indexer.snapshot import current_version, load_current
+        from indexer.build.snapshot import current_version, load_current
 
         if current_version(self._workspace) == self._state.snapshot.version:
             return False
@@ -193,7 +193,7 @@ class Engine:
         if enc is None:
             with self._lock:
                 if self._encoder is None:
-                    from indexer.embed import load_encoder
+                    from indexer.build.embed import load_encoder
 
                     self._encoder = load_encoder(model or None)
                 enc = self._encoder
@@ -210,7 +210,7 @@ class Engine:
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Answer one search request (see the module docstring)."""
-        with single_threaded():  # one compute thread per query: see search.threads
+        with single_threaded():  # one compute thread per query: see search.retrieval.threads
             return self._search(request)
 
     def _search(self, request: SearchRequest) -> SearchResponse:
@@ -287,7 +287,7 @@ class Engine:
 
     def _near(self, snap: Snapshot, cat: CatalogArrays, request: SearchRequest, it: Interpretation,
               allowed: np.ndarray | None, extra: np.ndarray | None) -> list[tuple[int, float, bool]]:
-        from search.constraints import Constraints
+        from search.filter.constraints import Constraints
 
         scope = Constraints(merchants=it.constraints.merchants, platforms=it.constraints.platforms)  # stay hard
         smask = satisfying_mask(cat, scope, extra=extra)

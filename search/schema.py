@@ -113,12 +113,12 @@ class VariantOut(BaseModel):
 
 class BuyInfo(BaseModel):
     eligible: bool
-    reasons: list[str] = Field(description="Reason codes why not eligible (see search.eligibility.REASONS).")
+    reasons: list[str] = Field(description="Reason codes why not eligible (see search.filter.eligibility.REASONS).")
     checkout_url: str | None
     checked_at: str = Field(description="ISO 8601 time the availability/price was last read from the merchant.")
     notes: list[str] = Field(
         default_factory=list,
-        description="Informational flags that never block a purchase (see search.eligibility.NOTES).",
+        description="Informational flags that never block a purchase (see search.filter.eligibility.NOTES).",
     )
 
 
@@ -219,7 +219,7 @@ class CheckedItem(BaseModel):
     price_changed: bool = False
     available: bool = False
     checked_at: str
-    notes: list[str] = Field(default_factory=list, description="Informational flags (search.eligibility.NOTES).")
+    notes: list[str] = Field(default_factory=list, description="Informational flags (search.filter.eligibility.NOTES).")
 
 
 class MerchantCheckout(BaseModel):

@@ -44,10 +44,10 @@ def crawl(
     incomplete.
     """
     from cli.main import State
-    from indexer.crawl import CrawlSettings
-    from indexer.crawl import crawl as run_crawl
-    from indexer.store import Store
-    from indexer.targets import Target, dedupe, load_targets
+    from indexer.crawl.run import CrawlSettings
+    from indexer.crawl.run import crawl as run_crawl
+    from indexer.crawl.targets import Target, dedupe, load_targets
+    from indexer.store.store import Store
 
     targets = [Target.shopify(u) for u in shopify] + [Target.etsy(s) for s in etsy]
     if merchants is not None:
@@ -87,7 +87,7 @@ def _print_report(doc: dict[str, Any], path: Path) -> None:
 def stats(as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON.")) -> None:
     """Catalog statistics: merchants, products, variants, available variants, last crawl, errors."""
     from cli.main import State
-    from indexer.store import Store
+    from indexer.store.store import Store
 
     with Store.open(State.workspace().catalog_db, read_only=True) as store:
         doc = store.stats()

@@ -45,12 +45,12 @@ def demo(
     """Serve the sample catalog on loopback, crawl it, index it and answer example chat queries."""
     from cli.commands.search import _print
     from cli.main import State
-    from indexer.crawl import CrawlSettings, crawl
+    from indexer.build.index import index_workspace
+    from indexer.crawl.run import CrawlSettings, crawl
+    from indexer.crawl.targets import Target
     from indexer.errors import ConfigError
-    from indexer.index import index_workspace
-    from indexer.store import Store
+    from indexer.store.store import Store
     from indexer.storefront import running_storefront
-    from indexer.targets import Target
     from search.engine import Engine, EngineSettings
     from search.schema import CartItem, CheckRequest, Context, SearchRequest
 

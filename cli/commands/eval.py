@@ -15,7 +15,7 @@ from rich.table import Table
 from indexer.errors import ConfigError
 
 if TYPE_CHECKING:
-    from search.evaluate import EvalResult
+    from search.eval.run import EvalResult
 
 console = Console()
 err_console = Console(stderr=True)
@@ -52,10 +52,10 @@ def eval_command(
     """
     from cli.main import State
     from search.engine import Engine
-    from search.evalio import load_constraints, load_qrels, load_queries, load_run, run_paths
-    from search.evalio import save_run as write_run
-    from search.evalreport import write_report
-    from search.evaluate import MODES, evaluate
+    from search.eval.io import load_constraints, load_qrels, load_queries, load_run, run_paths
+    from search.eval.io import save_run as write_run
+    from search.eval.report import write_report
+    from search.eval.run import MODES, evaluate
 
     if mode not in _MODES:
         raise ConfigError(f"--mode must be one of {', '.join(_MODES)}, got {mode!r}")
@@ -91,7 +91,7 @@ def eval_command(
 
 
 def _print(result: EvalResult) -> None:
-    from search.evalreport import columns, fmt, fmt_ci, fmt_p
+    from search.eval.report import columns, fmt, fmt_ci, fmt_p
 
     s = result.settings
     cols = columns(result)

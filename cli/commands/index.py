@@ -32,7 +32,7 @@ def index(
     is left alone unless --full.
     """
     from cli.main import State
-    from indexer.index import index_workspace
+    from indexer.build.index import index_workspace
 
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")

@@ -30,7 +30,7 @@ def serve(
     every request needs 'Authorization: Bearer <token>'.
     """
     from cli.main import State
-    from search.api import serve as run_server
+    from search.serve.http import serve as run_server
 
     run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
                native_threads=native_threads, log_level=log_level, access_log=access_log)
@@ -46,10 +46,10 @@ def mcp(
     stdout carries only MCP messages; logs go to stderr.
     """
     from cli.main import State
-    from indexer.snapshot import current_version
-    from search.edge import SnapshotWatcher, limit_native_threads
+    from indexer.build.snapshot import current_version
     from search.engine import Engine
-    from search.mcp_server import run_stdio
+    from search.serve.edge import SnapshotWatcher, limit_native_threads
+    from search.serve.mcp import run_stdio
 
     limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
     workspace = State.workspace()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embed import HashingEncoder
+from indexer.build.embed import HashingEncoder
 from tests.search.evalfixtures import build_workspace, judged_set
 
 AISLE = [sys.executable, "-c", "from cli.main import run; run()"]

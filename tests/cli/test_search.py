@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embed import HashingEncoder
-from indexer.index import build_index
+from indexer.build.embed import HashingEncoder
+from indexer.build.index import build_index
 from indexer.workspace import Workspace
 from tests.search.conftest import merchant, product, variant
 

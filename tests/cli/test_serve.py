@@ -18,7 +18,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from indexer.index import index_workspace
+from indexer.build.index import index_workspace
 from indexer.storefront import running_storefront
 from indexer.workspace import Workspace
 from tests.search.apiworld import ETSY_KEY, crawl_into, stop_process

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 from indexer.models import Merchant, Product
-from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 
 # Small real catalogs (about 140 products in all): enough variety, fast to embed.
 SMALL_CATALOGS = ("shopify/analemma", "shopify/great-outdoor", "shopify/earth-revibe", "etsy/kalima-arts",
@@ -16,7 +16,7 @@ SMALL_CATALOGS = ("shopify/analemma", "shopify/great-outdoor", "shopify/earth-re
 
 
 def parse_catalog(directory: Path) -> tuple[Merchant, list[Product]]:
-    """Merchant and products of one shared catalog folder, parsed with indexer.parse (no HTTP)."""
+    """Merchant and products of one shared catalog folder, parsed with indexer.crawl.parse (no HTTP)."""
     products: list[Product] = []
     if directory.parent.name == "shopify":
         merchant = shopify_merchant(json.loads((directory / "meta.json").read_text()), f"https://{directory.name}.example")
@@ -49,6 +49,6 @@ def small_catalog(shared_dir: Path) -> tuple[list[Merchant], list[Product]]:
 @pytest.fixture(scope="session")
 def real_encoder():
     """The bundled all-MiniLM-L6-v2 on CPU, loaded once per test session."""
-    from indexer.embed import load_encoder
+    from indexer.build.embed import load_encoder
 
     return load_encoder(None, "cpu")

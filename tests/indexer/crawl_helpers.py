@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from indexer.crawl import CrawlSettings
+from indexer.crawl.pagesink import ParsedPage, Skip
+from indexer.crawl.run import CrawlSettings
+from indexer.crawl.targets import Target
 from indexer.models import Merchant
-from indexer.pagesink import ParsedPage, Skip
-from indexer.targets import Target
 
 
 def make_catalog(root: Path, shared: Path, shopify: tuple[str, ...] = (), etsy: tuple[str, ...] = ()) -> Path:

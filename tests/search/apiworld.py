@@ -22,12 +22,12 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from indexer.crawl import crawl
-from indexer.index import index_workspace
-from indexer.store import Store
+from indexer.build.index import index_workspace
+from indexer.crawl.run import crawl
+from indexer.crawl.targets import Target
+from indexer.store.store import Store
 from indexer.storefront import running_storefront
 from indexer.storefront.server import RunningStorefront, bind_socket
-from indexer.targets import Target
 from indexer.workspace import Workspace
 from search.engine import Engine, EngineSettings
 from tests.indexer.crawl_helpers import all_targets, fast_settings

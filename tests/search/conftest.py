@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from indexer.attributes import canonical_attribute
-from indexer.embed import HashingEncoder
-from indexer.lexical import LexicalIndex
+from indexer.build.embed import HashingEncoder
+from indexer.build.lexical import LexicalIndex
+from indexer.build.snapshot import Snapshot
+from indexer.build.text import lexical_text, product_text
+from indexer.build.vocabulary import Vocabulary
 from indexer.models import Merchant, Option, OptionValue, Product, Variant
-from indexer.snapshot import Snapshot
-from indexer.text import lexical_text, product_text
-from indexer.vocabulary import Vocabulary
 from search.engine import Engine, EngineSettings
 
 _ids = itertools.count(1000)
@@ -105,7 +105,7 @@ def load_catalog(catalog_dir: Path, *, shopify_base: Any, etsy_api: str) -> tupl
     """
     import json
 
-    from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
+    from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 
     products: list[Product] = []
     merchants: list[Merchant] = []

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from indexer.embed import Encoder
+from indexer.build.embed import Encoder
+from indexer.build.index import build_index
+from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 from indexer.errors import QueryError
-from indexer.index import build_index
 from indexer.models import Merchant, Product
-from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 from indexer.workspace import Workspace
-from search.evalconstraints import parse_constraints
-from search.evalio import EvalQuery
+from search.eval.gold import parse_constraints
+from search.eval.io import EvalQuery
 from search.schema import (
     BuyInfo,
     Context,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from indexer.embed import HashingEncoder
+from indexer.build.embed import HashingEncoder
 from indexer.models import Product
 from indexer.storefront import running_storefront
 from search.engine import Engine, EngineSettings

@@ -1,6 +1,6 @@
 """The engine entry point: hostile input, pagination, near matches, browsing, refresh, and end to end.
 
-The end-to-end tests build real snapshots on disk (indexer.index.build_index): with a HashingEncoder
+The end-to-end tests build real snapshots on disk (indexer.build.index.build_index): with a HashingEncoder
 for the refresh test, with the real all-MiniLM-L6-v2 model on data/sample for the chat query.
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embed import HashingEncoder, load_encoder
+from indexer.build.embed import HashingEncoder, load_encoder
+from indexer.build.index import build_index
 from indexer.errors import ConfigError, NotFoundError, QueryError
-from indexer.index import build_index
 from indexer.workspace import Workspace
-from search.constraints import match_key
 from search.engine import Engine, EngineSettings, search
+from search.filter.constraints import match_key
 from search.schema import Context, Filters, PriceFilter, SearchRequest, SearchResponse
 from tests.search.conftest import load_catalog, make_engine, make_snapshot, merchant, product, variant
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 from indexer.models import Product, Quarantined
-from indexer.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 from indexer.storefront import running_storefront
 
 from .conftest import ETSY_KEY, REPO, SAMPLE, SHARED_CATALOGS

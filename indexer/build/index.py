@@ -1,0 +1,313 @@
+"""Build a search snapshot from catalog records: embed (with the cache), BM25, FAISS, vocabulary,
+write, verify, switch ``CURRENT``, prune. Crash-safe at every step.
+
+Entry points: :func:`build_index` (records in, store-independent) and :func:`index_workspace`
+(opens the workspace's DuckDB catalog read-only and calls it; the CLI's ``aisle index``).
+
+Semantics a user can rely on:
+
+* Products are rows sorted by ``doc_id``; a repeated ``doc_id`` keeps its last record.
+* Only texts missing from the embedding cache are embedded (``full=True`` re-embeds every product
+  and refreshes the cache, e.g. after replacing a local model's files in place).
+* Without ``full``, a catalog whose watermark, model name and text recipe equal the current
+  snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded). Every
+  crawl moves the watermark (:meth:`indexer.store.store.Store.watermark`), also one that found nothing
+  changed, so the next build refreshes ``crawled_at`` with every vector taken from the cache.
+* The new version becomes current only after every file is written, fsynced, re-read and checked
+  against its sha256; a build killed at any point leaves the previous snapshot current and loadable
+  (leftovers are cleaned by the next build). One build at a time per workspace (a lock file).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from indexer.build.dense import EXACT_MAX_ROWS, build_dense
+from indexer.build.embed import Encoder, encoder_name, load_encoder
+from indexer.build.embedcache import cache_for
+from indexer.build.lexical import LexicalIndex
+from indexer.build.snapshot import (
+    FORMAT,
+    checkpoint,
+    clean_leftovers,
+    current_version,
+    load_snapshot,
+    next_version,
+    prune,
+    read_manifest,
+    switch_current,
+    verify_files,
+)
+from indexer.build.snapshot_writer import write_snapshot
+from indexer.build.text import TEXT_RECIPE_VERSION, lexical_text, product_text, text_hash
+from indexer.build.vocabulary import Vocabulary
+from indexer.errors import SnapshotCorruptError, SnapshotError
+from indexer.fsutil import fsync_dir
+from indexer.models import Merchant, Product
+from indexer.progress import Stages
+from indexer.workspace import Workspace
+
+CACHE_FLUSH_ROWS = 2048  # vectors are committed to the cache at least this often: a killed build resumes
+
+
+@dataclass
+class BuildReport:
+    """What one ``aisle index`` run did (``--json`` prints :meth:`to_dict`)."""
+
+    status: str  # "built" | "unchanged"
+    version: str | None
+    previous_version: str | None
+    model: str
+    products: int = 0
+    merchants: int = 0
+    embedded: int = 0  # products whose text was not in the cache (or all, with full)
+    reused: int = 0  # products whose vector came from the cache
+    added: int = 0  # doc_ids not in the previous snapshot
+    changed: int = 0  # doc_ids whose text changed since the previous snapshot
+    removed: int = 0  # doc_ids of the previous snapshot that left the catalog
+    duplicates: int = 0  # repeated doc_ids in the input (last kept)
+    dim: int | None = None
+    dense: str | None = None
+    watermark: str | None = None
+    path: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    total_seconds: float = 0.0
+    deleted_versions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextmanager
+def build_lock(workspace: Workspace) -> Iterator[None]:
+    """Exclusive build lock of a workspace; SnapshotError(code="index_busy") if another build holds it."""
+    workspace.indexes_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(workspace.indexes_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SnapshotError(f"another index build is running in {workspace.home}", code="index_busy") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock, also when the process is killed
+
+
+def unchanged_manifest(workspace: Workspace, model: str, watermark: str) -> dict[str, Any] | None:
+    """The current manifest when it was built from this watermark, model and text recipe (and its files
+    are all there); None when a build is needed."""
+    version = current_version(workspace)
+    if not version or not watermark:
+        return None
+    path = workspace.indexes_dir / version
+    try:
+        manifest = read_manifest(path)
+        verify_files(path, manifest, hashes=False)
+    except SnapshotCorruptError:
+        return None
+    same = (manifest.get("watermark") == watermark and manifest.get("model") == model
+            and manifest.get("text_recipe") == TEXT_RECIPE_VERSION)
+    return manifest if same else None
+
+
+def _previous_idmap(workspace: Workspace, version: str | None) -> dict[str, str]:
+    """doc_id -> text hash of the previous snapshot (empty when none or unreadable)."""
+    if not version:
+        return {}
+    try:
+        d = json.loads((workspace.indexes_dir / version / "idmap.json").read_text("utf-8"))
+        return dict(zip(d["doc_ids"], d["text_sha256"], strict=True))
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _embed(
+    texts: dict[str, str], encoder: Encoder, workspace: Workspace, *, full: bool, batch_size: int, stages: Stages
+) -> tuple[dict[str, np.ndarray], set[str], int | None]:
+    """Vectors for every text hash: cached ones reused, the others embedded and cached.
+
+    Returns (vectors by hash, hashes embedded now, dimension).
+    """
+    cache = cache_for(workspace.embedding_cache_dir, encoder.name)
+    found = {} if full else cache.lookup(texts)
+    missing = [h for h in texts if h not in found]
+    dim = cache.dim if found else None
+    if missing:
+        dim = encoder.dim
+        if found and cache.dim != dim:  # same name, different model: nothing cached is usable
+            found, missing = {}, list(texts)
+    # Longest first: batches of similar length waste the least padding.
+    missing.sort(key=lambda h: -len(texts[h]))
+    stages.total(len(missing))
+    chunk = max(batch_size * 4, 64)
+    pending_h: list[str] = []
+    pending_v: list[np.ndarray] = []
+    for start in range(0, len(missing), chunk):
+        hashes = missing[start:start + chunk]
+        vectors = encoder.encode([texts[h] for h in hashes], batch_size=batch_size)
+        if vectors.shape != (len(hashes), dim):
+            raise SnapshotError(f"encoder {encoder.name} returned {vectors.shape}, expected ({len(hashes)}, {dim})")
+        found.update(zip(hashes, vectors, strict=True))
+        pending_h += hashes
+        pending_v.append(vectors)
+        if len(pending_h) >= CACHE_FLUSH_ROWS or start + chunk >= len(missing):
+            cache.put(pending_h, np.concatenate(pending_v))
+            pending_h, pending_v = [], []
+            checkpoint("embed")
+        stages.advance(len(hashes))
+    return found, set(missing), dim
+
+
+def build_index(
+    products: Iterable[Product],
+    merchants: Sequence[Merchant],
+    workspace: Workspace,
+    *,
+    encoder: Encoder,
+    crawled_at: Mapping[str, str],
+    watermark: str,
+    full: bool = False,
+    batch_size: int = 64,
+    progress: bool = False,
+    exact_max_rows: int = EXACT_MAX_ROWS,
+) -> BuildReport:
+    """Build, verify and switch to a new snapshot of ``products`` (see the module docstring)."""
+    started = time.perf_counter()
+    with build_lock(workspace), Stages(progress) as stages:
+        clean_leftovers(workspace)
+        previous = current_version(workspace)
+        if not full:
+            manifest = unchanged_manifest(workspace, encoder.name, watermark)
+            if manifest is not None:
+                return BuildReport("unchanged", previous, previous, encoder.name,
+                                   products=manifest["counts"]["products"], merchants=manifest["counts"]["merchants"],
+                                   dim=manifest["dim"], dense=manifest["dense"]["type"], watermark=watermark,
+                                   path=str(workspace.indexes_dir / previous) if previous else None,
+                                   total_seconds=round(time.perf_counter() - started, 3))
+        report = BuildReport("built", None, previous, encoder.name, watermark=watermark)
+
+        with stages.stage("read"):
+            by_id: dict[str, Product] = {}
+            received = 0
+            for p in products:
+                by_id[p.doc_id] = p
+                received += 1
+            rows = [by_id[k] for k in sorted(by_id)]
+            report.duplicates = received - len(rows)
+            dense_texts = [product_text(p) for p in rows]
+            hashes = [text_hash(t) for t in dense_texts]
+            before = _previous_idmap(workspace, previous)
+            report.added = sum(1 for p in rows if p.doc_id not in before)
+            report.changed = sum(1 for p, h in zip(rows, hashes, strict=True) if before.get(p.doc_id, h) != h)
+            report.removed = len(set(before) - set(by_id))
+
+        with stages.stage("embed", bar=True):
+            unique = dict(zip(hashes, dense_texts, strict=True))
+            vectors_by_hash, embedded, dim = _embed(unique, encoder, workspace, full=full,
+                                                    batch_size=batch_size, stages=stages)
+            dim = dim if dim is not None else encoder.dim
+            vectors = np.zeros((len(rows), dim), dtype=np.float32)
+            for i, h in enumerate(hashes):
+                vectors[i] = vectors_by_hash[h]
+            report.embedded = sum(1 for h in hashes if h in embedded)
+            report.reused = len(rows) - report.embedded
+
+        with stages.stage("lexical"):
+            lexical = LexicalIndex.build([lexical_text(p) for p in rows])
+        with stages.stage("dense"):
+            dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows)
+        with stages.stage("vocabulary"):
+            vocabulary = Vocabulary.build(rows)
+
+        version = next_version(workspace)
+        build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
+        with stages.stage("write"):
+            present = set(by_id)
+            manifest = {
+                "format": FORMAT,
+                "version": version,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "model": encoder.name,
+                "dim": int(dim),
+                "text_recipe": TEXT_RECIPE_VERSION,
+                "watermark": watermark,
+                "previous": previous,
+                "counts": {"products": len(rows), "merchants": len(merchants),
+                           "variants": sum(len(p.variants) for p in rows), "embedded": report.embedded,
+                           "reused": report.reused, "added": report.added, "changed": report.changed,
+                           "removed": report.removed},
+                "dense": dense_params,
+                "lexical": lexical.params,
+            }
+            write_snapshot(
+                build_dir, manifest, rows=rows, merchants=merchants,
+                crawled_at={k: v for k, v in crawled_at.items() if k in present},
+                hashes=hashes, vectors=vectors, dense=dense, lexical=lexical, vocabulary=vocabulary,
+                stage_seconds=stages.seconds,
+            )
+        with stages.stage("verify"):
+            checkpoint("verify")
+            load_snapshot(build_dir, verify_hashes=True)  # re-read every byte before anyone can see it
+        with stages.stage("switch"):
+            final = workspace.indexes_dir / version
+            os.replace(build_dir, final)
+            fsync_dir(workspace.indexes_dir)
+            checkpoint("rename")
+            switch_current(workspace, version)
+            report.deleted_versions = prune(workspace, protect=[previous, version])
+            cache_for(workspace.embedding_cache_dir, encoder.name).compact(hashes)
+
+        report.version = version
+        report.path = str(final)
+        report.products, report.merchants, report.dim = len(rows), len(merchants), int(dim)
+        report.dense = dense_params["type"]
+        report.seconds = dict(stages.seconds)
+        report.total_seconds = round(time.perf_counter() - started, 3)
+        return report
+
+
+def index_workspace(
+    workspace: Workspace,
+    model: str | None = None,
+    device: str | None = None,
+    *,
+    full: bool = False,
+    batch_size: int = 64,
+    progress: bool = False,
+) -> BuildReport:
+    """Index the workspace's DuckDB catalog (opened read-only): what ``aisle index`` runs."""
+    from indexer.store.store import Store  # the store is the only module that speaks SQL
+
+    name = encoder_name(model)
+    # Read everything, then close the catalog before the long part: a crawler can write again while
+    # we embed (DuckDB allows no writer while another process holds the file open).
+    started = time.perf_counter()
+    with Store.open(workspace.catalog_db, read_only=True) as store:
+        watermark = store.watermark()
+        if not full and unchanged_manifest(workspace, name, watermark) is not None:
+            previous = current_version(workspace)
+            manifest = read_manifest(workspace.indexes_dir / str(previous))
+            return BuildReport("unchanged", previous, previous, name, products=manifest["counts"]["products"],
+                               merchants=manifest["counts"]["merchants"], dim=manifest["dim"],
+                               dense=manifest["dense"]["type"], watermark=watermark,
+                               path=str(workspace.indexes_dir / str(previous)))
+        products = list(store.products())
+        merchants = store.merchants()
+        crawled_at = store.crawled_at()
+    catalog_seconds = round(time.perf_counter() - started, 3)
+    encoder = load_encoder(model, device, lazy=True)
+    report = build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at,
+                         watermark=watermark, full=full, batch_size=batch_size, progress=progress)
+    report.seconds = {"catalog": catalog_seconds, **report.seconds}
+    report.total_seconds = round(report.total_seconds + catalog_seconds, 3)
+    return report

@@ -1,0 +1,308 @@
+"""The crawler: many merchants in parallel, politely, into the DuckDB store.
+
+Public entry point: :func:`crawl` (a sync wrapper around the async core), used by the CLI, the demo
+and the tests alike::
+
+    report = crawl([Target.shopify(url), Target.etsy("12345678")], store, settings=CrawlSettings(...))
+
+One shared :class:`~indexer.crawl.http.PoliteClient` (politeness per origin, retries, content checks, SSRF
+guard); up to ``concurrency`` merchants at a time. Each merchant's pages are parsed and written to
+the store in one worker thread (one transaction per page) while the fetchers already ask for the next
+page. A merchant whose crawl was complete (no recorded fault) gets its missing products marked
+removed; an incomplete one never does. Every target host is checked against the SSRF guard before
+anything is fetched: a refused target raises :class:`~indexer.errors.HostNotAllowedError` and nothing
+is crawled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from indexer.crawl.etsy import crawl_etsy
+from indexer.crawl.http import ClientSettings, PoliteClient
+from indexer.crawl.netguard import HostGuard
+from indexer.crawl.pagesink import ParsedPage, Skip
+from indexer.crawl.shopify import crawl_shopify
+from indexer.crawl.targets import Target
+from indexer.errors import ConfigError, FetchError, HostNotAllowedError
+from indexer.models import Merchant
+from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page, utcnow
+
+ETSY_API = "https://openapi.etsy.com/v3/application"
+ENV_ETSY_KEY = "AISLE_ETSY_API_KEY"
+_MAX_PENDING_WRITES = 2  # per merchant: pages parsed/written while the next one is fetched
+_GC_GEN0 = 100_000  # allocations between young-generation collections while crawling (Python's default: 700)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSettings:
+    """How to crawl. Times in seconds; ``delay`` is the minimum gap between requests to one host."""
+
+    delay: float = 0.5
+    timeout: float = 20.0
+    retries: int = 4
+    concurrency: int = 8
+    per_host: int = 1
+    etsy_api: str = ETSY_API
+    etsy_api_key: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 120.0
+    shopify_limit: int = 250
+    etsy_limit: int = 100
+
+    def validate(self, targets: Sequence[Target]) -> None:
+        """ConfigError for unusable values (negative times, no Etsy key with Etsy targets...)."""
+        if self.delay < 0 or self.timeout <= 0 or self.backoff_base < 0 or self.backoff_max < 0:
+            raise ConfigError("--delay and backoff must be >= 0 and --timeout > 0")
+        if self.retries < 0 or self.concurrency < 1 or self.per_host < 1:
+            raise ConfigError("--retries must be >= 0, --concurrency and --per-host >= 1")
+        if any(t.platform == "etsy" for t in targets):
+            key = self.etsy_api_key or ""
+            if not key:
+                raise ConfigError(f"Etsy shops need an API key: set {ENV_ETSY_KEY}=keystring:shared_secret")
+            if ":" not in key or key.startswith(":") or key.endswith(":"):
+                raise ConfigError(f"{ENV_ETSY_KEY} must have the form keystring:shared_secret (Etsy requires both)")
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantReport:
+    """The outcome of one merchant's crawl."""
+
+    target: str
+    platform: str
+    merchant_id: str | None
+    name: str | None
+    products: int
+    new: int
+    changed: int
+    unchanged: int
+    removed: int
+    quarantined: int
+    errors: int
+    complete: bool
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlReport:
+    """The outcome of one :func:`crawl` call."""
+
+    run_id: str
+    merchants: tuple[MerchantReport, ...]
+    seconds: float
+    requests: int
+    retried: dict[str, int] = field(default_factory=dict)  # fault kind -> retries that got past it
+    failed: dict[str, int] = field(default_factory=dict)  # fault kind -> requests that gave up
+
+    @property
+    def complete(self) -> bool:
+        return all(m.complete for m in self.merchants)
+
+    @property
+    def products(self) -> int:
+        return sum(m.products for m in self.merchants)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (the ``aisle crawl --json`` document)."""
+        return {"run_id": self.run_id, "complete": self.complete, "products": self.products,
+                "seconds": round(self.seconds, 3), "requests": self.requests, "retried": dict(self.retried),
+                "failed": dict(self.failed), "merchants": [asdict(m) for m in self.merchants]}
+
+
+class _MerchantRun:
+    """The :class:`~indexer.crawl.pagesink.PageSink` of one merchant: parse + write pages, record errors."""
+
+    def __init__(self, core: _Core, target: Target) -> None:
+        self.core, self.target = core, target
+        self.current: Merchant | None = None
+        self.raw: dict[str, Any] | None = None  # the merchant's source JSON, until a transaction stored it
+        self.skip: Skip | None = None
+        self.counts = {"products": 0, "new": 0, "changed": 0, "unchanged": 0, "quarantined": 0, "errors": 0}
+        self.pending: list[asyncio.Future[PageCounts]] = []
+        self.started = utcnow()
+        self.t0 = time.perf_counter()
+        self.task = core.progress.add_task(target.label, total=None) if core.progress else None
+
+    async def merchant(self, merchant: Merchant, raw: dict[str, Any]) -> None:
+        # The merchant row is written with the first page (or at the finish), in that transaction.
+        self.current, self.raw = merchant, raw
+        known = await self.core.db(self.core.store.known_hashes, merchant.merchant_id)
+
+        def skip(doc_id: str, text: str) -> bool:
+            # A stored product whose source JSON is byte-identical is not parsed again (cheap re-crawls).
+            h = known.get(doc_id)
+            return h is not None and h == content_hash(text, merchant)
+
+        self.skip = skip
+        if self.core.progress and self.task is not None:
+            self.core.progress.update(self.task, description=merchant.name[:40])
+
+    def expect(self, total: int | None) -> None:
+        if self.core.progress and self.task is not None:
+            self.core.progress.update(self.task, total=total)
+
+    async def page(self, url: str, build: Callable[[Skip | None], ParsedPage]) -> None:
+        merchant = self.current
+        assert merchant is not None, "fetchers announce the merchant before its pages"
+        store, run_id = self.core.store, self.core.run_id
+
+        skip = self.skip
+        raw, self.raw = self.raw, None  # the first page stores the merchant (pages are written in order)
+
+        def prepare() -> PreparedPage:
+            items, bad, same = build(skip)
+            return prepare_page(merchant, items, bad, same)
+
+        async def job() -> PageCounts:
+            # Parsing (pure Python) runs on its own thread, so it overlaps the store thread's SQL, which
+            # releases the GIL while DuckDB works.
+            prepared = await self.core.cpu(prepare)
+            return await self.core.db(store.write_prepared, run_id, prepared, merchant_raw=raw)
+
+        self.pending.append(asyncio.ensure_future(job()))
+        while len(self.pending) > _MAX_PENDING_WRITES:
+            self._add(await self.pending.pop(0))
+
+    def _add(self, c: PageCounts) -> None:
+        for k, v in (("new", c.new), ("changed", c.changed), ("unchanged", c.unchanged),
+                     ("quarantined", c.quarantined)):
+            self.counts[k] += v
+        self.counts["products"] += c.new + c.changed + c.unchanged
+        if self.core.progress and self.task is not None:
+            self.core.progress.advance(self.task, c.new + c.changed + c.unchanged + c.quarantined)
+
+    async def error(self, url: str, status: int | None, code: str, message: str) -> None:
+        self.counts["errors"] += 1
+        mid = self.current.merchant_id if self.current else None
+        await self.core.db(self.core.store.record_error, self.core.run_id, mid, self.target.label, url, status,
+                           code, message)
+
+    async def finish(self, complete: bool) -> MerchantReport:
+        while self.pending:
+            self._add(await self.pending.pop(0))
+        complete = complete and self.counts["errors"] == 0 and self.current is not None
+        removed = await self.core.db(self.core.store.finish_merchant, self.core.run_id, self.target.label,
+                                     self.current, complete=complete, started_at=self.started,
+                                     counts=self.counts, merchant_raw=self.raw)
+        m = self.current
+        return MerchantReport(
+            target=self.target.label, platform=self.target.platform, merchant_id=m.merchant_id if m else None,
+            name=m.name if m else None, products=self.counts["products"], new=self.counts["new"],
+            changed=self.counts["changed"], unchanged=self.counts["unchanged"], removed=removed,
+            quarantined=self.counts["quarantined"], errors=self.counts["errors"], complete=complete,
+            seconds=round(time.perf_counter() - self.t0, 3))
+
+
+class _Core:
+    """One crawl run: the client, the store worker thread, the progress display."""
+
+    def __init__(self, store: Store, settings: CrawlSettings, progress: Progress | None) -> None:
+        self.store, self.settings, self.progress = store, settings, progress
+        self.run_id = ""
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-store")
+        self._parse_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-parse")
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store call on the single store thread (DuckDB connections are not for concurrent use)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
+    async def cpu(self, fn: Callable[[], T]) -> T:
+        """Run pure CPU work (parsing, row building) on the parse thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._parse_pool, fn)
+
+    async def one(self, client: PoliteClient, target: Target, gate: asyncio.Semaphore) -> MerchantReport:
+        async with gate:
+            run = _MerchantRun(self, target)
+            s = self.settings
+            try:
+                if target.platform == "shopify":
+                    complete = await crawl_shopify(client, target.ref, run, limit=s.shopify_limit)
+                else:
+                    complete = await crawl_etsy(client, s.etsy_api, target.ref, s.etsy_api_key or "", run,
+                                                limit=s.etsy_limit)
+            except (HostNotAllowedError, FetchError) as exc:  # e.g. a redirect into a private network
+                await run.error(getattr(exc, "url", "") or target.ref, getattr(exc, "status", None), exc.code,
+                                exc.message)
+                complete = False
+            return await run.finish(complete)
+
+    async def run(self, targets: Sequence[Target]) -> CrawlReport:
+        s = self.settings
+        guard = HostGuard(s.allow_hosts)
+        for url in dict.fromkeys(t.ref if t.platform == "shopify" else s.etsy_api for t in targets):
+            await guard.check(url)
+        t0 = time.perf_counter()
+        self.run_id = await self.db(self.store.begin_run, [t.label for t in targets],
+                                    {k: v for k, v in asdict(s).items() if k != "etsy_api_key"})
+        status = "failed"
+        client_settings = ClientSettings(delay=s.delay, per_host=s.per_host, timeout=s.timeout, retries=s.retries,
+                                         backoff_base=s.backoff_base, backoff_max=s.backoff_max,
+                                         retry_after_max=s.retry_after_max)
+        try:
+            async with PoliteClient(client_settings, guard) as client:
+                gate = asyncio.Semaphore(s.concurrency)
+                async with asyncio.TaskGroup() as tg:  # one failure (e.g. the store) cancels the rest
+                    tasks = [tg.create_task(self.one(client, t, gate)) for t in targets]
+                reports = [t.result() for t in tasks]
+            status = "complete" if all(r.complete for r in reports) else "partial"
+            return CrawlReport(self.run_id, tuple(reports), time.perf_counter() - t0, client.stats.requests,
+                               dict(client.stats.retried), dict(client.stats.failed))
+        except BaseException:
+            status = "aborted"
+            raise
+        finally:
+            await self.db(self.store.finish_run, self.run_id, status)
+            self._pool.shutdown(wait=True)
+            self._parse_pool.shutdown(wait=True)
+
+
+@contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """Collect the young generation every :data:`_GC_GEN0` allocations instead of every 700.
+
+    A crawl allocates millions of short-lived, acyclic containers (JSON dicts, row tuples) that
+    reference counting frees; the default threshold ran a collection every few hundred of them, each
+    walking whatever survived, for 10-20% of a crawl's CPU time (more in a process holding much data).
+    Cycles are still collected, just in larger batches. The previous thresholds come back afterwards.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], _GC_GEN0), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def crawl(targets: list[Target], store: Store, *, settings: CrawlSettings, progress: bool = False) -> CrawlReport:
+    """Crawl ``targets`` into ``store`` and report per merchant (see the module docstring).
+
+    Raises ConfigError (bad settings, Etsy without key) or HostNotAllowedError (a refused target)
+    before anything is fetched; faults met while crawling are recorded in the store, not raised.
+    """
+    if settings.etsy_api_key is None and os.environ.get(ENV_ETSY_KEY):
+        from dataclasses import replace
+
+        settings = replace(settings, etsy_api_key=os.environ[ENV_ETSY_KEY])
+    settings.validate(targets)
+    if not targets:
+        raise ConfigError("nothing to crawl: give --shopify URL, --etsy SHOP_ID or --merchants FILE")
+    with _fewer_gc_passes():
+        if not progress:
+            return asyncio.run(_Core(store, settings, None).run(targets))
+        columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+            return asyncio.run(_Core(store, settings, bar).run(targets))

@@ -1,0 +1,284 @@
+"""In-memory arrays over one snapshot, built once at load so that filtering costs numpy, not Python loops.
+
+:class:`CatalogArrays` flattens every variant of every product (products in snapshot row order,
+each product's variants contiguous, ``var_start[row]:var_start[row + 1]``) into parallel numpy
+arrays (row, price, currency, availability, quantity) and keeps postings:
+
+* ``attr_postings[canonical][key]`` → sorted variant indices whose option of that canonical
+  attribute answers to ``key`` (:func:`search.filter.constraints.variant_value_keys`);
+* ``text_postings[token]`` / ``title_postings[token]`` → product rows whose text (title, tags,
+  product type, Etsy materials) / title contains the token, for whole-word phrase matching;
+* vendor, product type, merchant and platform → product rows;
+* ``variant_index[variant_id]`` → variant indices (a variant id can in theory repeat across
+  platforms; the doc id disambiguates).
+
+Product-level facts the eligibility rules need (gift card, personalisation, merchant availability,
+crawl time) are arrays too, so that ``buyable_only`` is a mask like any other constraint.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from indexer.models import Merchant, Product
+from search.filter.constraints import key_tokens, norm_label, tokens, variant_value_keys
+
+_NO_PRICE = -1
+
+
+def parse_time(value: str | None) -> float:
+    """ISO 8601 (or epoch seconds as text) → epoch seconds; NaN when unknown or unparseable."""
+    if not value:
+        return float("nan")
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return float("nan")
+    if dt.tzinfo is None:  # a naive time is taken as UTC, the crawler's clock
+        from datetime import UTC
+
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def _postings(d: Mapping[str, list[int]]) -> dict[str, np.ndarray]:
+    return {k: np.asarray(sorted(set(v)), dtype=np.int64) for k, v in d.items()}
+
+
+def product_text_tokens(p: Product) -> tuple[str, ...]:
+    """The words a text-fallback constraint may be met by: title, tags, product type, Etsy materials."""
+    materials = p.extra.get("materials") if isinstance(p.extra, dict) else None
+    parts = [p.title, *p.tags, p.product_type or "", *[str(m) for m in materials or ()]]
+    # A separator token between parts keeps a phrase from spanning two tags.
+    out: list[str] = []
+    for part in parts:
+        if part:
+            out.extend(tokens(part))
+            out.append("\x00")
+    return tuple(out)
+
+
+def contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
+    """Whether ``phrase`` occurs as a contiguous token run in ``haystack``."""
+    n = len(phrase)
+    if n == 0:
+        return False
+    first = phrase[0]
+    for i in range(len(haystack) - n + 1):
+        if haystack[i] == first and tuple(haystack[i : i + n]) == tuple(phrase):
+            return True
+    return False
+
+
+@dataclass
+class CatalogArrays:
+    """Flat variant arrays and postings over one snapshot's products (see module docstring)."""
+
+    products: tuple[Product, ...]
+    merchants: dict[str, Merchant]
+    var_start: np.ndarray  # int64 (N+1,)
+    var_row: np.ndarray  # int64 (V,)
+    var_price: np.ndarray  # int64 (V,), -1 = no price
+    var_cur: np.ndarray  # int32 (V,), index into currencies
+    currencies: list[str]
+    var_available: np.ndarray  # bool (V,)
+    var_quantity: np.ndarray  # int64 (V,), -1 = unknown
+    attr_postings: dict[str, dict[str, np.ndarray]]
+    prod_has_attr: dict[str, np.ndarray]  # canonical -> bool (N,)
+    text_postings: dict[str, np.ndarray]
+    title_postings: dict[str, np.ndarray]
+    text_tokens: list[tuple[str, ...]]
+    title_tokens: list[tuple[str, ...]]
+    vendor_rows: dict[str, np.ndarray]
+    type_rows: dict[str, np.ndarray]
+    merchant_rows: dict[str, np.ndarray]
+    platform_rows: dict[str, np.ndarray]
+    prod_merchant: np.ndarray  # int32 (N,), index into merchant_ids (-1 unknown)
+    merchant_ids: list[str]
+    prod_gift: np.ndarray  # bool (N,)
+    prod_personalization: np.ndarray  # bool (N,)
+    prod_digital: np.ndarray  # bool (N,): Etsy download-only listings need no shipping
+    prod_crawled: np.ndarray  # float64 (N,) epoch seconds, NaN unknown
+    variant_index: dict[str, list[int]]
+
+    @property
+    def n_products(self) -> int:
+        return len(self.products)
+
+    @property
+    def n_variants(self) -> int:
+        return int(self.var_row.shape[0])
+
+    @classmethod
+    def build(
+        cls, products: Sequence[Product], merchants: Mapping[str, Merchant], crawled_at: Mapping[str, str]
+    ) -> CatalogArrays:
+        """Flatten ``products`` (snapshot row order). Linear in the catalog; runs once per snapshot load."""
+        n = len(products)
+        starts = np.zeros(n + 1, dtype=np.int64)
+        rows: list[int] = []
+        prices: list[int] = []
+        curs: list[int] = []
+        avail: list[bool] = []
+        qty: list[int] = []
+        cur_ids: dict[str, int] = {}
+        attr: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        has_attr: dict[str, list[int]] = defaultdict(list)
+        text_post: dict[str, list[int]] = defaultdict(list)
+        title_post: dict[str, list[int]] = defaultdict(list)
+        text_tokens: list[tuple[str, ...]] = []
+        title_tokens: list[tuple[str, ...]] = []
+        vendor: dict[str, list[int]] = defaultdict(list)
+        ptype: dict[str, list[int]] = defaultdict(list)
+        merch: dict[str, list[int]] = defaultdict(list)
+        plat: dict[str, list[int]] = defaultdict(list)
+        merchant_ids = sorted(merchants)
+        m_index = {m: i for i, m in enumerate(merchant_ids)}
+        prod_merchant = np.full(n, -1, dtype=np.int32)
+        gift = np.zeros(n, dtype=bool)
+        pers = np.zeros(n, dtype=bool)
+        digital = np.zeros(n, dtype=bool)
+        crawled = np.full(n, np.nan, dtype=np.float64)
+        variant_index: dict[str, list[int]] = defaultdict(list)
+        v = 0
+        for row, p in enumerate(products):
+            starts[row] = v
+            for var in p.variants:
+                rows.append(row)
+                prices.append(var.price if var.price is not None else _NO_PRICE)
+                curs.append(cur_ids.setdefault((var.currency or "").upper(), len(cur_ids)))
+                avail.append(bool(var.available))
+                qty.append(var.quantity if var.quantity is not None else -1)
+                variant_index[var.variant_id].append(v)
+                for ov in var.options:
+                    for key in variant_value_keys(ov.value):
+                        attr[ov.canonical][key].append(v)
+                v += 1
+            for canon in {o.canonical for o in p.options} | {ov.canonical for var in p.variants for ov in var.options}:
+                has_attr[canon].append(row)
+            tt = product_text_tokens(p)
+            ti = tokens(p.title)
+            text_tokens.append(tt)
+            title_tokens.append(ti)
+            for t in set(tt):
+                text_post[t].append(row)
+            for t in set(ti):
+                title_post[t].append(row)
+            if p.vendor:
+                vendor[norm_label(p.vendor)].append(row)
+            if p.product_type:
+                ptype[norm_label(p.product_type)].append(row)
+            merch[p.merchant_id].append(row)
+            plat[p.platform].append(row)
+            prod_merchant[row] = m_index.get(p.merchant_id, -1)
+            gift[row] = p.gift_card
+            pers[row] = p.personalization_required
+            digital[row] = isinstance(p.extra, dict) and p.extra.get("listing_type") == "download"
+            crawled[row] = parse_time(crawled_at.get(p.doc_id))
+        starts[n] = v
+        has = {}
+        for canon, rs in has_attr.items():
+            m = np.zeros(n, dtype=bool)
+            m[np.asarray(rs, dtype=np.int64)] = True
+            has[canon] = m
+        return cls(
+            products=tuple(products),
+            merchants=dict(merchants),
+            var_start=starts,
+            var_row=np.asarray(rows, dtype=np.int64),
+            var_price=np.asarray(prices, dtype=np.int64),
+            var_cur=np.asarray(curs, dtype=np.int32),
+            currencies=list(cur_ids),
+            var_available=np.asarray(avail, dtype=bool),
+            var_quantity=np.asarray(qty, dtype=np.int64),
+            attr_postings={c: _postings(d) for c, d in attr.items()},
+            prod_has_attr=has,
+            text_postings=_postings(text_post),
+            title_postings=_postings(title_post),
+            text_tokens=text_tokens,
+            title_tokens=title_tokens,
+            vendor_rows=_postings(vendor),
+            type_rows=_postings(ptype),
+            merchant_rows=_postings(merch),
+            platform_rows=_postings(plat),
+            prod_merchant=prod_merchant,
+            merchant_ids=merchant_ids,
+            prod_gift=gift,
+            prod_personalization=pers,
+            prod_digital=digital,
+            prod_crawled=crawled,
+            variant_index=dict(variant_index),
+        )
+
+    # --- small lookups -------------------------------------------------------------------------
+
+    def variants_of(self, row: int) -> range:
+        """Flat variant indices of product ``row``."""
+        return range(int(self.var_start[row]), int(self.var_start[row + 1]))
+
+    def rows_mask(self, postings: Mapping[str, np.ndarray], keys: Iterable[str]) -> np.ndarray:
+        """bool (N,): products listed under any of ``keys``."""
+        m = np.zeros(self.n_products, dtype=bool)
+        for k in keys:
+            rs = postings.get(k)
+            if rs is not None:
+                m[rs] = True
+        return m
+
+    def phrase_rows(self, phrase_keys: Iterable[str], *, title_only: bool = False) -> np.ndarray:
+        """bool (N,): products whose text (or title) contains any of the phrases as whole words."""
+        postings = self.title_postings if title_only else self.text_postings
+        toks_of = self.title_tokens if title_only else self.text_tokens
+        m = np.zeros(self.n_products, dtype=bool)
+        for key in phrase_keys:
+            phrase = key_tokens(key)
+            if not phrase:
+                continue
+            cand: np.ndarray | None = None
+            for t in phrase:  # intersect the postings of every word, rarest first would be faster still
+                rs = postings.get(t)
+                if rs is None:
+                    cand = None
+                    break
+                cand = rs if cand is None else np.intersect1d(cand, rs, assume_unique=True)
+                if cand.size == 0:
+                    break
+            if cand is None or cand.size == 0:
+                continue
+            if len(phrase) == 1:
+                m[cand] = True
+            else:
+                for r in cand.tolist():
+                    if contains_phrase(toks_of[r], phrase):
+                        m[r] = True
+        return m
+
+    def product_has_phrase(self, row: int, phrase_keys: Iterable[str], *, title_only: bool = False) -> bool:
+        """Scalar form of :meth:`phrase_rows` for one product."""
+        toks = self.title_tokens[row] if title_only else self.text_tokens[row]
+        return any(contains_phrase(toks, key_tokens(k)) for k in phrase_keys if key_tokens(k))
+
+    def ships_mask(self, country: str) -> np.ndarray:
+        """bool (N,): products whose merchant ships to ``country`` (or publishes no list), or digital ones."""
+        country = country.upper()
+        ok = np.zeros(len(self.merchant_ids) + 1, dtype=bool)  # last slot: merchant unknown (index -1)
+        for i, mid in enumerate(self.merchant_ids):
+            ships = self.merchants[mid].ships_to
+            ok[i] = (not ships) or country in ships
+        return ok[self.prod_merchant] | self.prod_digital
+
+    def currency_code(self, currency: str) -> int:
+        """Index of ``currency`` in :attr:`currencies`, -1 when no variant uses it."""
+        try:
+            return self.currencies.index(currency.upper())
+        except ValueError:
+            return -1

@@ -1,0 +1,191 @@
+"""Buy-eligibility: can this variant be bought right now by a buyer in this country, and if not, why.
+
+Each returned variant gets ``eligible`` plus ``reasons`` from the fixed vocabulary :data:`REASONS`
+(eligible ⇔ no reason), informational ``notes`` from :data:`NOTES` (they never block a purchase),
+and a ``checkout_url``:
+
+* Shopify: the cart permalink ``{store}/cart/{variant_id}:{qty}`` (several items of one store:
+  ``{store}/cart/{v1}:{q1},{v2}:{q2}``), which opens the merchant's checkout with those items;
+* Etsy: the listing URL (Etsy has no public cart permalink; the buyer picks the variant there).
+
+The link is given whether or not the variant is eligible: ``eligible`` and ``reasons`` say whether
+to use it (a ``stale_data`` variant is usually fine after a :meth:`search.engine.Engine.check`).
+
+Rules (the same in :func:`assess`, one variant, and :func:`eligible_mask`, every variant at once,
+which ``buyable_only`` uses before retrieval so that dropping ineligible results never empties a page):
+
+* ``out_of_stock``: the variant is not available, or its known stock (Etsy quantity) is 0.
+* ``no_price``: no price, or a price of 0 (a placeholder, not a free product).
+* ``not_shipping_to_country``: the merchant lists the countries it ships to and the buyer's is not
+  among them. An empty list means *unknown*: treated as shippable, with the note
+  ``ships_to_unknown``. Etsy download-only listings need no shipping (note ``digital_download``).
+* ``merchant_unavailable``: the store is disabled / password-protected, or the Etsy shop is on
+  vacation (or the merchant is missing from the snapshot).
+* ``gift_card``: gift cards are outside agent checkout.
+* ``personalization_required``: the listing needs personalisation text the buyer must write.
+* ``stale_data``: the index read this product longer ago than the stale TTL (default 24 h,
+  :class:`search.engine.EngineSettings`), or when it was read is unknown. Re-check before buying.
+* ``quantity_exceeded``: more than the per-item policy (``max_quantity_per_item``, default 10), or
+  more than the merchant's known stock.
+
+The live re-check (:mod:`search.check`) adds ``merchant_unreachable``, ``no_longer_listed`` and
+``unknown_variant``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from indexer.models import Merchant, Product, Variant
+from search.filter.catalog import CatalogArrays
+
+REASONS: dict[str, str] = {
+    "out_of_stock": "The merchant reports this variant unavailable (or its stock is 0).",
+    "no_price": "The variant has no usable price (missing or 0).",
+    "not_shipping_to_country": "The merchant's ship-to list excludes the buyer's country.",
+    "merchant_unavailable": "The store is disabled or password-protected, or the Etsy shop is on vacation.",
+    "gift_card": "Gift cards cannot be bought through agent checkout.",
+    "personalization_required": "The listing requires personalisation text from the buyer.",
+    "stale_data": "The indexed data is older than the stale TTL (or of unknown age); re-check before buying.",
+    "quantity_exceeded": "The quantity exceeds the per-item policy or the merchant's known stock.",
+    "merchant_unreachable": "Live re-check: the merchant could not be read (network error, timeout, bad answer).",
+    "no_longer_listed": "Live re-check: the merchant no longer lists this product or variant.",
+    "unknown_variant": "Live re-check: the variant id is not in the index.",
+}
+
+NOTES: dict[str, str] = {
+    "ships_to_unknown": "The merchant publishes no ship-to list; shipping to the buyer is assumed, not known.",
+    "digital_download": "A digital download: nothing is shipped.",
+    "on_sale": "The variant is priced below its compare-at price.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The eligibility knobs (from :class:`search.engine.EngineSettings`)."""
+
+    stale_ttl_s: float | None = 24 * 3600.0  # None or 0: never stale
+    max_quantity_per_item: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """The answer for one variant."""
+
+    eligible: bool
+    reasons: tuple[str, ...]
+    notes: tuple[str, ...]
+    checkout_url: str | None
+    checked_at: str
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds → ISO 8601 UTC (``""`` when unknown)."""
+    if ts is None or not math.isfinite(ts):
+        return ""
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def cart_permalink(base_url: str, items: Sequence[tuple[str, int]]) -> str:
+    """Shopify cart permalink for ``(variant_id, quantity)`` items of one store."""
+    return base_url.rstrip("/") + "/cart/" + ",".join(f"{vid}:{qty}" for vid, qty in items)
+
+
+def checkout_url(product: Product, variant: Variant, merchant: Merchant | None, quantity: int = 1) -> str | None:
+    """Shopify cart permalink, or the Etsy listing URL (see module docstring)."""
+    if product.platform == "shopify":
+        if merchant is None or not merchant.base_url:
+            return None
+        return cart_permalink(merchant.base_url, [(variant.variant_id, quantity)])
+    return product.url or None
+
+
+def static_reasons(
+    product: Product,
+    variant: Variant,
+    merchant: Merchant | None,
+    *,
+    country: str,
+    quantity: int,
+    policy: Policy,
+) -> tuple[list[str], list[str]]:
+    """``(reasons, notes)`` from the variant's own facts (no clock): everything but ``stale_data``."""
+    reasons: list[str] = []
+    notes: list[str] = []
+    if not variant.available or variant.quantity == 0:
+        reasons.append("out_of_stock")
+    if not variant.price:
+        reasons.append("no_price")
+    digital = product.extra.get("listing_type") == "download" if isinstance(product.extra, dict) else False
+    if digital:
+        notes.append("digital_download")
+    elif merchant is not None:
+        if not merchant.ships_to:
+            notes.append("ships_to_unknown")
+        elif country.upper() not in merchant.ships_to:
+            reasons.append("not_shipping_to_country")
+    if merchant is None or not merchant.available:
+        reasons.append("merchant_unavailable")
+    if product.gift_card:
+        reasons.append("gift_card")
+    if product.personalization_required:
+        reasons.append("personalization_required")
+    if quantity > policy.max_quantity_per_item or (
+        variant.quantity is not None and variant.quantity > 0 and quantity > variant.quantity
+    ):
+        reasons.append("quantity_exceeded")
+    if variant.price and variant.compare_at and variant.compare_at > variant.price:
+        notes.append("on_sale")
+    return reasons, notes
+
+
+def is_stale(crawled_ts: float, now: float, policy: Policy) -> bool:
+    """Whether data read at ``crawled_ts`` (NaN = unknown) is stale at ``now``."""
+    if not policy.stale_ttl_s:
+        return False
+    return not math.isfinite(crawled_ts) or now - crawled_ts > policy.stale_ttl_s
+
+
+def assess(
+    product: Product,
+    variant: Variant,
+    merchant: Merchant | None,
+    *,
+    country: str,
+    crawled_ts: float,
+    now: float,
+    policy: Policy,
+    quantity: int = 1,
+) -> Eligibility:
+    """Eligibility of one variant from the index (see the module docstring for the rules)."""
+    reasons, notes = static_reasons(product, variant, merchant, country=country, quantity=quantity, policy=policy)
+    if is_stale(crawled_ts, now, policy):
+        reasons.append("stale_data")
+    return Eligibility(
+        eligible=not reasons,
+        reasons=tuple(reasons),
+        notes=tuple(notes),
+        checkout_url=checkout_url(product, variant, merchant, quantity),
+        checked_at=iso(crawled_ts),
+    )
+
+
+def eligible_mask(cat: CatalogArrays, *, country: str, now: float, policy: Policy) -> np.ndarray:
+    """bool (V,): variants :func:`assess` would call eligible at quantity 1, computed for all at once."""
+    country = country.upper()
+    m = cat.var_available & (cat.var_quantity != 0) & (cat.var_price > 0)
+    merchant_ok = np.zeros(len(cat.merchant_ids) + 1, dtype=bool)  # slot -1 (last) = unknown merchant → False
+    for i, mid in enumerate(cat.merchant_ids):
+        merchant_ok[i] = cat.merchants[mid].available
+    prod_ok = merchant_ok[cat.prod_merchant] & cat.ships_mask(country) & ~cat.prod_gift & ~cat.prod_personalization
+    if policy.stale_ttl_s:
+        with np.errstate(invalid="ignore"):
+            prod_ok &= (now - cat.prod_crawled) <= policy.stale_ttl_s  # NaN (unknown) compares False
+    if policy.max_quantity_per_item < 1:
+        prod_ok[:] = False
+    return m & prod_ok[cat.var_row]

@@ -1,0 +1,165 @@
+"""Candidate retrieval: lexical (BM25), dense (inner product), both restricted to allowed rows, and fusion.
+
+Filtering happens *before* ranking: when constraints apply, the engine computes the allowed product
+rows first (:mod:`search.filter.variants`) and every retriever here searches within them, so a selective
+filter can never empty the answer because the unfiltered top-k happened to fail it.
+
+* Lexical: :meth:`LexicalIndex.search` with ``allowed`` (BM25 scores of the allowed rows only).
+* Dense: :func:`search.retrieval.filtered.dense_topk`, the strategy per index type and selectivity: exact
+  scoring ``vectors[allowed] @ q`` for small allowed sets (up to ``exact_threshold`` rows with a flat
+  index, a few thousand with an approximate one), otherwise the FAISS index with an ``IDSelector``
+  (IVF: probes scaled with the selectivity, candidates reranked exactly), topped up by exact scoring
+  if the index returns fewer hits than asked.
+* Fusion: reciprocal rank fusion ``Σ w_i / (k + rank_i)`` (default, k = 60), or a weighted sum
+  (convex combination) of normalised scores over the union of both candidate lists
+  (:func:`weighted`). Ties break by row for determinism.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from search.retrieval.filtered import dense_topk
+
+Fusion = Literal["rrf", "weighted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Rows best first with their scores (same length)."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+    @classmethod
+    def empty(cls) -> Ranked:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> Ranked:
+    """Best ``k`` of (rows, scores), ties by row."""
+    if len(rows) > k:
+        part = np.argpartition(-scores, k - 1)[:k]
+        kth = scores[part].min()
+        keep = scores >= kth  # keep every tie of the k-th so the tie-break is exact
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((rows, -scores))[:k]
+    return Ranked(rows[order].astype(np.int64), scores[order].astype(np.float32))
+
+
+def lexical(index: Any, text: str, k: int, allowed: np.ndarray | None = None) -> Ranked:
+    """BM25 top ``k`` (only rows in ``allowed`` when given)."""
+    if k <= 0 or not text.strip():
+        return Ranked.empty()
+    rows, scores = index.search(text, k, allowed=allowed)
+    return Ranked(np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float32))
+
+
+def dense(
+    index: Any,
+    vectors: np.ndarray,
+    query: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None = None,
+    *,
+    exact_threshold: int = 20_000,
+) -> Ranked:
+    """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given)."""
+    rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold)
+    return Ranked(rows, scores)
+
+
+def rrf(lists: Sequence[Ranked], *, k: int = 60, weights: Sequence[float] | None = None, depth: int) -> Ranked:
+    """Reciprocal rank fusion: ``score(row) = Σ_i w_i / (k + rank_i(row))`` (rank from 1)."""
+    weights = list(weights) if weights is not None else [1.0] * len(lists)
+    parts_r = [r.rows for r in lists if len(r)]
+    if not parts_r:
+        return Ranked.empty()
+    parts_s = [w / (k + 1.0 + np.arange(len(r), dtype=np.float64))
+               for r, w in zip(lists, weights, strict=True) if len(r)]
+    rows = np.concatenate(parts_r)
+    contrib = np.concatenate(parts_s)
+    uniq, inv = np.unique(rows, return_inverse=True)
+    total = np.zeros(uniq.shape[0], dtype=np.float64)
+    np.add.at(total, inv, contrib)
+    return _top(uniq, total.astype(np.float32), depth)
+
+
+def weighted(
+    lex: Ranked,
+    den: Ranked,
+    *,
+    lexical_scores: Callable[[np.ndarray], np.ndarray],
+    dense_scores: Callable[[np.ndarray], np.ndarray],
+    weights: Sequence[float] = (1.0, 1.0),
+    depth: int,
+) -> Ranked:
+    """Convex combination of normalised scores over the union of both candidate lists.
+
+    Every candidate gets *both* scores (``lexical_scores(rows)``, ``dense_scores(rows)``), so a
+    product found by one retriever is not penalised for being just below the other's cut-off.
+    Normalisation uses each retriever's theoretical minimum and the best score seen (BM25:
+    ``s / max``; cosine: ``(s + 1) / (max + 1)``), the "TM2C2" form that Bruch et al. (2023, "An
+    analysis of fusion functions for hybrid retrieval") found more robust than min-max; the weights
+    are then normalised to sum to 1.
+    """
+    if not len(lex) and not len(den):
+        return Ranked.empty()
+    rows = np.union1d(lex.rows, den.rows).astype(np.int64)
+    wl, wd = (float(w) for w in weights)
+    total = (wl + wd) or 1.0
+    b = np.asarray(lexical_scores(rows), dtype=np.float64)
+    c = np.asarray(dense_scores(rows), dtype=np.float64)
+    b_max = float(b.max()) if b.size else 0.0
+    c_max = float(c.max()) if c.size else 0.0
+    bn = b / b_max if b_max > 0 else np.zeros_like(b)
+    cn = (c + 1.0) / (c_max + 1.0) if c_max > -1.0 else np.zeros_like(c)
+    return _top(rows, ((wl * bn + wd * cn) / total).astype(np.float32), depth)
+
+
+def retrieve(
+    *,
+    mode: str,
+    text: str,
+    lexical_index: Any,
+    dense_index: Any,
+    vectors: np.ndarray,
+    encode: Callable[[str], np.ndarray],
+    depth: int,
+    allowed: np.ndarray | None,
+    fusion: Fusion = "rrf",
+    rrf_k: int = 60,
+    weights: tuple[float, float] = (1.0, 1.0),
+    exact_threshold: int = 20_000,
+) -> Ranked:
+    """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
+
+    ``weights`` are (lexical, dense) for fusion. ``encode`` is called only when dense scores are needed.
+    """
+    lex = (
+        lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
+    )
+    if mode == "bm25":
+        return lex
+    q = encode(text)
+    den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold)
+    if mode == "dense":
+        return den
+    if fusion == "weighted":
+        all_lex: list[np.ndarray] = []
+
+        def lex_scores(rows: np.ndarray) -> np.ndarray:
+            if not all_lex:
+                all_lex.append(lexical_index.scores(text))
+            return all_lex[0][rows]
+
+        return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
+                        weights=weights, depth=depth)
+    return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)

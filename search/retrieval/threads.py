@@ -1,0 +1,84 @@
+"""One compute thread per query: torch, BLAS and FAISS run single-threaded while a search is answered.
+
+A search does small pieces of numeric work (one query embedding, a few matrix-vector products, one
+FAISS search). Spreading each over every core buys little and, on a busy machine, costs a great deal:
+the libraries' worker threads spin-wait for each other and for the other libraries' threads. Measured
+on the 2-core development machine under load (``benchmarks/scale.py``, docs/benchmarks.md "Scale"):
+
+==============================  ==================  ==================
+                                every thread (2)    one thread
+==============================  ==================  ==================
+query embedding (MiniLM, torch)  p50 318 ms          p50 19 ms
+``vectors[10k] @ q`` (OpenBLAS)  p50 13 ms           p50 0.5 ms
+==============================  ==================  ==================
+
+:func:`single_threaded` is a re-entrant, thread-safe context manager: the first search to enter lowers
+torch's intra-op threads and the BLAS pools (through ``threadpoolctl`` when it is installed; it comes
+with sentence-transformers) to one, and the last to leave restores what was there, so an index build
+later in the same process gets every core back. Concurrent requests still use every core: one each.
+FAISS's OpenMP setting is per calling thread and is handled by :mod:`search.retrieval.filtered`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_lock = threading.Lock()
+_depth = 0
+_saved: dict[str, Any] = {}
+_blas: Any = None  # threadpoolctl controller of the BLAS libraries (False: threadpoolctl missing)
+
+
+def _controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries, taken once (a scan of the process's memory
+    map costs milliseconds; limiting through the kept controller costs microseconds)."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - optional
+            _blas = False
+        else:
+            _blas = ThreadpoolController().select(user_api="blas")
+    return _blas or None
+
+
+def _limit() -> None:
+    blas = _controller()
+    if blas is not None:
+        _saved["blas"] = blas.limit(limits=1)
+    torch = sys.modules.get("torch")  # only when the model is loaded: never import torch for this
+    if torch is not None:
+        _saved["torch"] = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+
+def _restore() -> None:
+    # BLAS first: threadpoolctl's restore also resets torch's intra-op pool, so torch is set last.
+    limiter = _saved.pop("blas", None)
+    if limiter is not None:
+        limiter.restore_original_limits()
+    torch = sys.modules.get("torch")
+    if torch is not None and "torch" in _saved:
+        torch.set_num_threads(_saved.pop("torch"))
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Run the body with one torch / BLAS thread (see the module docstring); nests and is thread-safe."""
+    global _depth
+    with _lock:
+        if _depth == 0:
+            _limit()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _restore()

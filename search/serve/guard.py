@@ -1,0 +1,198 @@
+"""The edge of the HTTP API, below routing: bearer auth, the body-size cap and request telemetry.
+
+:class:`EdgeGuard` is pure ASGI middleware, so a refused request is answered before any body parsing or
+routing, and an unexpected exception is answered ``500 internal`` here (Starlette's last-resort handler
+would re-raise and make the server drop a keep-alive connection). :func:`render_error` renders an
+:class:`~search.serve.edge.EdgeError` in the aisle envelope, or UCP's ``error_response`` under ``/ucp/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from search.serve.edge import INTERNAL, EdgeError, log
+from search.serve.ucp import ucp_error
+
+_ENDPOINTS = (
+    "/v1/search",
+    "/v1/products",
+    "/v1/checkout/check",
+    "/v1/health",
+    "/v1/stats",
+    "/ucp/catalog/search",
+    "/acp/feed",
+    "/mcp",
+)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class EndpointStats(BaseModel):
+    count: int
+    errors: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+class Telemetry:
+    """Per-endpoint counters and a window of recent latencies (for /v1/stats)."""
+
+    def __init__(self, window: int = 2000) -> None:
+        self.started = time.monotonic()
+        self.counts: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.latency: dict[str, deque[float]] = {e: deque(maxlen=window) for e in _ENDPOINTS}
+
+    @staticmethod
+    def endpoint(path: str) -> str:
+        return next((e for e in _ENDPOINTS if path == e or path.startswith(e + "/")), "other")
+
+    def record(self, path: str, status: int, ms: float) -> None:
+        name = self.endpoint(path)
+        self.counts[name] += 1
+        if status >= 400:
+            self.failures[name] += 1
+        if name in self.latency:
+            self.latency[name].append(ms)
+
+    def summary(self) -> dict[str, EndpointStats]:
+        out = {}
+        for name, n in self.counts.items():
+            window = sorted(self.latency.get(name, ()))
+
+            def pct(q: float, w: list[float] = window) -> float | None:
+                return round(w[min(len(w) - 1, int(q * len(w)))], 3) if w else None
+
+            out[name] = EndpointStats(
+                count=n, errors=self.failures[name], p50_ms=pct(0.50), p95_ms=pct(0.95), p99_ms=pct(0.99)
+            )
+        return out
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def render_error(path: str, err: EdgeError, telemetry: Telemetry | None = None) -> JSONResponse:
+    if telemetry is not None:
+        telemetry.codes[err.code] += 1
+    body = ucp_error(err.status, err.code, err.message) if path.startswith("/ucp/") else err.body()
+    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+    return JSONResponse(body, status_code=err.status, headers=headers)
+
+
+class EdgeGuard:
+    """Pure ASGI middleware: bearer auth, body-size cap, request telemetry (before any parsing)."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int, telemetry: Telemetry) -> None:
+        self.app = app
+        self.token = token.encode() if token else None
+        self.max_body_bytes = max_body_bytes
+        self.telemetry = telemetry
+
+    def _authorized(self, scope: Scope) -> bool:
+        if self.token is None:
+            return True
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, given = value.partition(b" ")
+                # Constant-time compare; the digest of both sides keeps lengths from leaking too.
+                return scheme.lower() == b"bearer" and hmac.compare_digest(_digest(given.strip()), _digest(self.token))
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        status = 500
+        started_response = False
+
+        async def send_status(message: Message) -> None:
+            nonlocal status, started_response
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                started_response = True
+            await send(message)
+
+        try:
+            if not self._authorized(scope):
+                err = EdgeError(401, "unauthorized", "missing or invalid bearer token")
+                await render_error(path, err, self.telemetry)(scope, receive, send_status)
+                return
+            replay = await self._read_body(scope, receive)
+            if replay is None:
+                err = EdgeError(413, "body_too_large", f"request body is larger than {self.max_body_bytes} bytes")
+                await render_error(path, err, self.telemetry)(scope, receive, send_status)
+                return
+            try:
+                await self.app(scope, replay, send_status)
+            except Exception:
+                # Starlette's last-resort handler answers 500 and then re-raises, which makes the
+                # server drop the connection (a keep-alive client sees a reset on its next request).
+                # Answer here instead and keep the connection; the traceback goes to the log only.
+                log.exception("unhandled error on %s", path)
+                if started_response:
+                    raise
+                await render_error(path, INTERNAL, self.telemetry)(scope, receive, send_status)
+        finally:
+            self.telemetry.record(path, status, (time.perf_counter() - started) * 1000)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> Receive | None:
+        """Read the whole body (bounded) and return a receive that replays it; None when too large."""
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
+                return None
+        if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            return receive  # streams (MCP's GET) must not be drained here
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                chunks = []
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(value).digest()
