@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,11 +39,12 @@ from indexer.build.embedcache import cache_for
 from indexer.build.lexical import LexicalIndex
 from indexer.build.snapshot import (
     FORMAT,
-    checkpoint,
+    Checkpoint,
     clean_leftovers,
     current_version,
     load_snapshot,
     next_version,
+    no_checkpoint,
     prune,
     read_manifest,
     switch_current,
@@ -131,8 +133,61 @@ def _previous_idmap(workspace: Workspace, version: str | None) -> dict[str, str]
         return {}
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The catalog as the snapshot will hold it: rows sorted by doc_id, their dense texts and hashes."""
+
+    rows: list[Product]
+    dense_texts: list[str]
+    hashes: list[str]
+
+
+@dataclass(frozen=True)
+class _Indexes:
+    """The search structures built over one plan's rows."""
+
+    vectors: np.ndarray
+    dim: int
+    lexical: LexicalIndex
+    dense: Any  # faiss.Index
+    dense_params: dict[str, Any]
+    vocabulary: Vocabulary
+
+
+def _unchanged_report(
+    workspace: Workspace, manifest: Mapping[str, Any], model: str, watermark: str, seconds: float | None = None
+) -> BuildReport:
+    """The report of a build skipped because ``manifest`` (the current one) already matches the catalog."""
+    previous = current_version(workspace)
+    return BuildReport("unchanged", previous, previous, model, products=manifest["counts"]["products"],
+                       merchants=manifest["counts"]["merchants"], dim=manifest["dim"],
+                       dense=manifest["dense"]["type"], watermark=watermark,
+                       path=str(workspace.indexes_dir / previous) if previous else None,
+                       total_seconds=round(seconds, 3) if seconds is not None else 0.0)
+
+
+def _plan(products: Iterable[Product], workspace: Workspace, report: BuildReport) -> _Plan:
+    """Read the records (a repeated doc_id keeps its last), and count what changed since the previous
+    snapshot into ``report``."""
+    by_id: dict[str, Product] = {}
+    received = 0
+    for p in products:
+        by_id[p.doc_id] = p
+        received += 1
+    rows = [by_id[k] for k in sorted(by_id)]
+    dense_texts = [product_text(p) for p in rows]
+    hashes = [text_hash(t) for t in dense_texts]
+    before = _previous_idmap(workspace, report.previous_version)
+    report.duplicates = received - len(rows)
+    report.added = sum(1 for p in rows if p.doc_id not in before)
+    report.changed = sum(1 for p, h in zip(rows, hashes, strict=True) if before.get(p.doc_id, h) != h)
+    report.removed = len(set(before) - set(by_id))
+    return _Plan(rows, dense_texts, hashes)
+
+
 def _embed(
-    texts: dict[str, str], encoder: Encoder, workspace: Workspace, *, full: bool, batch_size: int, stages: Stages
+    texts: dict[str, str], encoder: Encoder, workspace: Workspace, *, full: bool, batch_size: int, stages: Stages,
+    checkpoint: Checkpoint = no_checkpoint,
 ) -> tuple[dict[str, np.ndarray], set[str], int | None]:
     """Vectors for every text hash: cached ones reused, the others embedded and cached.
 
@@ -168,6 +223,92 @@ def _embed(
     return found, set(missing), dim
 
 
+def _embed_rows(
+    plan: _Plan, encoder: Encoder, workspace: Workspace, report: BuildReport, *, full: bool, batch_size: int,
+    stages: Stages, checkpoint: Checkpoint,
+) -> np.ndarray:
+    """The (rows, dim) float32 matrix of the plan's dense texts, through the embedding cache; counts
+    embedded and reused products into ``report``."""
+    unique = dict(zip(plan.hashes, plan.dense_texts, strict=True))
+    by_hash, embedded, dim = _embed(unique, encoder, workspace, full=full, batch_size=batch_size,
+                                    stages=stages, checkpoint=checkpoint)
+    vectors = np.zeros((len(plan.rows), dim if dim is not None else encoder.dim), dtype=np.float32)
+    for i, h in enumerate(plan.hashes):
+        vectors[i] = by_hash[h]
+    report.embedded = sum(1 for h in plan.hashes if h in embedded)
+    report.reused = len(plan.rows) - report.embedded
+    return vectors
+
+
+def _build_indexes(plan: _Plan, vectors: np.ndarray, *, exact_max_rows: int, stages: Stages) -> _Indexes:
+    """BM25 over the lexical texts, the FAISS index over ``vectors`` and the catalog vocabulary."""
+    with stages.stage("lexical"):
+        lexical = LexicalIndex.build([lexical_text(p) for p in plan.rows])
+    with stages.stage("dense"):
+        dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows)
+    with stages.stage("vocabulary"):
+        vocabulary = Vocabulary.build(plan.rows)
+    return _Indexes(vectors, int(vectors.shape[1]), lexical, dense, dense_params, vocabulary)
+
+
+def _manifest(
+    version: str, model: str, watermark: str, plan: _Plan, merchants: Sequence[Merchant], report: BuildReport,
+    indexes: _Indexes,
+) -> dict[str, Any]:
+    """The manifest of a new snapshot, without its file list (the writer adds that last)."""
+    return {
+        "format": FORMAT,
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": model,
+        "dim": indexes.dim,
+        "text_recipe": TEXT_RECIPE_VERSION,
+        "watermark": watermark,
+        "previous": report.previous_version,
+        "counts": {"products": len(plan.rows), "merchants": len(merchants),
+                   "variants": sum(len(p.variants) for p in plan.rows), "embedded": report.embedded,
+                   "reused": report.reused, "added": report.added, "changed": report.changed,
+                   "removed": report.removed},
+        "dense": indexes.dense_params,
+        "lexical": indexes.lexical.params,
+    }
+
+
+def _write_and_verify(
+    build_dir: Path, manifest: dict[str, Any], plan: _Plan, merchants: Sequence[Merchant],
+    crawled_at: Mapping[str, str], indexes: _Indexes, *, stages: Stages, checkpoint: Checkpoint,
+) -> None:
+    """Write the snapshot into its private build directory, then re-read every byte of it."""
+    with stages.stage("write"):
+        present = {p.doc_id for p in plan.rows}
+        write_snapshot(
+            build_dir, manifest, rows=plan.rows, merchants=merchants,
+            crawled_at={k: v for k, v in crawled_at.items() if k in present},
+            hashes=plan.hashes, vectors=indexes.vectors, dense=indexes.dense, lexical=indexes.lexical,
+            vocabulary=indexes.vocabulary, stage_seconds=stages.seconds, checkpoint=checkpoint,
+        )
+    with stages.stage("verify"):
+        checkpoint("verify")
+        load_snapshot(build_dir, verify_hashes=True)  # re-read every byte before anyone can see it
+
+
+def _switch(
+    workspace: Workspace, build_dir: Path, version: str, model: str, plan: _Plan, report: BuildReport, *,
+    stages: Stages, checkpoint: Checkpoint,
+) -> Path:
+    """Move the verified build into place, point ``CURRENT`` at it, prune old versions and the cache."""
+    with stages.stage("switch"):
+        final = workspace.indexes_dir / version
+        os.replace(build_dir, final)
+        fsync_dir(workspace.indexes_dir)
+        checkpoint("rename")
+        switch_current(workspace, version, checkpoint=checkpoint)
+        report.deleted_versions = prune(workspace, protect=[report.previous_version, version],
+                                        checkpoint=checkpoint)
+        cache_for(workspace.embedding_cache_dir, model).compact(plan.hashes)
+    return final
+
+
 def build_index(
     products: Iterable[Product],
     merchants: Sequence[Merchant],
@@ -180,8 +321,12 @@ def build_index(
     batch_size: int = 64,
     progress: bool = False,
     exact_max_rows: int = EXACT_MAX_ROWS,
+    checkpoint: Checkpoint = no_checkpoint,
 ) -> BuildReport:
-    """Build, verify and switch to a new snapshot of ``products`` (see the module docstring)."""
+    """Build, verify and switch to a new snapshot of ``products`` (see the module docstring).
+
+    ``checkpoint`` is called at each risky moment (crash tests pause there; the default does nothing).
+    """
     started = time.perf_counter()
     with build_lock(workspace), Stages(progress) as stages:
         clean_leftovers(workspace)
@@ -189,88 +334,25 @@ def build_index(
         if not full:
             manifest = unchanged_manifest(workspace, encoder.name, watermark)
             if manifest is not None:
-                return BuildReport("unchanged", previous, previous, encoder.name,
-                                   products=manifest["counts"]["products"], merchants=manifest["counts"]["merchants"],
-                                   dim=manifest["dim"], dense=manifest["dense"]["type"], watermark=watermark,
-                                   path=str(workspace.indexes_dir / previous) if previous else None,
-                                   total_seconds=round(time.perf_counter() - started, 3))
+                return _unchanged_report(workspace, manifest, encoder.name, watermark,
+                                         time.perf_counter() - started)
         report = BuildReport("built", None, previous, encoder.name, watermark=watermark)
-
         with stages.stage("read"):
-            by_id: dict[str, Product] = {}
-            received = 0
-            for p in products:
-                by_id[p.doc_id] = p
-                received += 1
-            rows = [by_id[k] for k in sorted(by_id)]
-            report.duplicates = received - len(rows)
-            dense_texts = [product_text(p) for p in rows]
-            hashes = [text_hash(t) for t in dense_texts]
-            before = _previous_idmap(workspace, previous)
-            report.added = sum(1 for p in rows if p.doc_id not in before)
-            report.changed = sum(1 for p, h in zip(rows, hashes, strict=True) if before.get(p.doc_id, h) != h)
-            report.removed = len(set(before) - set(by_id))
-
+            plan = _plan(products, workspace, report)
         with stages.stage("embed", bar=True):
-            unique = dict(zip(hashes, dense_texts, strict=True))
-            vectors_by_hash, embedded, dim = _embed(unique, encoder, workspace, full=full,
-                                                    batch_size=batch_size, stages=stages)
-            dim = dim if dim is not None else encoder.dim
-            vectors = np.zeros((len(rows), dim), dtype=np.float32)
-            for i, h in enumerate(hashes):
-                vectors[i] = vectors_by_hash[h]
-            report.embedded = sum(1 for h in hashes if h in embedded)
-            report.reused = len(rows) - report.embedded
-
-        with stages.stage("lexical"):
-            lexical = LexicalIndex.build([lexical_text(p) for p in rows])
-        with stages.stage("dense"):
-            dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows)
-        with stages.stage("vocabulary"):
-            vocabulary = Vocabulary.build(rows)
-
+            vectors = _embed_rows(plan, encoder, workspace, report, full=full, batch_size=batch_size,
+                                  stages=stages, checkpoint=checkpoint)
+        indexes = _build_indexes(plan, vectors, exact_max_rows=exact_max_rows, stages=stages)
         version = next_version(workspace)
         build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
-        with stages.stage("write"):
-            present = set(by_id)
-            manifest = {
-                "format": FORMAT,
-                "version": version,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "model": encoder.name,
-                "dim": int(dim),
-                "text_recipe": TEXT_RECIPE_VERSION,
-                "watermark": watermark,
-                "previous": previous,
-                "counts": {"products": len(rows), "merchants": len(merchants),
-                           "variants": sum(len(p.variants) for p in rows), "embedded": report.embedded,
-                           "reused": report.reused, "added": report.added, "changed": report.changed,
-                           "removed": report.removed},
-                "dense": dense_params,
-                "lexical": lexical.params,
-            }
-            write_snapshot(
-                build_dir, manifest, rows=rows, merchants=merchants,
-                crawled_at={k: v for k, v in crawled_at.items() if k in present},
-                hashes=hashes, vectors=vectors, dense=dense, lexical=lexical, vocabulary=vocabulary,
-                stage_seconds=stages.seconds,
-            )
-        with stages.stage("verify"):
-            checkpoint("verify")
-            load_snapshot(build_dir, verify_hashes=True)  # re-read every byte before anyone can see it
-        with stages.stage("switch"):
-            final = workspace.indexes_dir / version
-            os.replace(build_dir, final)
-            fsync_dir(workspace.indexes_dir)
-            checkpoint("rename")
-            switch_current(workspace, version)
-            report.deleted_versions = prune(workspace, protect=[previous, version])
-            cache_for(workspace.embedding_cache_dir, encoder.name).compact(hashes)
-
-        report.version = version
-        report.path = str(final)
-        report.products, report.merchants, report.dim = len(rows), len(merchants), int(dim)
-        report.dense = dense_params["type"]
+        manifest = _manifest(version, encoder.name, watermark, plan, merchants, report, indexes)
+        _write_and_verify(build_dir, manifest, plan, merchants, crawled_at, indexes,
+                          stages=stages, checkpoint=checkpoint)
+        final = _switch(workspace, build_dir, version, encoder.name, plan, report,
+                        stages=stages, checkpoint=checkpoint)
+        report.version, report.path = version, str(final)
+        report.products, report.merchants, report.dim = len(plan.rows), len(merchants), indexes.dim
+        report.dense = indexes.dense_params["type"]
         report.seconds = dict(stages.seconds)
         report.total_seconds = round(time.perf_counter() - started, 3)
         return report
@@ -294,13 +376,9 @@ def index_workspace(
     started = time.perf_counter()
     with Store.open(workspace.catalog_db, read_only=True) as store:
         watermark = store.watermark()
-        if not full and unchanged_manifest(workspace, name, watermark) is not None:
-            previous = current_version(workspace)
-            manifest = read_manifest(workspace.indexes_dir / str(previous))
-            return BuildReport("unchanged", previous, previous, name, products=manifest["counts"]["products"],
-                               merchants=manifest["counts"]["merchants"], dim=manifest["dim"],
-                               dense=manifest["dense"]["type"], watermark=watermark,
-                               path=str(workspace.indexes_dir / str(previous)))
+        unchanged = None if full else unchanged_manifest(workspace, name, watermark)
+        if unchanged is not None:
+            return _unchanged_report(workspace, unchanged, name, watermark)
         products = list(store.products())
         merchants = store.merchants()
         crawled_at = store.crawled_at()

@@ -47,8 +47,7 @@ import logging
 import os
 import re
 import shutil
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,22 +69,20 @@ FORMAT = 1
 KEEP_VERSIONS = 3
 CURRENT_FILE = "CURRENT"
 VERSION_RE = re.compile(r"^v(\d{6,})$")
-PAUSE_ENV = "AISLE_INDEX_PAUSE_AT"  # test hook, see checkpoint()
-PAUSE_FILE_ENV = "AISLE_INDEX_PAUSE_FILE"
+
+Checkpoint = Callable[[str], None]
+"""Called with a stage name at each risky moment of a build (see :func:`no_checkpoint`)."""
+
+CHECKPOINTS = ("embed", "write", "verify", "rename", "switch", "prune")
 
 
-def checkpoint(stage: str) -> None:
-    """Crash-test hook: when ``$AISLE_INDEX_PAUSE_AT`` names ``stage``, announce it and sleep.
+def no_checkpoint(stage: str) -> None:
+    """The default :data:`Checkpoint`: does nothing.
 
-    The build calls this at its risky moments (mid-embedding, mid-write, before and after the
-    pointer switch...); tests kill -9 the sleeping build and check that the previous snapshot
-    still loads. It costs one environment lookup otherwise.
+    A build calls its checkpoint at its risky moments (mid-embedding, mid-write, before and after the
+    pointer switch, mid-prune: :data:`CHECKPOINTS`). Crash tests pass one that pauses there, kill -9
+    the paused build and check that the previous snapshot still loads; production code never pauses.
     """
-    if os.environ.get(PAUSE_ENV) == stage:
-        marker = os.environ.get(PAUSE_FILE_ENV)
-        if marker:
-            Path(marker).write_text(stage, "utf-8")
-        time.sleep(3600)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +149,7 @@ def next_version(workspace: Workspace) -> str:
     return f"v{max(top, 0) + 1:06d}"
 
 
-def switch_current(workspace: Workspace, version: str) -> None:
+def switch_current(workspace: Workspace, version: str, *, checkpoint: Checkpoint = no_checkpoint) -> None:
     """Point ``CURRENT`` at ``version`` atomically (the version must be complete and verified)."""
     root = workspace.indexes_dir
     tmp = root / f".tmp-{CURRENT_FILE}-{os.getpid()}"
@@ -282,7 +279,13 @@ def load_current(workspace: Workspace, *, verify_hashes: bool = False) -> Snapsh
     raise SnapshotCorruptError("no usable snapshot: " + "; ".join(failures))
 
 
-def prune(workspace: Workspace, *, keep: int = KEEP_VERSIONS, protect: Iterable[str | None] = ()) -> list[str]:
+def prune(
+    workspace: Workspace,
+    *,
+    keep: int = KEEP_VERSIONS,
+    protect: Iterable[str | None] = (),
+    checkpoint: Checkpoint = no_checkpoint,
+) -> list[str]:
     """Delete all but the ``keep`` newest versions, never one in ``protect``; returns those deleted.
 
     A version is renamed to ``.trash-<version>`` (atomically out of sight) before it is removed,

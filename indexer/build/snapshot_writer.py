@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer.build.dense import write_dense
 from indexer.build.lexical import LexicalIndex
-from indexer.build.snapshot import checkpoint
+from indexer.build.snapshot import Checkpoint, no_checkpoint
 from indexer.build.vocabulary import Vocabulary
 from indexer.fsutil import fsync_dir, fsync_file, sha256_file
 from indexer.models import Merchant, Product
@@ -64,6 +64,7 @@ def write_snapshot(
     lexical: LexicalIndex,
     vocabulary: Vocabulary,
     stage_seconds: Mapping[str, float],
+    checkpoint: Checkpoint = no_checkpoint,
 ) -> dict[str, Any]:
     """Write all snapshot files into ``build_dir`` (created) and the manifest last; returns the manifest."""
     build_dir.mkdir(parents=True)

@@ -18,6 +18,7 @@ import pytest
 from indexer.build.embed import HashingEncoder
 from indexer.build.index import build_index
 from indexer.build.snapshot import (
+    CHECKPOINTS,
     CURRENT_FILE,
     current_version,
     list_versions,
@@ -185,17 +186,25 @@ def test_unchanged_and_full(ws: Workspace, small_catalog) -> None:
 
 # ---------------------------------------------------------------- kill -9 during a build
 
+# The child process pauses the build at one checkpoint (argv[4]) through the injectable ``checkpoint``
+# hook: it announces the pause in a marker file (argv[5]) and sleeps until the test kills it.
 _SCRIPT = """
-import json, sys
+import json, sys, time
+from pathlib import Path
 from indexer.build.embed import HashingEncoder
 from indexer.build.index import build_index
 from indexer.models import Merchant, Product
 from indexer.workspace import Workspace
-data = json.load(open(sys.argv[2]))
+home, data_file, watermark, pause_at, marker = sys.argv[1:6]
+def pause(stage):
+    if stage == pause_at:
+        Path(marker).write_text(stage, "utf-8")
+        time.sleep(3600)
+data = json.load(open(data_file))
 products = [Product.from_dict(p) for p in data["products"]]
 merchants = [Merchant.from_dict(m) for m in data["merchants"]]
-build_index(products, merchants, Workspace.resolve(sys.argv[1]), encoder=HashingEncoder(64),
-            crawled_at={}, watermark=sys.argv[3])
+build_index(products, merchants, Workspace.resolve(home), encoder=HashingEncoder(64),
+            crawled_at={}, watermark=watermark, checkpoint=pause)
 print("finished")
 """
 
@@ -207,8 +216,7 @@ def _killed_build(tmp_path: Path, ws: Workspace, catalog, stage: str, watermark:
     data.write_text(json.dumps({"products": [p.to_dict() for p in changed],
                                 "merchants": [m.to_dict() for m in merchants]}))
     marker = tmp_path / f"paused-{stage}"
-    env = {**os.environ, "AISLE_INDEX_PAUSE_AT": stage, "AISLE_INDEX_PAUSE_FILE": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(ws.home), str(data), watermark], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(ws.home), str(data), watermark, stage, str(marker)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
@@ -223,7 +231,15 @@ def _killed_build(tmp_path: Path, ws: Workspace, catalog, stage: str, watermark:
     assert proc.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("stage", ["embed", "write", "verify", "rename", "switch", "prune"])
+def test_checkpoint_hook_sees_every_risky_step(ws: Workspace, small_catalog) -> None:
+    seen: list[str] = []
+    for i in range(4):  # the fourth build prunes the first version
+        _build(ws, small_catalog, f"w{i}", checkpoint=seen.append)
+    assert set(seen) == set(CHECKPOINTS)
+    assert seen[:5] == ["embed", "write", "verify", "rename", "switch"]
+
+
+@pytest.mark.parametrize("stage", CHECKPOINTS)
 def test_kill_during_build_keeps_a_good_snapshot(tmp_path: Path, ws: Workspace, small_catalog, stage: str) -> None:
     products = small_catalog[1]
     builds = 3 if stage == "prune" else 1  # pruning only starts beyond three versions
