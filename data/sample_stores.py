@@ -60,6 +60,10 @@ def northfield(s: Store) -> None:
                  adjs=["Cushioned", "Everyday", "Ragg", "Striped"], materials=["Merino", "Wool Blend", "Cotton"],
                  colors=["Grey", "Navy", "Oatmeal", "Brown"], sizes=["S", "M", "L"], price=(14, 28), count=10,
                  tags=["socks"], intro="{t} with a reinforced heel and toe.", empty_type=0.3)
+    # colour families (issue 11): "green beanie" must meet Olive and Sage, "blue" must meet Cobalt
+    s.add("Moss Stitch Beanie", "Beanies", [("Color", ["Olive", "Sage", "Cobalt"]), ("Size", ["S", "M", "L"])],
+          28.00, sold_out=set(), tags=["beanie", "hat", "winter", "moss stitch"],
+          body=html("A dense moss-stitch beanie in soft lambswool.", ["Material: 100% lambswool"]))
 
 
 def maple(s: Store) -> None:
@@ -101,6 +105,10 @@ def maple(s: Store) -> None:
     product_line(s, ptype="Hiking Socks", nouns=["Hiking Socks", "Crew Socks"], adjs=["Midweight", "Lightweight"],
                  materials=["Merino", "Wool Blend"], colors=["Grey", "Charcoal", "Green"], sizes=["S", "M", "L", "XL"],
                  price=(18, 32), count=4, tags=["socks", "hiking"], intro="{t} that stay dry.")
+    # UK/US words (issue 11): "sneakers" must find these trainers
+    s.add("Everyday Canvas Trainers", "Shoes", [("Size", ["7", "8", "9", "10", "11"]), ("Color", ["Blue", "White"])],
+          69.00, sold_out=set(), tags=["trainers", "canvas", "shoes"],
+          body=html("Low-top canvas trainers with a cushioned footbed.", ["Canvas upper", "Rubber sole"]))
 
 
 def thames(s: Store) -> None:
@@ -190,6 +198,11 @@ def bergwerk(s: Store) -> None:
     product_line(s, ptype="Zubehör", nouns=["Trinkflasche", "Stirnlampe", "Wanderstöcke"], adjs=["Leichte"],
                  materials=["Alu", "Carbon", "Titan"], colors=["Silber", "Schwarz"], sizes=None,
                  opt_names=("Farbe", "Größe"), price=(15, 129), count=6, tags=["zubehör"], intro="{t}.", lang="de")
+    # German colour values (issue 11): "blue thermos flask" meets Blau although other stores say "Blue"
+    s.add("Thermosflasche Edelstahl 0,75 L", "Zubehör", [("Farbe", ["Schwarz", "Blau", "Waldgrün"])], 34.00,
+          sold_out=set(), tags=["thermosflasche", "isolierflasche", "trinkflasche"],
+          body=html("Doppelwandige Thermosflasche aus Edelstahl: hält Getränke 24 Stunden kalt und 12 Stunden heiß.",
+                    ["Material: Edelstahl", "Inhalt: 0,75 Liter"]))
 
 
 def kyoto(s: Store) -> None:
@@ -213,6 +226,25 @@ def kyoto(s: Store) -> None:
                  opt_names=("Pack", "Size"), price=(400, 1600), count=7, tags=["washi", "tape"], intro="{t}.")
 
 
+def luna(s: Store) -> None:
+    """A Spanish-language baby store: colours and sizes in Spanish (``Dorado``, ``Rosa``, ``6-12 meses``)."""
+    months = ["0-6 meses", "6-12 meses", "12-18 meses"]
+    s.add("Sandalias de Piel para Bebé", "Calzado de bebé", [("Color", ["Dorado", "Rosa", "Plateado"]),
+                                                             ("Talla", months)], 24.00, sold_out=set(),
+          tags=["sandalias", "bebé", "calzado", "piel"],
+          body=html("Sandalias de piel suave para los primeros pasos.", ["Material: piel", "Suela flexible"]))
+    s.add("Gorro de Punto para Bebé", "Gorros", [("Color", ["Rosa", "Azul", "Crema"]), ("Talla", months[:2])],
+          14.00, sold_out=set(), tags=["gorro", "bebé", "punto", "algodón"],
+          body=html("Gorro de punto de algodón orgánico, suave y cálido.", ["Material: algodón orgánico"]))
+    s.add("Extractor de Leche Eléctrico Portátil y Manos Libres", "Lactancia", [], 89.00, sold_out=set(),
+          tags=["lactancia", "extractor de leche", "manos libres"],
+          body=html("Extractor de leche eléctrico, silencioso y portátil: cabe dentro del sujetador.",
+                    ["Batería recargable", "Sin BPA"]))
+    s.add("Mochila Infantil de Algodón", "Mochilas", [("Color", ["Verde Oliva", "Azul Marino", "Rosa"])], 29.00,
+          sold_out=set(), tags=["mochila", "infantil", "guardería"],
+          body=html("Mochila pequeña de algodón para la guardería.", ["Material: algodón"]))
+
+
 STORES = [
     (("northfield-knits", "Northfield Knits", "USD", "US", ["US", "CA"], -5, "NFK",
       "Knitwear from Vermont: beanies, scarves and sweaters."), northfield),
@@ -226,6 +258,8 @@ STORES = [
       "Outdoor-Ausrüstung aus den Alpen."), bergwerk),
     (("kyoto-paper-goods", "Kyoto Paper Goods", "JPY", "JP", ["JP", "US", "CA", "GB", "AU"], 9, "KPG",
       "Stationery and gifts from Kyoto."), kyoto),
+    (("luna-bebe", "Luna Bebé", "EUR", "ES", ["ES", "PT", "FR", "DE"], 1, "LNB",
+      "Ropa y accesorios para bebés, hechos en España."), luna),
 ]
 
 
@@ -288,6 +322,10 @@ def wildthread(e: EtsyShopGen) -> None:
            props=[(100, "Size", ["A5", "A4", "A3"])], intro="{t} on heavyweight archival paper.")
     e.line(nouns=["Crochet Toy", "Knitted Dinosaur"], adjs=["Handmade"], woods=["Cotton", "Merino"],
            price=(18, 34), count=4, tags=["toy", "crochet"], materials=["stuffing"], intro="{t}, made to be loved.")
+    # UK words (issue 11): "sweater" must find this jumper
+    e.add("Hand Knit Lambswool Jumper", "A chunky crew-neck jumper knitted by hand in Yorkshire.", 95.00,
+          tags=["jumper", "knitwear", "hand knit", "wool"], materials=["lambswool"],
+          props=[(200, "Color", ["Heather Grey", "Bottle Green"]), (100, "Size", ["S", "M", "L"])], sold_out=set())
 
 
 SHOPS = [
