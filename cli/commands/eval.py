@@ -24,10 +24,12 @@ _MODES = ("hybrid", "bm25", "dense", "all")
 
 
 def eval_command(
-    queries: Path = typer.Option(..., "--queries", help="Queries: JSONL {query_id, query, context?, filters?, "
-                                 "constraints?, kind?} or TSV query_id<TAB>query."),
-    qrels: Path = typer.Option(..., "--qrels", help="Judgments: TREC 'qid 0 doc_id grade', JSONL "
-                               "{query_id, doc_id, grade}, or WANDS TSV (query_id, product_id, label)."),
+    queries: list[Path] = typer.Option(..., "--queries", help="Queries: JSONL {query_id, query, context?, "
+                                       "filters?, constraints?, kind?} or TSV query_id<TAB>query. Repeat to "
+                                       "evaluate several files as one set (query ids must not repeat)."),
+    qrels: list[Path] = typer.Option(..., "--qrels", help="Judgments: TREC 'qid 0 doc_id grade', JSONL "
+                                     "{query_id, doc_id, grade}, or WANDS TSV (query_id, product_id, label). "
+                                     "Repeatable; the files are merged."),
     constraints: Path | None = typer.Option(None, "--constraints", help="Gold constraints JSONL {query_id, "
                                             "constraints}; replaces those in the queries file."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, bm25, dense, or all (the three side by side)."),
@@ -51,24 +53,27 @@ def eval_command(
     Queries without a relevant judgment still run but are left out of the means and listed.
     """
     from cli.main import State
+    from cli.progress import progress_bars
     from search.engine import Engine
-    from search.eval.io import load_constraints, load_qrels, load_queries, load_run, run_paths
+    from search.eval.io import load_constraints, load_qrels, load_run, run_paths
     from search.eval.io import save_run as write_run
     from search.eval.report import write_report
     from search.eval.run import MODES, evaluate
+    from search.eval.sets import load_query_sets, merge_qrels
 
     if mode not in _MODES:
         raise ConfigError(f"--mode must be one of {', '.join(_MODES)}, got {mode!r}")
     modes: tuple[Any, ...] = MODES if mode == "all" else (mode,)
-    qs = load_queries(queries)
-    judged = load_qrels(qrels)
+    qs, splits = load_query_sets(queries)
+    judged = merge_qrels([load_qrels(p) for p in qrels])
     gold = load_constraints(constraints) if constraints is not None else None
     base = load_run(baseline) if baseline is not None else None
     engine = Engine.open(State.workspace())
     show = sys.stderr.isatty() if progress is None else progress
-    result = evaluate(qs, judged, engine.search, modes=modes, k=k, constraints=gold, progress=show,
-                      baseline=base, baseline_name=f"baseline:{baseline.stem}" if baseline else "baseline",
-                      include_near=near)
+    with progress_bars("eval", show) as bars:
+        result = evaluate(qs, judged, engine.search, modes=modes, k=k, constraints=gold, progress=bars,
+                          baseline=base, baseline_name=f"baseline:{baseline.stem}" if baseline else "baseline",
+                          include_near=near, splits=splits)
     saved: list[str] = []
     if save_run is not None:
         for m, target in run_paths(save_run, list(result.modes)).items():

@@ -95,6 +95,7 @@ def _markdown(result: EvalResult, plots: list[str], command: str | None) -> str:
                        f"{fmt_p(c.p_value)} | {c.n} |")
         out.append("")
     out += _by_kind(result, names[0])
+    out += _by_kind(result, names[0], "split")
     unmet = {m: r.unmet for m, r in result.modes.items() if r.unmet}
     if unmet:
         keys = sorted({k for u in unmet.values() for k in u})
@@ -119,21 +120,19 @@ def _markdown(result: EvalResult, plots: list[str], command: str | None) -> str:
     return "\n".join(out)
 
 
-def _by_kind(result: EvalResult, metric: str) -> list[str]:
-    kinds = sorted({str(v["kind"]) for v in result.queries.values() if v.get("kind")})
-    if not kinds:
+def _by_kind(result: EvalResult, metric: str, key: str = "kind") -> list[str]:
+    from search.eval.sets import group_scores
+
+    groups = group_scores(result, metric, key)
+    if not groups:
         return []
-    cols = columns(result)
-    out = [f"## {metric} by query kind", "", "| kind | n | " + " | ".join(cols) + " |",
-           "|---|---|" + "---|" * len(cols)]
-    for kind in kinds:
-        qids = [q for q, v in result.queries.items() if v.get("kind") == kind]
-        cells = []
-        for r in cols.values():
-            vals = [v for v in (r.per_query.get(q, {}).get(metric) for q in qids) if v is not None]
-            cells.append(fmt(sum(vals) / len(vals)) if vals else "–")
-        scored = sum(1 for q in qids if any(q in r.per_query for r in cols.values()))
-        out.append(f"| {kind} | {scored} | " + " | ".join(cells) + " |")
+    modes = list(result.modes)
+    out = [f"## {metric} by query {key} (mean [95% bootstrap CI])", "", f"| {key} | n | " + " | ".join(modes) + " |",
+           "|---|---|" + "---|" * len(modes)]
+    for g, by_mode in groups.items():
+        n = max((v["n"] for v in by_mode.values()), default=0)
+        cells = [f"{fmt(v['mean'])} {fmt_ci(tuple(v['ci']) if v['ci'] else None)}" for v in by_mode.values()]
+        out.append(f"| {g} | {n} | " + " | ".join(cells) + " |")
     return out + [""]
 
 

@@ -48,6 +48,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from indexer.errors import ConfigError, QueryError
+from indexer.progress import ProgressCallback, ProgressEvent, no_progress
 from search.eval.gold import Constraints, Hit, unmet
 from search.eval.io import EvalQuery, Qrels, RunDict
 from search.schema import MAX_LIMIT, Mode, SearchRequest, SearchResponse
@@ -137,7 +138,18 @@ class EvalResult:
             "queries": self.queries,
             "settings": self.settings,
             "warnings": self.warnings,
+            "groups": self.groups(),
         }
+
+    def groups(self) -> dict[str, Any]:
+        """nDCG per query kind and per split with 95% intervals, and the hybrid-below-best count."""
+        from search.eval.sets import group_scores, worse_than_best
+
+        metric = f"ndcg@{self.settings.get('k', 10)}"
+        per_mode = {m: {q: float(v[metric] or 0.0) for q, v in r.per_query.items()} for m, r in self.modes.items()}
+        worse = worse_than_best(per_mode)
+        return {"metric": metric, "by_kind": group_scores(self, metric, "kind"),
+                "by_split": group_scores(self, metric, "split"), "hybrid_below_best_by_0.1": worse}
 
 
 def metric_names(k: int, depth: int) -> list[str]:
@@ -319,19 +331,12 @@ def compare(control: str, a: ModeResult, treatment: str, b: ModeResult, *, resam
     return out
 
 
-def _progress(total: int, enabled: bool) -> Any:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=Console(stderr=True), transient=True, disable=not enabled)
-
-
 def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
              run_query: Callable[[SearchRequest], SearchResponse], *, modes: Sequence[Mode] = ("hybrid",),
              k: int = 10, constraints: dict[str, Constraints] | None = None, depth: int = 100,
-             progress: bool = False, baseline: RunDict | None = None, baseline_name: str = "baseline",
-             resamples: int = 1000, seed: int = 0, include_near: bool = True) -> EvalResult:
+             progress: ProgressCallback = no_progress, baseline: RunDict | None = None, baseline_name: str = "baseline",
+             resamples: int = 1000, seed: int = 0, include_near: bool = True,
+             splits: dict[str, str] | None = None) -> EvalResult:
     """Run every query in every mode through ``run_query`` and score the rankings.
 
     ``constraints`` (gold, by query id) replaces the constraints read from the queries file when
@@ -342,6 +347,8 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
     ``match.exact=false``) after the exact ones. Ranking metrics judge the whole ranked list an agent
     can show a shopper, and graded judgments count partial matches (grade 1); exact matches always
     rank first either way. ``include_near=False`` scores the engine's strict default answer.
+    ``progress`` receives one task per mode, counted in queries.
+    ``splits`` (query id → split name, from :func:`search.eval.sets.load_query_sets`) is echoed per query.
     """
     queries = list(queries)
     if k < 1 or depth < 1:
@@ -373,25 +380,26 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
         notes.append(f"{len(stray)} constrained queries are not in the queries file: {', '.join(stray[:10])}")
 
     results: dict[str, ModeResult] = {}
-    with _progress(len(queries) * len(modes), progress) as bar:
-        for mode in modes:
-            task = bar.add_task(f"eval {mode}", total=len(queries))
-            runs: dict[str, QueryRun] = {}
-            took: list[float] = []
-            for q in queries:
-                start = time.perf_counter()
-                runs[q.query_id] = run_one(q, mode, run_query, depth, include_near=include_near)
-                took.append((time.perf_counter() - start) * 1000.0)
-                bar.advance(task)
-            ranked = {q: [h.doc_id for h in r.hits] for q, r in runs.items()}
-            scored_mode = score_run(ranked, qrels, scored, k=k, depth=depth, runs=runs, constraints=gold,
-                                    resamples=resamples, seed=seed)
-            p50, p95 = np.percentile(took, [50, 95])
-            results[mode] = replace(scored_mode, latency_ms={"p50": round(float(p50), 2),
-                                                             "p95": round(float(p95), 2),
-                                                             "max": round(max(took), 2)})
-            if results[mode].failed:
-                notes.append(f"{mode}: the engine refused {len(results[mode].failed)} queries (scored as empty)")
+    for mode in modes:
+        task = f"eval {mode}"
+        progress(ProgressEvent("start", task, task, total=len(queries)))
+        runs: dict[str, QueryRun] = {}
+        took: list[float] = []
+        for q in queries:
+            start = time.perf_counter()
+            runs[q.query_id] = run_one(q, mode, run_query, depth, include_near=include_near)
+            took.append((time.perf_counter() - start) * 1000.0)
+            progress(ProgressEvent("advance", task, advance=1))
+        progress(ProgressEvent("finish", task))
+        ranked = {q: [h.doc_id for h in r.hits] for q, r in runs.items()}
+        scored_mode = score_run(ranked, qrels, scored, k=k, depth=depth, runs=runs, constraints=gold,
+                                resamples=resamples, seed=seed)
+        p50, p95 = np.percentile(took, [50, 95])
+        results[mode] = replace(scored_mode, latency_ms={"p50": round(float(p50), 2),
+                                                         "p95": round(float(p95), 2),
+                                                         "max": round(max(took), 2)})
+        if results[mode].failed:
+            notes.append(f"{mode}: the engine refused {len(results[mode].failed)} queries (scored as empty)")
 
     comparisons: list[Comparison] = []
     order = [m for m in MODES if m in results]
@@ -409,8 +417,8 @@ def evaluate(queries: Iterable[EvalQuery], qrels: Qrels,
                          resamples=resamples, seed=seed)
         for mode in order:
             comparisons += compare(baseline_name, base, mode, results[mode], resamples=resamples, seed=seed)
-    info = {q.query_id: {"query": q.query, "kind": q.kind, "has_constraints": bool(gold.get(q.query_id)
-                                                                                   and not gold[q.query_id].empty)}
+    info = {q.query_id: {"query": q.query, "kind": q.kind, "split": (splits or {}).get(q.query_id),
+                         "has_constraints": bool(gold.get(q.query_id) and not gold[q.query_id].empty)}
             for q in queries}
     settings = {"k": k, "depth": depth, "relevant_grade": RELEVANT, "bootstrap_resamples": resamples,
                 "seed": seed, "confidence": 0.95, "significance": SIGNIFICANCE, "baseline_name": baseline_name,
