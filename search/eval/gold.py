@@ -18,10 +18,10 @@ variant*, the one an agent would put in the cart:
 
 * attributes and ``option``: some option of the variant whose name maps to the same canonical
   attribute (:func:`indexer.attributes.canonical_attribute`) has the gold value as its whole
-  value or as one part of a composite value (:func:`indexer.attributes.value_parts`), compared
-  with :func:`indexer.attributes.normalize_value`. Product-level text (title, tags) does not
+  value or as one part of a composite value, compared with :func:`search.filter.keys.value_key`, the
+  value key the engine's filter uses (so ``XXL`` meets a gold ``2XL``). Product-level text (title, tags) does not
   count: a variant without that option does not meet the constraint.
-* ``vendor``: the result's vendor, compared with ``normalize_value``.
+* ``vendor``: the result's vendor, compared with :func:`search.filter.keys.label_key`.
 * ``price_min``/``price_max``: inclusive bounds in minor units, met only in the bound's own
   currency (no conversion); a variant with no price or another currency does not meet them.
 * ``country``: the engine answered for that buyer country (the response's interpreted country)
@@ -34,8 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.attributes import canonical_attribute, normalize_name, normalize_value, value_parts
+from indexer.attributes import canonical_attribute, normalize_name
 from indexer.errors import ConfigError
+from search.filter.keys import label_key, value_key, value_keys
 
 # Reason code the engine's eligibility rules use when the merchant does not ship to the buyer.
 NOT_SHIPPING_REASON = "not_shipping_to_country"
@@ -164,11 +165,11 @@ def _bound(raw: object, where: str) -> Bound | None:
 def _has_value(hit: Hit, name: str, gold: str) -> bool:
     want_attr = canonical_attribute(name)
     want_name = normalize_name(name)
-    want = normalize_value(gold)
+    want = value_key(gold)
     for opt_name, opt_value in hit.options:
         if canonical_attribute(opt_name) != want_attr and normalize_name(opt_name) != want_name:
             continue
-        if want in value_parts(opt_value):
+        if want in value_keys(opt_value):
             return True
     return False
 
@@ -183,7 +184,7 @@ def unmet(hit: Hit, gold: Constraints, *, country: str | None = None) -> list[st
     for name, value in gold.attributes:
         if not _has_value(hit, name, value):
             out.append(name)
-    if gold.vendor is not None and normalize_value(hit.vendor or "") != normalize_value(gold.vendor):
+    if gold.vendor is not None and label_key(hit.vendor or "") != label_key(gold.vendor):
         out.append("vendor")
     for key, bound in (("price_min", gold.price_min), ("price_max", gold.price_max)):
         if bound is None:

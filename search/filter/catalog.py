@@ -27,6 +27,7 @@ import numpy as np
 
 from indexer.models import Merchant, Product
 from search.filter.constraints import key_tokens, norm_label, tokens, variant_value_keys
+from search.filter.shipping import is_digital, merchant_ships_to
 
 _NO_PRICE = -1
 
@@ -123,101 +124,11 @@ class CatalogArrays:
         cls, products: Sequence[Product], merchants: Mapping[str, Merchant], crawled_at: Mapping[str, str]
     ) -> CatalogArrays:
         """Flatten ``products`` (snapshot row order). Linear in the catalog; runs once per snapshot load."""
-        n = len(products)
-        starts = np.zeros(n + 1, dtype=np.int64)
-        rows: list[int] = []
-        prices: list[int] = []
-        curs: list[int] = []
-        avail: list[bool] = []
-        qty: list[int] = []
-        cur_ids: dict[str, int] = {}
-        attr: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        has_attr: dict[str, list[int]] = defaultdict(list)
-        text_post: dict[str, list[int]] = defaultdict(list)
-        title_post: dict[str, list[int]] = defaultdict(list)
-        text_tokens: list[tuple[str, ...]] = []
-        title_tokens: list[tuple[str, ...]] = []
-        vendor: dict[str, list[int]] = defaultdict(list)
-        ptype: dict[str, list[int]] = defaultdict(list)
-        merch: dict[str, list[int]] = defaultdict(list)
-        plat: dict[str, list[int]] = defaultdict(list)
-        merchant_ids = sorted(merchants)
-        m_index = {m: i for i, m in enumerate(merchant_ids)}
-        prod_merchant = np.full(n, -1, dtype=np.int32)
-        gift = np.zeros(n, dtype=bool)
-        pers = np.zeros(n, dtype=bool)
-        digital = np.zeros(n, dtype=bool)
-        crawled = np.full(n, np.nan, dtype=np.float64)
-        variant_index: dict[str, list[int]] = defaultdict(list)
-        v = 0
+        acc = _Builder(len(products), sorted(merchants))
         for row, p in enumerate(products):
-            starts[row] = v
-            for var in p.variants:
-                rows.append(row)
-                prices.append(var.price if var.price is not None else _NO_PRICE)
-                curs.append(cur_ids.setdefault((var.currency or "").upper(), len(cur_ids)))
-                avail.append(bool(var.available))
-                qty.append(var.quantity if var.quantity is not None else -1)
-                variant_index[var.variant_id].append(v)
-                for ov in var.options:
-                    for key in variant_value_keys(ov.value):
-                        attr[ov.canonical][key].append(v)
-                v += 1
-            for canon in {o.canonical for o in p.options} | {ov.canonical for var in p.variants for ov in var.options}:
-                has_attr[canon].append(row)
-            tt = product_text_tokens(p)
-            ti = tokens(p.title)
-            text_tokens.append(tt)
-            title_tokens.append(ti)
-            for t in set(tt):
-                text_post[t].append(row)
-            for t in set(ti):
-                title_post[t].append(row)
-            if p.vendor:
-                vendor[norm_label(p.vendor)].append(row)
-            if p.product_type:
-                ptype[norm_label(p.product_type)].append(row)
-            merch[p.merchant_id].append(row)
-            plat[p.platform].append(row)
-            prod_merchant[row] = m_index.get(p.merchant_id, -1)
-            gift[row] = p.gift_card
-            pers[row] = p.personalization_required
-            digital[row] = isinstance(p.extra, dict) and p.extra.get("listing_type") == "download"
-            crawled[row] = parse_time(crawled_at.get(p.doc_id))
-        starts[n] = v
-        has = {}
-        for canon, rs in has_attr.items():
-            m = np.zeros(n, dtype=bool)
-            m[np.asarray(rs, dtype=np.int64)] = True
-            has[canon] = m
-        return cls(
-            products=tuple(products),
-            merchants=dict(merchants),
-            var_start=starts,
-            var_row=np.asarray(rows, dtype=np.int64),
-            var_price=np.asarray(prices, dtype=np.int64),
-            var_cur=np.asarray(curs, dtype=np.int32),
-            currencies=list(cur_ids),
-            var_available=np.asarray(avail, dtype=bool),
-            var_quantity=np.asarray(qty, dtype=np.int64),
-            attr_postings={c: _postings(d) for c, d in attr.items()},
-            prod_has_attr=has,
-            text_postings=_postings(text_post),
-            title_postings=_postings(title_post),
-            text_tokens=text_tokens,
-            title_tokens=title_tokens,
-            vendor_rows=_postings(vendor),
-            type_rows=_postings(ptype),
-            merchant_rows=_postings(merch),
-            platform_rows=_postings(plat),
-            prod_merchant=prod_merchant,
-            merchant_ids=merchant_ids,
-            prod_gift=gift,
-            prod_personalization=pers,
-            prod_digital=digital,
-            prod_crawled=crawled,
-            variant_index=dict(variant_index),
-        )
+            acc.add_variants(row, p)
+            acc.add_product(row, p, crawled_at)
+        return acc.finish(cls, products, merchants)
 
     # --- small lookups -------------------------------------------------------------------------
 
@@ -272,8 +183,7 @@ class CatalogArrays:
         country = country.upper()
         ok = np.zeros(len(self.merchant_ids) + 1, dtype=bool)  # last slot: merchant unknown (index -1)
         for i, mid in enumerate(self.merchant_ids):
-            ships = self.merchants[mid].ships_to
-            ok[i] = (not ships) or country in ships
+            ok[i] = merchant_ships_to(self.merchants[mid], country)
         return ok[self.prod_merchant] | self.prod_digital
 
     def currency_code(self, currency: str) -> int:
@@ -282,3 +192,101 @@ class CatalogArrays:
             return self.currencies.index(currency.upper())
         except ValueError:
             return -1
+
+
+def _listing() -> defaultdict[str, list[int]]:
+    return defaultdict(list)
+
+
+class _Builder:
+    """The Python lists :meth:`CatalogArrays.build` fills in one pass, then freezes into numpy arrays."""
+
+    def __init__(self, n: int, merchant_ids: list[str]) -> None:
+        self.n = n
+        self.starts = np.zeros(n + 1, dtype=np.int64)
+        self.rows: list[int] = []
+        self.prices: list[int] = []
+        self.curs: list[int] = []
+        self.avail: list[bool] = []
+        self.qty: list[int] = []
+        self.cur_ids: dict[str, int] = {}
+        self.attr: dict[str, dict[str, list[int]]] = defaultdict(_listing)
+        self.has_attr: dict[str, list[int]] = _listing()
+        self.text_post, self.title_post = _listing(), _listing()
+        self.text_tokens: list[tuple[str, ...]] = []
+        self.title_tokens: list[tuple[str, ...]] = []
+        self.vendor, self.ptype, self.merch, self.plat = _listing(), _listing(), _listing(), _listing()
+        self.merchant_ids = merchant_ids
+        self.m_index = {m: i for i, m in enumerate(merchant_ids)}
+        self.prod_merchant = np.full(n, -1, dtype=np.int32)
+        self.gift = np.zeros(n, dtype=bool)
+        self.pers = np.zeros(n, dtype=bool)
+        self.digital = np.zeros(n, dtype=bool)
+        self.crawled = np.full(n, np.nan, dtype=np.float64)
+        self.variant_index: dict[str, list[int]] = _listing()
+        self.v = 0
+
+    def add_variants(self, row: int, p: Product) -> None:
+        """The flat variant rows of product ``row`` and their attribute postings."""
+        self.starts[row] = self.v
+        for var in p.variants:
+            self.rows.append(row)
+            self.prices.append(var.price if var.price is not None else _NO_PRICE)
+            self.curs.append(self.cur_ids.setdefault((var.currency or "").upper(), len(self.cur_ids)))
+            self.avail.append(bool(var.available))
+            self.qty.append(var.quantity if var.quantity is not None else -1)
+            self.variant_index[var.variant_id].append(self.v)
+            for ov in var.options:
+                for key in variant_value_keys(ov.value):
+                    self.attr[ov.canonical][key].append(self.v)
+            self.v += 1
+
+    def add_product(self, row: int, p: Product, crawled_at: Mapping[str, str]) -> None:
+        """Product-level postings (text, vendor, type, merchant, platform) and eligibility facts of ``row``."""
+        for canon in {o.canonical for o in p.options} | {ov.canonical for var in p.variants for ov in var.options}:
+            self.has_attr[canon].append(row)
+        tt = product_text_tokens(p)
+        ti = tokens(p.title)
+        self.text_tokens.append(tt)
+        self.title_tokens.append(ti)
+        for t in set(tt):
+            self.text_post[t].append(row)
+        for t in set(ti):
+            self.title_post[t].append(row)
+        if p.vendor:
+            self.vendor[norm_label(p.vendor)].append(row)
+        if p.product_type:
+            self.ptype[norm_label(p.product_type)].append(row)
+        self.merch[p.merchant_id].append(row)
+        self.plat[p.platform].append(row)
+        self.prod_merchant[row] = self.m_index.get(p.merchant_id, -1)
+        self.gift[row] = p.gift_card
+        self.pers[row] = p.personalization_required
+        self.digital[row] = is_digital(p)
+        self.crawled[row] = parse_time(crawled_at.get(p.doc_id))
+
+    def _has_masks(self) -> dict[str, np.ndarray]:
+        has = {}
+        for canon, rs in self.has_attr.items():
+            m = np.zeros(self.n, dtype=bool)
+            m[np.asarray(rs, dtype=np.int64)] = True
+            has[canon] = m
+        return has
+
+    def finish(self, cls: type[CatalogArrays], products: Sequence[Product],
+               merchants: Mapping[str, Merchant]) -> CatalogArrays:
+        """The frozen arrays."""
+        self.starts[self.n] = self.v
+        return cls(
+            products=tuple(products), merchants=dict(merchants), var_start=self.starts,
+            var_row=np.asarray(self.rows, dtype=np.int64), var_price=np.asarray(self.prices, dtype=np.int64),
+            var_cur=np.asarray(self.curs, dtype=np.int32), currencies=list(self.cur_ids),
+            var_available=np.asarray(self.avail, dtype=bool), var_quantity=np.asarray(self.qty, dtype=np.int64),
+            attr_postings={c: _postings(d) for c, d in self.attr.items()}, prod_has_attr=self._has_masks(),
+            text_postings=_postings(self.text_post), title_postings=_postings(self.title_post),
+            text_tokens=self.text_tokens, title_tokens=self.title_tokens, vendor_rows=_postings(self.vendor),
+            type_rows=_postings(self.ptype), merchant_rows=_postings(self.merch),
+            platform_rows=_postings(self.plat), prod_merchant=self.prod_merchant, merchant_ids=self.merchant_ids,
+            prod_gift=self.gift, prod_personalization=self.pers, prod_digital=self.digital,
+            prod_crawled=self.crawled, variant_index=dict(self.variant_index),
+        )

@@ -3,14 +3,8 @@
 Matching rules (the attribute-exact filter, :mod:`search.filter.variants`, applies them):
 
 * **Equality after normalisation.** Both a constraint value and a variant's option value go through
-  :func:`match_key`: :func:`indexer.attributes.normalize_value` (NFKC, case, spacing, outer
-  punctuation), then
-
-  - units written next to a number are unified (``55 Inch``, ``55"``, ``55in`` → ``55in``;
-    ``40-ounce``, ``40 oz`` → ``40oz``; ``15 ml`` → ``15ml``; likewise cm, mm, m, kg, g, lb, l);
-  - a leading attribute word is dropped (``Size 7``, ``size-7``, ``Talla M`` → ``7``, ``m``);
-  - a small synonym table maps each synonym to one representative (grey/gray, M/medium,
-    S/small, L/large, XL/extra large/x-large, XS, XXL/2XL, XXXL/3XL, one size/OS).
+  :func:`match_key`, which is :func:`search.filter.keys.value_key`, the one value key the parser, the
+  vocabulary and evaluation use too (units unified, a leading "size" dropped, XXL = 2XL...).
 
 * **Composite values.** A variant value such as ``"Red / White"`` is split into parts
   (:func:`indexer.attributes.value_parts`); a constraint matches when it equals the whole value or
@@ -41,93 +35,21 @@ Matching rules (the attribute-exact filter, :mod:`search.filter.variants`, appli
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from indexer.attributes import canonical_attribute, normalize_name, normalize_value, value_parts
+from indexer.attributes import canonical_attribute
+from search.filter.keys import SYNONYMS, key_tokens, label_key, text_tokens, value_key, value_keys
 
-# Synonym classes; the first word is the representative every member maps to.
-_SYNONYM_CLASSES: tuple[tuple[str, ...], ...] = (
-    ("gray", "grey"),
-    ("xxs", "2xs", "xx-small", "xx small", "extra extra small"),
-    ("xs", "x-small", "x small", "extra small", "extra-small"),
-    ("s", "small", "sm"),
-    ("m", "medium", "med", "md"),
-    ("l", "large", "lg"),
-    ("xl", "x-large", "x large", "extra large", "extra-large", "1xl"),
-    ("xxl", "2xl", "xx-large", "xx large", "extra extra large", "2x"),
-    ("xxxl", "3xl", "xxx-large", "xxx large", "3x"),
-    ("one size", "os", "onesize", "one-size", "one size fits all", "osfa", "taille unique", "talla única"),
-)
-SYNONYMS: dict[str, str] = {w: cls[0] for cls in _SYNONYM_CLASSES for w in cls}
+__all__ = ["SYNONYMS", "SIZE_LIKE", "AttrConstraint", "Constraints", "key_tokens", "make_attr_constraint",
+           "match_key", "norm_label", "tokens", "variant_value_keys"]
 
 # Attributes whose text fallback needs a number in the value (a bare "M" in a title is no size).
 SIZE_LIKE = frozenset({"size", "length", "width", "quantity", "height", "depth"})
 
-_UNITS: tuple[tuple[str, str], ...] = (
-    (r"(?:inches|inch|in|\"|”|″|'')", "in"),
-    (r"(?:fl\.?\s*oz|ounces|ounce|oz)", "oz"),
-    (r"(?:millilitres|milliliters|millilitre|milliliter|ml)", "ml"),
-    (r"(?:centimetres|centimeters|centimetre|centimeter|cm)", "cm"),
-    (r"(?:millimetres|millimeters|millimetre|millimeter|mm)", "mm"),
-    (r"(?:kilograms|kilogram|kgs|kg)", "kg"),
-    (r"(?:grams|gram|gr|g)", "g"),
-    (r"(?:pounds|pound|lbs|lb)", "lb"),
-    (r"(?:litres|liters|litre|liter|ltr|l)", "l"),
-    (r"(?:feet|foot|ft|')", "ft"),
-)
-_NUM = r"(\d+(?:[.,]\d+)?)"
-_UNIT_RES = [
-    (re.compile(_NUM + r"\s*-?\s*" + pat + r"(?=$|[^\w])", re.IGNORECASE), unit) for pat, unit in _UNITS
-]
-_LEADING_ATTR = re.compile(
-    r"^(?:ring size|shoe size|us size|size|sizes|talla|taille|tamanho|tamaño|größe|grösse|maat|taglia|"
-    r"colou?r|cor|couleur)\s*[-:_]?\s*(?=\S)"
-)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_DIGIT = re.compile(r"\d")
-_DIM_NUM = re.compile(r"\d+(?:[.,]\d+)?")
-_DIM = r"\d+(?:[.,]\d+)?\s*[a-z]{0,2}"
-_DIMS = re.compile(rf"^{_DIM}\s*[x×*]\s*{_DIM}(?:\s*[x×*]\s*{_DIM})?$")
-
-
-def _unify_units(v: str) -> str:
-    if not _DIGIT.search(v):  # most text has no number: skip the ten unit patterns
-        return v
-    for rx, unit in _UNIT_RES:
-        v = rx.sub(lambda m, u=unit: m.group(1).replace(",", ".") + u, v)  # type: ignore[misc]
-    return v
-
-
-@lru_cache(maxsize=65536)
-def match_key(value: str) -> str:
-    """The equality key of one value (see the module docstring): normalised, units unified, synonyms mapped."""
-    v = _unify_units(normalize_value(value))
-    stripped = _LEADING_ATTR.sub("", v)
-    if stripped and stripped != v:
-        v = normalize_value(stripped)
-    dims = _DIMS.match(v)
-    if dims:  # "10' x 12'", "10ft x 12ft", "10x12" → "10x12": dimensions compare without their units
-        v = "x".join(n.replace(",", ".") for n in _DIM_NUM.findall(v))
-    return SYNONYMS.get(v, v)
-
-
-@lru_cache(maxsize=65536)
-def variant_value_keys(value: str) -> frozenset[str]:
-    """Every key a variant value answers to: the whole value and each part of a composite."""
-    return frozenset(match_key(p) for p in value_parts(value) if p)
-
-
-@lru_cache(maxsize=131072)
-def tokens(text: str) -> tuple[str, ...]:
-    """Word tokens of free text: units unified (``55"`` → ``55in``), lower case, one-word synonyms mapped."""
-    return tuple(SYNONYMS.get(t, t) for t in _TOKEN.findall(_unify_units(normalize_value(text))))
-
-
-def key_tokens(key: str) -> tuple[str, ...]:
-    """Tokens of a match key, for whole-word phrase matching in product text (same mapping as :func:`tokens`)."""
-    return tuple(SYNONYMS.get(t, t) for t in _TOKEN.findall(key))
+# The one normalisation lives in search.filter.keys; these names are the filter's vocabulary for it.
+match_key = value_key
+variant_value_keys = value_keys
+tokens = text_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,5 +118,5 @@ def make_attr_constraint(
 
 
 def norm_label(text: str) -> str:
-    """Normalised form of a vendor / product type / name for equality."""
-    return normalize_name(text)
+    """Normalised form of a vendor / product type for equality (:func:`search.filter.keys.label_key`)."""
+    return label_key(text)

@@ -43,6 +43,7 @@ import numpy as np
 
 from indexer.models import Merchant, Product, Variant
 from search.filter.catalog import CatalogArrays
+from search.filter.shipping import is_digital, merchant_ships_to
 
 REASONS: dict[str, str] = {
     "out_of_stock": "The merchant reports this variant unavailable (or its stock is 0).",
@@ -121,13 +122,12 @@ def static_reasons(
         reasons.append("out_of_stock")
     if not variant.price:
         reasons.append("no_price")
-    digital = product.extra.get("listing_type") == "download" if isinstance(product.extra, dict) else False
-    if digital:
+    if is_digital(product):
         notes.append("digital_download")
     elif merchant is not None:
         if not merchant.ships_to:
             notes.append("ships_to_unknown")
-        elif country.upper() not in merchant.ships_to:
+        elif not merchant_ships_to(merchant, country):
             reasons.append("not_shipping_to_country")
     if merchant is None or not merchant.available:
         reasons.append("merchant_unavailable")

@@ -26,6 +26,7 @@ import numpy as np
 from indexer.models import Variant
 from search.filter.catalog import CatalogArrays
 from search.filter.constraints import AttrConstraint, Constraints, norm_label, tokens, variant_value_keys
+from search.filter.shipping import is_digital, merchant_ships_to
 
 
 def _attr_mask(cat: CatalogArrays, ac: AttrConstraint) -> np.ndarray:
@@ -217,8 +218,7 @@ def variant_unmet(cat: CatalogArrays, row: int, var: Variant, cons: Constraints)
         out.append("platform")
     if cons.ship_to:
         m = cat.merchants.get(p.merchant_id)
-        digital = isinstance(p.extra, dict) and p.extra.get("listing_type") == "download"
-        if not digital and (m is None or (m.ships_to and cons.ship_to.upper() not in m.ships_to)):
+        if not is_digital(p) and (m is None or not merchant_ships_to(m, cons.ship_to)):
             out.append("country")
     return out
 

@@ -5,7 +5,14 @@ One public entry point, :func:`find_prices`. It reads, in en/es/fr/de/pt/it:
 * upper bounds: "under $40", "less than 40 dollars", "below 40", "up to $40", "max 30€", "moins de 30 €",
   "menos de 30 euros", "unter 30 €", "40 dollars or less";
 * lower bounds: "over $100", "at least 20", "more than €30", "$100 and up", "ab 50 €";
-* ranges: "between 20 and 50", "$25-$40", "from $20 to $50", "entre 20 y 50 €", "zwischen 20 und 50 €".
+* ranges: "between 20 and 50", "$25-$40", "from $20 to $50", "entre 20 y 50 €", "zwischen 20 und 50 €";
+* approximate prices: "around $60", "about 60 dollars", "roughly €30", "~£20", "environ 30 €", "etwa 30 €",
+  "alrededor de 30 euros" → the band ±20% (48.00–72.00 for "around $60"): near enough to be "around", wide
+  enough to keep the $55 and $70 items a shopper saying "about $60" accepts. An approximate price needs a
+  currency sign or word ("around 60" alone is too often a size or a count);
+* a price point after "for" / "at" / "costing" / "priced at" with a currency ("a hat for 20 quid", "at €30"),
+  and a slang amount alone ("20 quid", "50 bucks") → an upper bound (a shopper naming what they pay states a budget). A bare currency amount without such a
+  word ("30 euros scarf", "$50 gift card") is left alone: it is as often a denomination or a name.
 
 Rules (documented choices):
 
@@ -18,7 +25,9 @@ Rules (documented choices):
   ``R$`` BRL, ``₹`` INR. "Rs"/"rupees" is ambiguous: the one rupee currency the catalog has; with several,
   PKR first (``Rs`` is Pakistan's official sign; Indian prices are written ``₹``), then INR, LKR, NPR; with
   none, INR. "kr" picks SEK/NOK/DKK/ISK and "pesos" MXN/CLP/ARS/COP/UYU the same way; ``¥`` is JPY
-  unless the catalog has CNY and no JPY. "pounds" is never read as money (it is a weight as often).
+  unless the catalog has CNY and no JPY. "quid" is GBP. "pounds" is GBP after a bound word ("warm hat under
+  20 pounds") unless the query speaks of weight ("weights under 30 pounds", "a dog under 20 pounds": a
+  weight word such as weight/weighs/heavy/dumbbell/kettlebell/load/capacity/dog/baby), where it stays a weight.
 * A bare number ("under 40") is a price in ``default_currency``, except when a unit follows
   ("under 40 cm", "over 5 kg") or an age word precedes ("toys for kids under 5"). Weak bound words
   ("from", "bis", "ab", "desde", "within", "budget") need a currency sign or word to count.
@@ -57,7 +66,12 @@ _WORDS: dict[str, str] = {
     "kronor": "SEK", "kroner": "KRONA", "krona": "SEK", "dirham": "AED", "dirhams": "AED", "dhs": "AED",
     "lempira": "HNL", "lempiras": "HNL", "lps": "HNL", "dong": "VND", "đ": "VND", "ringgit": "MYR", "rm": "MYR",
     "zloty": "PLN", "złoty": "PLN", "francs": "CHF", "franken": "CHF", "fr.": "CHF", "won": "KRW", "baht": "THB",
+    "pounds": "POUND", "pound": "POUND", "buck": "DOLLAR", "euro's": "EUR", "usd$": "USD",
 }
+# "pounds" is money unless the query speaks of weight (see the module docstring).
+_WEIGHT_CONTEXT = re.compile(r"(?<!\w)(?:weights?|weighs?|weighing|heavy|heavier|light(?:er|weight)?|dumbbells?|"
+                             r"kettlebells?|barbells?|plates?|load|capacity|holds?|supports?|dogs?|puppy|puppies|"
+                             r"cats?|baby|babies|kids?|bag of|sack|lbs?)(?!\w)")
 _PRE_WORDS = ("rs.", "rs", "₨", "rm", "kr", "kr.", "fr.", "lps", "r")  # words that may also precede the number
 
 
@@ -102,6 +116,13 @@ _MAX_AFTER = ("or less", "or under", "and under", "or lower", "or cheaper", "max
               "ou moins", "o menos", "oder weniger", "ou menos", "max.")
 _MIN_AFTER = ("or more", "and up", "and above", "or above", "or over", "plus", "+", "minimum", "min", "ou plus",
               "o más", "oder mehr", "ou mais", "und mehr", "y más")
+_APPROX_BEFORE = ("around", "about", "roughly", "approximately", "approx", "approx.", "~", "circa", "ca.",
+                  "somewhere around", "in the region of", "something like", "more or less", "alrededor de",
+                  "aproximadamente", "cerca de", "unos", "environ", "autour de", "à peu près", "etwa", "ungefähr",
+                  "circa", "rund", "por volta de", "cerca di", "intorno a", "sui")
+_AT_BEFORE = ("for", "at", "costing", "priced at", "that costs", "which costs", "for only", "for just", "pour",
+              "por", "für", "per")
+APPROX_BAND = 0.2  # "around $60" = 48.00..72.00 (see the module docstring)
 _RANGE_WORDS = ("between", "from", "entre", "zwischen", "von", "de", "desde", "tra", "fra", "betwen")
 _RANGE_JOIN_STRONG = ("-", "–", "—", "to", "bis", "a", "à", "até", "al", "hasta", "through", "thru")
 _RANGE_JOIN_AND = ("and", "y", "e", "et", "und")
@@ -112,6 +133,10 @@ _RANGE = re.compile(
     rf"{_alt(list(_RANGE_JOIN_AND))})\s?{_amt('2')}")
 _BEFORE = re.compile(rf"{_B}(?P<bw>{_alt(list(_MAX_BEFORE + _MAX_WEAK + _MIN_BEFORE + _MIN_WEAK))})\s?{_amt('1')}")
 _AFTER = re.compile(rf"{_B}{_amt('1')}\s?(?P<aw>{_alt(list(_MAX_AFTER + _MIN_AFTER))})(?![\w+])")
+_APPROX = re.compile(rf"{_B}(?P<bw>{_alt(list(_APPROX_BEFORE))})\s?{_amt('1')}")
+_AT = re.compile(rf"{_B}(?P<bw>{_alt(list(_AT_BEFORE))})\s?{_amt('1')}")
+# slang money words are never a denomination or a name: "20 quid", "50 bucks" alone are a budget
+_SLANG = re.compile(rf"{_B}(?P<pre1>)(?P<num1>{_NUM})(?P<k1>\s?k(?!\w))?\s?(?P<suf1>quid|bucks)(?![\w$])")
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,7 @@ class PriceHit:
     low: int | None
     high: int | None
     currency: str
+    approx: bool = False  # "around $60": the band was derived (±APPROX_BAND)
 
 
 def _resolve(marker: str | None, vocab_currencies: frozenset[str], default_currency: str) -> str | None:
@@ -141,6 +167,8 @@ def _resolve(marker: str | None, vocab_currencies: frozenset[str], default_curre
         return present[0] if present else _AMBIGUOUS_FALLBACK[code]
     if m == "r":
         return "ZAR"
+    if code == "POUND":
+        return "GBP"
     return code
 
 
@@ -177,53 +205,100 @@ def _bare_ok(low: str, m: re.Match[str], tag: str, bound_start: int) -> bool:
     return _AGE_BEFORE.search(low, max(0, bound_start - 32), bound_start) is None
 
 
+class _Reader:
+    """One query's price phrases, read pass by pass; a later pass only reads characters no earlier one took."""
+
+    def __init__(self, low: str, vocab: frozenset[str], default: str) -> None:
+        self.low, self.vocab, self.default = low, vocab, default
+        self.weighty = _WEIGHT_CONTEXT.search(low) is not None
+        self.hits: list[PriceHit] = []
+        self.taken: list[tuple[int, int]] = []
+
+    def free(self, a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in self.taken)
+
+    def add(self, hit: PriceHit) -> None:
+        self.hits.append(hit)
+        self.taken.append((hit.start, hit.end))
+
+    def currency(self, m: re.Match[str], tag: str) -> str | None:
+        return _currency_of(m, tag, self.vocab, self.default)
+
+    def weight(self, m: re.Match[str], tag: str) -> bool:
+        """ "under 30 pounds" in a query about weight: a weight, not money."""
+        suf = (m.group(f"suf{tag}") or "").strip()
+        return suf in ("pound", "pounds") and self.weighty
+
+    def ranges(self) -> None:
+        low = self.low
+        for m in _RANGE.finditer(low):
+            c1, c2 = self.currency(m, "1"), self.currency(m, "2")
+            rw, join = m.group("rw"), m.group("join")
+            if self.weight(m, "1") or self.weight(m, "2"):
+                continue
+            if (c1 or c2) is None and not (rw and rw not in ("de", "von", "from")):
+                continue  # "20-50", "6 to 12": a size or an age, not a price
+            if join in _RANGE_JOIN_AND and not rw:
+                continue  # "20 and 50" needs "between"
+            if c1 and c2 and c1 != c2:
+                continue
+            cur = c1 or c2 or self.default
+            if (c1 or c2) is None and not _bare_ok(low, m, "2", m.start()):
+                continue
+            a, b = _amount(m.group("num1"), m.group("k1")), _amount(m.group("num2"), m.group("k2"))
+            if a is None or b is None:
+                continue
+            lo, hi = sorted((_minor(a, cur), _minor(b, cur)))
+            self.add(PriceHit(m.start(), m.end(), lo, hi, cur))
+
+    def bounds(self) -> None:
+        for rx, word in ((_BEFORE, "bw"), (_AFTER, "aw")):
+            for m in rx.finditer(self.low):
+                if not self.free(m.start(), m.end()) or self.weight(m, "1"):
+                    continue
+                bw = m.group(word)
+                named = self.currency(m, "1")
+                if named is None:
+                    if bw in _MAX_WEAK or bw in _MIN_WEAK or bw in ("+", "plus") or \
+                            not _bare_ok(self.low, m, "1", m.start()):
+                        continue
+                    if word == "aw" and bw in ("max", "min", "max.", "min.", "minimum", "maximum", "tops"):
+                        continue  # "40 max" without a currency is too vague
+                cur = named or self.default
+                d = _amount(m.group("num1"), m.group("k1"))
+                if d is None:
+                    continue
+                minor = _minor(d, cur)
+                is_max = bw in _MAX_BEFORE or bw in _MAX_WEAK or bw in _MAX_AFTER
+                self.add(PriceHit(m.start(), m.end(), None if is_max else minor, minor if is_max else None, cur))
+
+    def points(self, *passes: tuple[re.Pattern[str], bool]) -> None:
+        """ "around $60" → a band; "for 20 quid" → an upper bound. Both need a currency sign or word."""
+        for rx, approx in passes:
+            for m in rx.finditer(self.low):
+                named = self.currency(m, "1")
+                if named is None or not self.free(m.start(), m.end()) or self.weight(m, "1"):
+                    continue
+                d = _amount(m.group("num1"), m.group("k1"))
+                if d is None:
+                    continue
+                minor = _minor(d, named)
+                if approx:
+                    lo, hi = _minor(d * Decimal(str(1 - APPROX_BAND)), named), _minor(
+                        d * Decimal(str(1 + APPROX_BAND)), named)
+                    self.add(PriceHit(m.start(), m.end(), lo, hi, named, approx=True))
+                else:
+                    self.add(PriceHit(m.start(), m.end(), None, minor, named))
+
+
 def find_prices(low: str, vocab_currencies: frozenset[str], default_currency: str) -> list[PriceHit]:
     """Price phrases of a lower-cased query, in text order, all in the currency of the first one read."""
-    hits: list[PriceHit] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
-
-    for m in _RANGE.finditer(low):
-        c1 = _currency_of(m, "1", vocab_currencies, default_currency)
-        c2 = _currency_of(m, "2", vocab_currencies, default_currency)
-        rw, join = m.group("rw"), m.group("join")
-        if (c1 or c2) is None and not (rw and rw not in ("de", "von", "from")):
-            continue  # "20-50", "6 to 12": a size or an age, not a price
-        if join in _RANGE_JOIN_AND and not rw:
-            continue  # "20 and 50" needs "between"
-        if c1 and c2 and c1 != c2:
-            continue
-        cur = c1 or c2 or default_currency
-        if (c1 or c2) is None and not _bare_ok(low, m, "2", m.start()):
-            continue
-        a, b = _amount(m.group("num1"), m.group("k1")), _amount(m.group("num2"), m.group("k2"))
-        if a is None or b is None:
-            continue
-        lo, hi = sorted((_minor(a, cur), _minor(b, cur)))
-        hits.append(PriceHit(m.start(), m.end(), lo, hi, cur))
-        taken.append((m.start(), m.end()))
-    for rx, word in ((_BEFORE, "bw"), (_AFTER, "aw")):
-        for m in rx.finditer(low):
-            if not free(m.start(), m.end()):
-                continue
-            bw = m.group(word)
-            named = _currency_of(m, "1", vocab_currencies, default_currency)
-            if named is None:
-                if bw in _MAX_WEAK or bw in _MIN_WEAK or bw in ("+", "plus") or not _bare_ok(low, m, "1", m.start()):
-                    continue
-                if word == "aw" and bw in ("max", "min", "max.", "min.", "minimum", "maximum", "tops"):
-                    continue  # "40 max" without a currency is too vague
-            cur = named or default_currency
-            d = _amount(m.group("num1"), m.group("k1"))
-            if d is None:
-                continue
-            minor = _minor(d, cur)
-            is_max = bw in _MAX_BEFORE or bw in _MAX_WEAK or bw in _MAX_AFTER
-            hits.append(PriceHit(m.start(), m.end(), None if is_max else minor, minor if is_max else None, cur))
-            taken.append((m.start(), m.end()))
-    hits.sort(key=lambda h: h.start)
+    r = _Reader(low, vocab_currencies, default_currency)
+    r.ranges()
+    r.points((_APPROX, True), (_AT, False))  # before the bounds: "about $60" is no bare "$60"
+    r.bounds()
+    r.points((_SLANG, False))  # last: "under 50 bucks" is a bound with its word
+    hits = sorted(r.hits, key=lambda h: h.start)
     if hits:
         first = hits[0].currency
         hits = [h for h in hits if h.currency == first]

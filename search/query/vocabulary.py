@@ -7,8 +7,8 @@ vocabulary object, so parsing a query only does dictionary look-ups.
 Size keys (:func:`size_key`) make spellings of one size compare equal: ``"size 7"``, ``"size-7"`` and
 ``"7"`` → ``7``; ``"M"``, ``"medium"`` → ``m``; ``"55 inch"``, ``'55"'``, ``"55 Inches"`` → ``55in``;
 ``"6-12 months"``, ``"6-12m"`` → ``6-12mo`` (``"6-12 meses"`` → ``6-12mes``: month words keep
-their language); ``"10' x 12'"`` → ``10ftx12ft`` whose unit-less
-form ``10x12`` matches a shopper's "10x12".
+their language); ``"10' x 12'"`` → ``10x12``. It is :func:`search.filter.keys.value_key`, the one
+value key the filter and evaluation use too.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from indexer.attributes import normalize_value, value_parts
+from search.filter.keys import value_key
 from search.query.lexicon import COMMON_WORDS, lexicon
 
 TOKEN = re.compile(r"\w+")
@@ -42,47 +43,12 @@ class VocabularyLike(Protocol):
     def currencies(self) -> Mapping[str, int]: ...
 
 
-_LETTER_SIZES = {
-    "xxs": "2xs", "2xs": "2xs", "xs": "xs", "x-small": "xs", "xsmall": "xs", "extra small": "xs", "extra-small": "xs",
-    "s": "s", "sm": "s", "small": "s", "m": "m", "med": "m", "medium": "m", "l": "l", "lg": "l",
-    "large": "l", "xl": "xl", "1xl": "xl", "x-large": "xl", "xlarge": "xl", "extra large": "xl",
-    "extra-large": "xl", "xxl": "2xl", "2xl": "2xl", "xx-large": "2xl", "2x": "2xl", "xxxl": "3xl",
-    "3xl": "3xl", "3x": "3xl", "xxxxl": "4xl", "4xl": "4xl", "5xl": "5xl", "6xl": "6xl",
-}
-_SIZE_PREFIX = re.compile(r"^(?:ring size|shoe size|us size|uk size|eu size|size|sz|talla|taille|tamaño|tamanho|"
-                          r"größe|grösse|taglia|maat)\s*[-:#]?\s*")
-_UNIT_SUBS = [
-    (re.compile(r"(?<=\d)\s*(?:inches|inch|in\b|\"|”|″|'')"), "in"),
-    (re.compile(r"(?<=\d)\s*(?:feet|foot|ft\b|'|’|′)"), "ft"),
-    (re.compile(r"(?<=\d)\s*(?:centimeters|centimetres|cms?\b)"), "cm"),
-    (re.compile(r"(?<=\d)\s*(?:millilit(?:er|re)s?|ml\b)"), "ml"),
-    (re.compile(r"(?<=\d)\s*(?:fl\.?\s?oz|ounces?|onzas?|oz\b)\.?"), "oz"),
-    (re.compile(r"(?<=\d)\s*(?:lit(?:er|re)s?|ltr?s?\b|l\b)"), "l"),
-    # months stay in their language: a literal catalog spelling is what an agent puts in the cart
-    (re.compile(r"(?<=\d)\s*(?:months?|mo\b)"), "mo"),
-    (re.compile(r"(?<=\d)\s*(?:meses|mes)\b"), "mes"),
-    (re.compile(r"(?<=\d)\s*(?:mois)\b"), "mois"),
-    (re.compile(r"(?<=\d)\s*(?:monate)\b"), "monate"),
-    (re.compile(r"(?:(?<=\d-\d)|(?<=\d-\d\d))m\b"), "mo"),  # "6-12m" is months; a lone "5m" stays metres
-    (re.compile(r"(?<=\d)\s*(?:years?|yrs?|años|anos|ans|jahre|y\b)"), "y"),
-]
-_HALF = re.compile(r"(?<=\d)\s?(?:1[/⁄]2|½)")
 _DIM_UNIT = re.compile(r"(?<=\d)(?:in|ft|cm|mm|m)(?=x|×|\*|$)")
 
 
 def size_key(value: str) -> str:
-    """Comparison key of a size value (see module docstring)."""
-    s = normalize_value(value)
-    s = _SIZE_PREFIX.sub("", s)
-    if s in _LETTER_SIZES:
-        return _LETTER_SIZES[s]
-    s = s.replace(",", ".")
-    s = _HALF.sub(".5", s)  # "7 1/2", "7½" (NFKC: "71⁄2") → 7.5
-    for rx, unit in _UNIT_SUBS:
-        if rx.search(s):
-            s = rx.sub(unit, s)
-    s = re.sub(r"\s+", "", s).replace("×", "x").replace("*", "x")
-    return s
+    """Comparison key of a size value: the one value key of parser, filter and evaluation."""
+    return value_key(value)
 
 
 def dimension_key(key: str) -> str | None:
