@@ -144,8 +144,8 @@ def main() -> None:
 
     from indexer.workspace import Workspace
     from search.engine import Engine
+    from search.retrieval.threads import limit_native_threads
     from search.schema import SearchRequest
-    from search.serve.edge import limit_native_threads
 
     limit_native_threads(args.native_threads)
 

@@ -1,8 +1,8 @@
 """Domain records → response models, and the opaque pagination cursor.
 
 Merchant text leaves as plain text: titles, vendor, merchant names, option names and values go
-through :func:`indexer.attributes.html_to_text` (tags removed, entities decoded, control characters
-dropped), so a title like ``<b>Red</b> &amp; Blue`` is served as ``Red & Blue``.
+through the one sanitiser, :func:`indexer.sanitise.plain_text` (``plain`` here): tags removed, entities
+decoded, invisible characters dropped, so a title like ``<b>Red</b> &amp; Blue`` is served as ``Red & Blue``.
 
 Cursor: ``base64url(JSON {"o": offset, "h": request hash, "v": snapshot version})``. The hash covers
 the whole request except ``cursor`` and ``limit`` (a caller may change the page size between
@@ -17,12 +17,11 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 from typing import Any
 
-from indexer.attributes import html_to_text
 from indexer.errors import QueryError
 from indexer.models import Merchant, Product, Variant
+from indexer.sanitise import plain_text as plain
 from search.filter.eligibility import Eligibility
 from search.schema import (
     BuyInfo,
@@ -34,18 +33,6 @@ from search.schema import (
     SearchRequest,
     VariantOut,
 )
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def plain(text: str | None) -> str:
-    """Merchant text as plain text: no markup, entities decoded, no control or bidi characters."""
-    if not text:
-        return ""
-    s = html_to_text(text) if ("<" in text or "&" in text) else " ".join(text.split())
-    if "<" in s and ">" in s:  # "&lt;script&gt;" decoded into markup: strip it too
-        s = html_to_text(s)
-    return _CONTROL.sub("", s)
 
 
 def variant_out(v: Variant) -> VariantOut:

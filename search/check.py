@@ -36,7 +36,7 @@ import httpx
 
 from indexer.attributes import currency_exponent, from_divisor
 from indexer.models import Merchant, Product, Variant
-from search.answer import plain
+from indexer.sanitise import plain_text as plain
 from search.filter.catalog import CatalogArrays
 from search.filter.eligibility import cart_permalink, iso, static_reasons
 from search.schema import CheckedItem, CheckRequest, CheckResponse, MerchantCheckout, MerchantOut, Money

@@ -48,8 +48,9 @@ def mcp(
     from cli.main import State
     from indexer.build.snapshot import current_version
     from search.engine import Engine
-    from search.serve.edge import SnapshotWatcher, limit_native_threads
+    from search.retrieval.threads import limit_native_threads
     from search.serve.mcp import run_stdio
+    from search.serve.watcher import SnapshotWatcher
 
     limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
     workspace = State.workspace()

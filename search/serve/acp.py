@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from indexer.models import Merchant, Product, Variant
-from search.serve.edge import plain_text
+from indexer.sanitise import plain_text
 
 
 def _variant(p: Product, v: Variant, merchant: Merchant | None) -> dict[str, Any]:

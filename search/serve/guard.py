@@ -3,7 +3,7 @@
 :class:`EdgeGuard` is pure ASGI middleware, so a refused request is answered before any body parsing or
 routing, and an unexpected exception is answered ``500 internal`` here (Starlette's last-resort handler
 would re-raise and make the server drop a keep-alive connection). :func:`render_error` renders an
-:class:`~search.serve.edge.EdgeError` in the aisle envelope, or UCP's ``error_response`` under ``/ucp/``.
+:class:`~search.serve.errors.EdgeError` in the aisle envelope, or UCP's ``error_response`` under ``/ucp/``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -19,7 +20,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from search.serve.edge import INTERNAL, EdgeError, log
+from search.serve.errors import INTERNAL, EdgeError
 from search.serve.ucp import ucp_error
 
 _ENDPOINTS = (
@@ -38,6 +39,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("aisle.api")
 
 
 class EndpointStats(BaseModel):

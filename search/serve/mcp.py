@@ -13,6 +13,7 @@ SDK's generic message, never a stack trace.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
@@ -34,7 +35,9 @@ from search.schema import (
     SearchRequest,
     SearchResponse,
 )
-from search.serve.edge import SearchEngine, clean_merchant_text, error_for
+from search.serve.errors import error_for
+from search.serve.protocol import SearchEngine
+from search.serve.sanitise import sanitised
 
 INSTRUCTIONS = """\
 aisle searches the public catalogs of many independent Shopify and Etsy merchants and answers with the
@@ -129,17 +132,9 @@ def _call(fn: Any, *args: Any) -> Any:
         raise _tool_error(exc) from None
 
 
-def build_mcp_server(engine: SearchEngine) -> MCPServer:
-    """An MCP server whose three tools answer from ``engine`` (the same calls as the HTTP API)."""
-    server: MCPServer = MCPServer(
-        "aisle",
-        title="aisle catalog search",
-        instructions=INSTRUCTIONS,
-        version="0.1.0",
-        log_level="WARNING",
-    )
+def _search_tool(engine: SearchEngine) -> Callable[..., SearchResponse]:
+    """The ``search_catalog`` tool: its parameters are the MCP input schema (validated by the SDK)."""
 
-    @server.tool(name="search_catalog", title="Search products", description=SEARCH_DESCRIPTION, annotations=_READ_ONLY)
     def search_catalog(
         query: Annotated[
             str, Field(max_length=MAX_QUERY_CHARS, description="What the shopper wants, in natural language.")
@@ -187,9 +182,14 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
             },
         )
         resp = _call(engine.search, request)
-        return SearchResponse.model_validate(clean_merchant_text(resp.model_dump(mode="json")))
+        return SearchResponse.model_validate(sanitised(resp))
 
-    @server.tool(name="get_product", title="Get a product", description=PRODUCT_DESCRIPTION, annotations=_READ_ONLY)
+    return search_catalog
+
+
+def _product_tool(engine: SearchEngine) -> Callable[..., ProductOut]:
+    """The ``get_product`` tool."""
+
     def get_product(
         doc_id: Annotated[
             str,
@@ -204,14 +204,14 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
         ] = "US",
     ) -> ProductOut:
         product = _call(engine.get_product, doc_id, country.upper())
-        return ProductOut.model_validate(clean_merchant_text(product.model_dump(mode="json"), inside=True))
+        return ProductOut.model_validate(sanitised(product, inside=True))
 
-    @server.tool(
-        name="check_checkout",
-        title="Re-check a cart before checkout",
-        description=CHECK_DESCRIPTION,
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=False, open_world_hint=True),
-    )
+    return get_product
+
+
+def _check_tool(engine: SearchEngine) -> Callable[..., CheckResponse]:
+    """The ``check_checkout`` tool."""
+
     def check_checkout(
         items: Annotated[
             list[CartItem],
@@ -223,8 +223,35 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
     ) -> CheckResponse:
         request = _call(CheckRequest.model_validate, {"items": items, "country": country})
         result = _call(engine.check, request)
-        return CheckResponse.model_validate(clean_merchant_text(result.model_dump(mode="json")))
+        return CheckResponse.model_validate(sanitised(result))
 
+    return check_checkout
+
+
+_CHECK_ANNOTATIONS = ToolAnnotations(read_only_hint=True, idempotent_hint=False, open_world_hint=True)
+
+
+def build_mcp_server(engine: SearchEngine) -> MCPServer:
+    """An MCP server whose three tools answer from ``engine`` (the same calls as the HTTP API)."""
+    server: MCPServer = MCPServer(
+        "aisle",
+        title="aisle catalog search",
+        instructions=INSTRUCTIONS,
+        version="0.1.0",
+        log_level="WARNING",
+    )
+    server.tool(
+        name="search_catalog", title="Search products", description=SEARCH_DESCRIPTION, annotations=_READ_ONLY
+    )(_search_tool(engine))
+    server.tool(name="get_product", title="Get a product", description=PRODUCT_DESCRIPTION, annotations=_READ_ONLY)(
+        _product_tool(engine)
+    )
+    server.tool(
+        name="check_checkout",
+        title="Re-check a cart before checkout",
+        description=CHECK_DESCRIPTION,
+        annotations=_CHECK_ANNOTATIONS,
+    )(_check_tool(engine))
     return server
 
 

@@ -45,7 +45,8 @@ from search.schema import (
     SearchResponse,
     VariantOut,
 )
-from search.serve.edge import SearchEngine, clean_merchant_text
+from search.serve.protocol import SearchEngine
+from search.serve.sanitise import clean_merchant_text
 
 UCP_VERSION = "2026-04-08"
 CAPABILITY = "dev.ucp.shopping.catalog.search"
