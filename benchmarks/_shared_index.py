@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
+from cli.progress import progress_bars  # noqa: E402
 from indexer.build.embed import encoder_name, load_encoder  # noqa: E402
 from indexer.build.index import BuildReport, build_index, unchanged_manifest  # noqa: E402
 from indexer.build.snapshot import Snapshot, current_version, load_current  # noqa: E402
@@ -98,8 +99,9 @@ def build_shared_index(home: Path, *, catalogs: Path = DEFAULT_CATALOGS, model: 
                            path=str(ws.indexes_dir / str(version)))
     merchants, products, crawled_at = parse_shared_catalogs(catalogs)
     encoder = load_encoder(model, device, lazy=True)
-    return build_index(products, merchants, ws, encoder=encoder, crawled_at=crawled_at, watermark=watermark,
-                       full=full, batch_size=batch_size, progress=progress)
+    with progress_bars("build", progress) as bars:  # a benchmark is a front end: it draws its own bars
+        return build_index(products, merchants, ws, encoder=encoder, crawled_at=crawled_at, watermark=watermark,
+                           full=full, batch_size=batch_size, progress=bars)
 
 
 def shared_snapshot(home: Path, **kwargs: object) -> Snapshot:

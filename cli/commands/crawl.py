@@ -44,6 +44,7 @@ def crawl(
     incomplete.
     """
     from cli.main import State
+    from cli.progress import progress_bars
     from indexer.crawl.run import CrawlSettings
     from indexer.crawl.run import crawl as run_crawl
     from indexer.crawl.targets import Target, dedupe, load_targets
@@ -56,8 +57,8 @@ def crawl(
                              etsy_api=etsy_api, etsy_api_key=os.environ.get("AISLE_ETSY_API_KEY") or None,
                              allow_hosts=tuple(allow_host))
     ws = State.workspace()
-    with Store.open(ws.catalog_db) as store:
-        report = run_crawl(dedupe(targets), store, settings=settings, progress=not as_json and sys.stderr.isatty())
+    with Store.open(ws.catalog_db) as store, progress_bars("crawl", not as_json and sys.stderr.isatty()) as bars:
+        report = run_crawl(dedupe(targets), store, settings=settings, progress=bars)
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

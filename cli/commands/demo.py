@@ -45,6 +45,7 @@ def demo(
     """Serve the sample catalog on loopback, crawl it, index it and answer example chat queries."""
     from cli.commands.search import _print
     from cli.main import State
+    from cli.progress import progress_bars
     from indexer.build.index import index_workspace
     from indexer.crawl.run import CrawlSettings, crawl
     from indexer.crawl.targets import Target
@@ -69,14 +70,15 @@ def demo(
                                  allow_hosts=("127.0.0.1",))
         if show:
             console.print(Rule(f"2. crawl {len(targets)} merchants into {ws.catalog_db}"))
-        with Store.open(ws.catalog_db) as store:
-            crawl_report = crawl(targets, store, settings=settings, progress=show)
+        with Store.open(ws.catalog_db) as store, progress_bars("crawl", show) as bars:
+            crawl_report = crawl(targets, store, settings=settings, progress=bars)
         out["crawl"] = crawl_report.to_dict()
         if show:
             console.print(f"{crawl_report.products} products from {len(crawl_report.merchants)} merchants "
                           f"in {crawl_report.seconds:.1f} s (complete: {crawl_report.complete})")
             console.print(Rule("3. index (embeddings + FAISS + BM25 snapshot)"))
-        index_report = index_workspace(ws, model, progress=show)
+        with progress_bars("build", show) as bars:
+            index_report = index_workspace(ws, model, progress=bars)
         out["index"] = index_report.to_dict()
         if show:
             console.print(f"snapshot {index_report.version}: {index_report.products} products "

@@ -32,12 +32,14 @@ def index(
     is left alone unless --full.
     """
     from cli.main import State
+    from cli.progress import progress_bars
     from indexer.build.index import index_workspace
 
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     show = sys.stderr.isatty() if progress is None else progress
-    report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=show)
+    with progress_bars("build", show) as bars:
+        report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars)
     if as_json:
         print(json.dumps(report.to_dict()))
         return

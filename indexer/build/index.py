@@ -56,7 +56,7 @@ from indexer.build.vocabulary import Vocabulary
 from indexer.errors import SnapshotCorruptError, SnapshotError
 from indexer.fsutil import fsync_dir
 from indexer.models import Merchant, Product
-from indexer.progress import Stages
+from indexer.progress import ProgressCallback, Stages, no_progress
 from indexer.workspace import Workspace
 
 CACHE_FLUSH_ROWS = 2048  # vectors are committed to the cache at least this often: a killed build resumes
@@ -319,16 +319,18 @@ def build_index(
     watermark: str,
     full: bool = False,
     batch_size: int = 64,
-    progress: bool = False,
+    progress: ProgressCallback = no_progress,
     exact_max_rows: int = EXACT_MAX_ROWS,
     checkpoint: Checkpoint = no_checkpoint,
 ) -> BuildReport:
     """Build, verify and switch to a new snapshot of ``products`` (see the module docstring).
 
-    ``checkpoint`` is called at each risky moment (crash tests pause there; the default does nothing).
+    ``progress`` receives one task per stage (the embed stage counts texts); ``checkpoint`` is called at
+    each risky moment (crash tests pause there; the default does nothing).
     """
     started = time.perf_counter()
-    with build_lock(workspace), Stages(progress) as stages:
+    stages = Stages(progress)
+    with build_lock(workspace):
         clean_leftovers(workspace)
         previous = current_version(workspace)
         if not full:
@@ -365,7 +367,7 @@ def index_workspace(
     *,
     full: bool = False,
     batch_size: int = 64,
-    progress: bool = False,
+    progress: ProgressCallback = no_progress,
 ) -> BuildReport:
     """Index the workspace's DuckDB catalog (opened read-only): what ``aisle index`` runs."""
     from indexer.store.store import Store  # the store is the only module that speaks SQL

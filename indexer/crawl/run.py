@@ -26,9 +26,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from indexer.crawl.etsy import crawl_etsy
 from indexer.crawl.http import ClientSettings, PoliteClient
 from indexer.crawl.netguard import HostGuard
@@ -37,6 +34,7 @@ from indexer.crawl.shopify import crawl_shopify
 from indexer.crawl.targets import Target
 from indexer.errors import ConfigError, FetchError, HostNotAllowedError
 from indexer.models import Merchant
+from indexer.progress import ProgressCallback, ProgressEvent, no_progress
 from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page, utcnow
 
 ETSY_API = "https://openapi.etsy.com/v3/application"
@@ -135,7 +133,8 @@ class _MerchantRun:
         self.pending: list[asyncio.Future[PageCounts]] = []
         self.started = utcnow()
         self.t0 = time.perf_counter()
-        self.task = core.progress.add_task(target.label, total=None) if core.progress else None
+        self.key = target.label  # targets are deduplicated: the label names one progress task
+        core.progress(ProgressEvent("start", self.key, target.label))
 
     async def merchant(self, merchant: Merchant, raw: dict[str, Any]) -> None:
         # The merchant row is written with the first page (or at the finish), in that transaction.
@@ -148,12 +147,10 @@ class _MerchantRun:
             return h is not None and h == content_hash(text, merchant)
 
         self.skip = skip
-        if self.core.progress and self.task is not None:
-            self.core.progress.update(self.task, description=merchant.name[:40])
+        self.core.progress(ProgressEvent("label", self.key, merchant.name[:40]))
 
     def expect(self, total: int | None) -> None:
-        if self.core.progress and self.task is not None:
-            self.core.progress.update(self.task, total=total)
+        self.core.progress(ProgressEvent("total", self.key, total=total))
 
     async def page(self, url: str, build: Callable[[Skip | None], ParsedPage]) -> None:
         merchant = self.current
@@ -182,8 +179,7 @@ class _MerchantRun:
                      ("quarantined", c.quarantined)):
             self.counts[k] += v
         self.counts["products"] += c.new + c.changed + c.unchanged
-        if self.core.progress and self.task is not None:
-            self.core.progress.advance(self.task, c.new + c.changed + c.unchanged + c.quarantined)
+        self.core.progress(ProgressEvent("advance", self.key, advance=c.new + c.changed + c.unchanged + c.quarantined))
 
     async def error(self, url: str, status: int | None, code: str, message: str) -> None:
         self.counts["errors"] += 1
@@ -198,6 +194,7 @@ class _MerchantRun:
         removed = await self.core.db(self.core.store.finish_merchant, self.core.run_id, self.target.label,
                                      self.current, complete=complete, started_at=self.started,
                                      counts=self.counts, merchant_raw=self.raw)
+        self.core.progress(ProgressEvent("finish", self.key))
         m = self.current
         return MerchantReport(
             target=self.target.label, platform=self.target.platform, merchant_id=m.merchant_id if m else None,
@@ -208,9 +205,9 @@ class _MerchantRun:
 
 
 class _Core:
-    """One crawl run: the client, the store worker thread, the progress display."""
+    """One crawl run: the client, the store worker thread, the progress callback."""
 
-    def __init__(self, store: Store, settings: CrawlSettings, progress: Progress | None) -> None:
+    def __init__(self, store: Store, settings: CrawlSettings, progress: ProgressCallback) -> None:
         self.store, self.settings, self.progress = store, settings, progress
         self.run_id = ""
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-store")
@@ -287,8 +284,13 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def crawl(targets: list[Target], store: Store, *, settings: CrawlSettings, progress: bool = False) -> CrawlReport:
+def crawl(
+    targets: list[Target], store: Store, *, settings: CrawlSettings, progress: ProgressCallback = no_progress
+) -> CrawlReport:
     """Crawl ``targets`` into ``store`` and report per merchant (see the module docstring).
+
+    ``progress`` receives one task per target (keyed by its label; counted in products, the total
+    once the merchant announced it).
 
     Raises ConfigError (bad settings, Etsy without key) or HostNotAllowedError (a refused target)
     before anything is fetched; faults met while crawling are recorded in the store, not raised.
@@ -301,8 +303,4 @@ def crawl(targets: list[Target], store: Store, *, settings: CrawlSettings, progr
     if not targets:
         raise ConfigError("nothing to crawl: give --shopify URL, --etsy SHOP_ID or --merchants FILE")
     with _fewer_gc_passes():
-        if not progress:
-            return asyncio.run(_Core(store, settings, None).run(targets))
-        columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-            return asyncio.run(_Core(store, settings, bar).run(targets))
+        return asyncio.run(_Core(store, settings, progress).run(targets))

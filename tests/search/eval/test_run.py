@@ -187,7 +187,11 @@ def test_a_mode_that_returns_nothing_scores_zero() -> None:
 
 def test_progress_bar_and_latency() -> None:
     engine = fixture_engine({"q1": [result("a")]})
-    res = evaluate([_q("q1"), _q("q2")], {"q1": {"a": 1}}, engine, progress=True)
+    events: list = []
+    res = evaluate([_q("q1"), _q("q2")], {"q1": {"a": 1}}, engine, progress=events.append)
+    assert [(e.kind, e.task) for e in events] == [("start", "eval hybrid"), ("advance", "eval hybrid"),
+                                                  ("advance", "eval hybrid"), ("finish", "eval hybrid")]
+    assert events[0].total == 2
     lat = res.modes["hybrid"].latency_ms
     assert set(lat) == {"p50", "p95", "max"} and 0 <= lat["p50"] <= lat["p95"] <= lat["max"]
     assert res.to_dict()["modes"]["hybrid"]["latency_ms"] == lat
