@@ -35,7 +35,7 @@ from indexer.crawl.targets import Target
 from indexer.errors import ConfigError, FetchError, HostNotAllowedError
 from indexer.models import Merchant
 from indexer.progress import ProgressCallback, ProgressEvent, no_progress
-from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page, utcnow
+from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page
 
 ETSY_API = "https://openapi.etsy.com/v3/application"
 ENV_ETSY_KEY = "AISLE_ETSY_API_KEY"
@@ -131,7 +131,7 @@ class _MerchantRun:
         self.skip: Skip | None = None
         self.counts = {"products": 0, "new": 0, "changed": 0, "unchanged": 0, "quarantined": 0, "errors": 0}
         self.pending: list[asyncio.Future[PageCounts]] = []
-        self.started = utcnow()
+        self.started = core.store.now()
         self.t0 = time.perf_counter()
         self.key = target.label  # targets are deduplicated: the label names one progress task
         core.progress(ProgressEvent("start", self.key, target.label))

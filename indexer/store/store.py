@@ -1,17 +1,7 @@
 """The DuckDB catalog: with its read half :mod:`indexer.store.read`, the only code that speaks SQL to
 ``catalog.duckdb``.
 
-Tables (all times are naive UTC ``TIMESTAMP``; prices are integer minor units plus currency):
-
-* ``merchants``: one row per Shopify store / Etsy shop (``raw_json`` keeps ``meta.json`` / the shop).
-* ``products``: one row per document id, with ``raw_json`` (the source JSON, so re-parsing needs no
-  re-crawl), ``content_hash``, ``first_seen``/``last_seen``/``changed_at``/``removed_at``,
-  ``last_run_id`` and ``change_seq`` (the store-wide change counter value of its last change).
-* ``variants``, ``options`` (product-level definitions), ``variant_options`` (long format:
-  ``doc_id, variant_id, name, canonical, value, value_norm``, for easy SQL filtering), ``images``.
-* ``crawl_runs``, ``merchant_crawls`` (per merchant and run: counts, ``complete``), ``crawl_errors``,
-  ``quarantine`` (bad source records with their reason and raw JSON), ``history`` (price,
-  availability, variant and removal changes).
+Tables: :mod:`indexer.store.schema`.
 
 Write rules (see :meth:`Store.write_page` and :meth:`Store.finish_merchant`):
 
@@ -28,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,55 +40,14 @@ from indexer.store.rows import (
     prepare_page,
     utcnow,
 )
+from indexer.store.schema import PRODUCT_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION
 
-__all__ = ["PARSER_VERSION", "PageCounts", "PreparedPage", "Store", "content_hash", "iso", "prepare_page", "utcnow"]
+__all__ = ["PARSER_VERSION", "Clock", "PageCounts", "PreparedPage", "Store", "content_hash", "iso", "prepare_page",
+           "utcnow"]
 
-SCHEMA_VERSION = "1"
+Clock = Callable[[], datetime]
+"""Returns now as naive UTC (the store's time convention); :func:`utcnow` by default, a fake in tests."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS merchants (
-    merchant_id VARCHAR PRIMARY KEY, platform VARCHAR NOT NULL, name VARCHAR, base_url VARCHAR,
-    currency VARCHAR, country VARCHAR, ships_to VARCHAR, available BOOLEAN, shop_url VARCHAR,
-    raw_json VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP);
-CREATE TABLE IF NOT EXISTS products (
-    doc_id VARCHAR PRIMARY KEY, platform VARCHAR NOT NULL, merchant_id VARCHAR NOT NULL,
-    product_id VARCHAR NOT NULL, title VARCHAR, handle VARCHAR, vendor VARCHAR, product_type VARCHAR,
-    tags VARCHAR, body_html VARCHAR, body_text VARCHAR, url VARCHAR, gift_card BOOLEAN,
-    personalization_required BOOLEAN, source_updated_at VARCHAR, extra VARCHAR, raw_json VARCHAR,
-    content_hash VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, changed_at TIMESTAMP,
-    removed_at TIMESTAMP, last_run_id VARCHAR, change_seq BIGINT);
-CREATE TABLE IF NOT EXISTS variants (
-    doc_id VARCHAR NOT NULL, variant_id VARCHAR NOT NULL, position INTEGER, title VARCHAR, price BIGINT,
-    currency VARCHAR, available BOOLEAN, quantity INTEGER, sku VARCHAR, compare_at BIGINT, options VARCHAR);
-CREATE TABLE IF NOT EXISTS options (
-    doc_id VARCHAR NOT NULL, position INTEGER, name VARCHAR, canonical VARCHAR, "values" VARCHAR);
-CREATE TABLE IF NOT EXISTS variant_options (
-    doc_id VARCHAR NOT NULL, variant_id VARCHAR NOT NULL, position INTEGER, name VARCHAR, canonical VARCHAR,
-    value VARCHAR, value_norm VARCHAR);
-CREATE TABLE IF NOT EXISTS images (doc_id VARCHAR NOT NULL, position INTEGER, src VARCHAR);
-CREATE TABLE IF NOT EXISTS crawl_runs (
-    run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
-    targets VARCHAR, settings VARCHAR);
-CREATE TABLE IF NOT EXISTS merchant_crawls (
-    run_id VARCHAR, merchant_id VARCHAR, target VARCHAR, platform VARCHAR, started_at TIMESTAMP,
-    finished_at TIMESTAMP, complete BOOLEAN, products INTEGER, new INTEGER, changed INTEGER,
-    unchanged INTEGER, removed INTEGER, quarantined INTEGER, errors INTEGER);
-CREATE TABLE IF NOT EXISTS crawl_errors (
-    run_id VARCHAR, merchant_id VARCHAR, target VARCHAR, url VARCHAR, status INTEGER, code VARCHAR,
-    error VARCHAR, "at" TIMESTAMP);
-CREATE TABLE IF NOT EXISTS quarantine (
-    run_id VARCHAR, merchant_id VARCHAR, record_id VARCHAR, reason VARCHAR, raw VARCHAR, "at" TIMESTAMP);
-CREATE TABLE IF NOT EXISTS history (
-    doc_id VARCHAR, variant_id VARCHAR, field VARCHAR, old VARCHAR, new VARCHAR, run_id VARCHAR,
-    "at" TIMESTAMP);
-"""
-
-_PRODUCT_COLS = (
-    "doc_id platform merchant_id product_id title handle vendor product_type tags body_html body_text url "
-    "gift_card personalization_required source_updated_at extra raw_json content_hash first_seen last_seen "
-    "changed_at removed_at last_run_id change_seq"
-).split()
 # Columns of products written from the page (the rest are the write-time stamp, bound as parameters).
 _STAMP = "?, ?, ?, NULL, ?, ?"  # first_seen, last_seen, changed_at, removed_at, last_run_id, change_seq
 
@@ -110,18 +59,22 @@ class Store(CatalogReads):
     :meth:`raw_json`) live in :class:`~indexer.store.read.CatalogReads`.
 
     Not thread-safe: use one Store from one thread at a time (the crawler funnels all writes
-    through a single worker thread).
+    through a single worker thread). Every time it writes comes from its ``clock`` (:meth:`now`).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, clock: Clock = utcnow) -> None:
         self._con = con
         self.path = path
         self.read_only = read_only
+        self._clock = clock
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, path: str | Path, read_only: bool = False) -> Store:
-        """Open (creating when writable) the catalog at ``path``; :class:`StoreError` if locked or damaged."""
+    def open(cls, path: str | Path, read_only: bool = False, *, clock: Clock = utcnow) -> Store:
+        """Open (creating when writable) the catalog at ``path``; :class:`StoreError` if locked or damaged.
+
+        ``clock`` gives every time the store writes (runs, ``last_seen``, errors...): naive UTC now by default.
+        """
         p = Path(path)
         if read_only and not p.exists():
             raise StoreError(f"no catalog at {p}: run `aisle crawl` first")
@@ -134,7 +87,7 @@ class Store(CatalogReads):
             if "lock" in msg.lower():
                 raise StoreError(f"catalog {p} is in use by another process (one writer at a time): {msg}") from None
             raise StoreError(f"cannot open catalog {p} (damaged or not a DuckDB file?): {msg}") from None
-        store = cls(con, p, read_only)
+        store = cls(con, p, read_only, clock)
         try:
             if not read_only:
                 # Checkpoint (compress into the main file) rarely: per-16MB checkpoints doubled the cost of
@@ -159,7 +112,7 @@ class Store(CatalogReads):
             if not found or not found[0]:
                 raise StoreError(f"{self.path} is not an aisle catalog (no store_meta table)")
         else:
-            self._con.execute(_SCHEMA)
+            self._con.execute(SCHEMA_SQL)
             self._con.execute(
                 "INSERT INTO store_meta VALUES ('schema_version', ?), ('db_id', ?), ('change_counter', '0') "
                 "ON CONFLICT DO NOTHING", [SCHEMA_VERSION, uuid.uuid4().hex[:12]])
@@ -179,6 +132,10 @@ class Store(CatalogReads):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def now(self) -> datetime:
+        """The store's clock: now as naive UTC."""
+        return self._clock()
 
     def _meta(self, key: str) -> str | None:
         row = self._con.execute("SELECT value FROM store_meta WHERE key = ?", [key]).fetchone()
@@ -204,7 +161,7 @@ class Store(CatalogReads):
     # ------------------------------------------------------------------ crawl writes
     def begin_run(self, targets: Sequence[str], settings: dict[str, Any]) -> str:
         """Record a new crawl run and return its id (time-ordered text)."""
-        now = utcnow()
+        now = self._clock()
         run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self._con.execute("INSERT INTO crawl_runs VALUES (?, ?, NULL, 'running', ?, ?)",
                           [run_id, now, json.dumps(list(targets)), json.dumps(settings, default=str)])
@@ -213,12 +170,12 @@ class Store(CatalogReads):
     def finish_run(self, run_id: str, status: str) -> None:
         """Close a run (``complete``, ``partial``, ``failed``)."""
         self._con.execute("UPDATE crawl_runs SET finished_at = ?, status = ? WHERE run_id = ?",
-                          [utcnow(), status, run_id])
+                          [self._clock(), status, run_id])
 
     def upsert_merchant(self, merchant: Merchant, raw: dict[str, Any] | None = None) -> None:
         """Insert or update a merchant (``first_seen`` kept); moves the :meth:`watermark`."""
         with self._tx():
-            self._upsert_merchant(merchant, raw, utcnow())
+            self._upsert_merchant(merchant, raw, self._clock())
             self._bump_counter()
 
     def _upsert_merchant(self, merchant: Merchant, raw: dict[str, Any] | None, now: datetime) -> None:
@@ -242,7 +199,7 @@ class Store(CatalogReads):
                      code: str, error: str) -> None:
         """Record one fault that survived the retries."""
         self._con.execute("INSERT INTO crawl_errors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                          [run_id, merchant_id, target, url, status, code, error, utcnow()])
+                          [run_id, merchant_id, target, url, status, code, error, self._clock()])
 
     def write_page(self, run_id: str, merchant: Merchant, items: Sequence[tuple[Product, str]],
                    quarantined: Sequence[Quarantined] = ()) -> PageCounts:
@@ -261,7 +218,7 @@ class Store(CatalogReads):
         page: no product is ever stored without its merchant, and no commit is spent on the merchant alone).
         Every page moves the :meth:`watermark`: even an unchanged product's ``last_seen`` is indexed data.
         """
-        now = utcnow()
+        now = self._clock()
         rows = page.rows
         q_ids = [make_doc_id(page.merchant.platform, page.merchant.merchant_id, q.record_id)
                  for q in page.quarantined if q.record_id]
@@ -316,7 +273,7 @@ class Store(CatalogReads):
             self._con.execute(f"INSERT INTO products SELECT *, {_STAMP} FROM _aisle_new", stamp)
         if changed:
             _aisle_changed = columns([rows[d].product_row for d in changed])  # noqa: F841
-            updates = ", ".join(f"{c} = excluded.{c}" for c in _PRODUCT_COLS if c not in ("doc_id", "first_seen"))
+            updates = ", ".join(f"{c} = excluded.{c}" for c in PRODUCT_COLUMNS if c not in ("doc_id", "first_seen"))
             self._con.execute(f"INSERT INTO products SELECT *, {_STAMP} FROM _aisle_changed "
                               f"ON CONFLICT (doc_id) DO UPDATE SET {updates}", stamp)
         self._insert("variants", vrows)
@@ -341,7 +298,7 @@ class Store(CatalogReads):
         With ``merchant_raw`` (a crawl that wrote no page), the merchant is upserted in the same
         transaction. Returns the number of products marked removed (0 for an incomplete crawl).
         """
-        now = utcnow()
+        now = self._clock()
         removed = 0
         mid = merchant.merchant_id if merchant else None
         with self._tx():

@@ -4,29 +4,25 @@ embedding cache), instead of reporting "unchanged" and letting every result go `
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from indexer.build.index import index_workspace
 from indexer.build.snapshot import load_current
-from indexer.crawl.run import crawl
+from indexer.crawl.run import CrawlReport, crawl
 from indexer.store.store import Store
 from indexer.storefront import running_storefront
 from indexer.workspace import Workspace
 from tests.indexer.crawl_helpers import all_targets, fast_settings, make_catalog
+from tests.indexer.fakeclock import FakeClock
 
 
-def _crawl(ws: Workspace, sf: object) -> None:
-    with Store.open(ws.catalog_db) as store:
+def _crawl(ws: Workspace, sf: object, clock: FakeClock) -> CrawlReport:
+    with Store.open(ws.catalog_db, clock=clock) as store:
         report = crawl(all_targets(sf), store, settings=fast_settings(sf))
     assert report.complete, report.to_dict()
-
-
-def _next_second() -> None:
-    """Sleep into the next wall-clock second (``crawled_at`` has one-second resolution)."""
-    time.sleep(1.0 - time.time() % 1.0 + 0.05)
+    return report
 
 
 @pytest.mark.slow
@@ -34,16 +30,16 @@ def test_unchanged_recrawl_refreshes_crawled_at_without_embedding(shared_dir: Pa
     catalog = make_catalog(tmp_path / "catalog", shared_dir, shopify=("analemma",), etsy=("kalima-arts",))
     ws = Workspace.resolve(tmp_path / "home")
     with running_storefront(catalog) as sf:
-        _crawl(ws, sf)
+        clock = FakeClock()
+        _crawl(ws, sf, clock)
         first = index_workspace(ws, device="cpu")  # the real model
         assert first.status == "built" and first.embedded == first.products > 40
         before = dict(load_current(ws).crawled_at)
         assert len(before) == first.products
 
-        _next_second()
-        with Store.open(ws.catalog_db) as store:
-            report = crawl(all_targets(sf), store, settings=fast_settings(sf))
-        assert report.complete and all(m.new == m.changed == m.removed == 0 for m in report.merchants)
+        clock.advance(1.0)  # crawled_at has one-second resolution
+        report = _crawl(ws, sf, clock)
+        assert all(m.new == m.changed == m.removed == 0 for m in report.merchants)
 
     second = index_workspace(ws, device="cpu")
     assert second.status == "built" and second.version != first.version

@@ -17,6 +17,7 @@ from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, s
 from indexer.errors import StoreError
 from indexer.models import Product, Quarantined
 from indexer.store.store import Store
+from tests.indexer.fakeclock import FakeClock
 
 META = {"name": "Test Shop", "myshopify_domain": "test-shop.myshopify.com", "domain": "test.example",
         "currency": "EUR", "country": "FR", "ships_to_countries": ["FR", "DE"]}
@@ -264,17 +265,19 @@ def test_a_catalog_held_by_another_process_gives_a_store_error(tmp_path: Path) -
 
 
 def test_an_unchanged_page_moves_the_watermark_but_not_the_content(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "c.duckdb") as store:
+    clock = FakeClock()
+    with Store.open(tmp_path / "c.duckdb", clock=clock) as store:
         store.upsert_merchant(MERCHANT, META)
         write(store, store.begin_run(["t"], {}), raw_product(1))
         mark = store.watermark()
         content = store.query("SELECT doc_id, change_seq, changed_at, content_hash FROM products")
         seen = store.crawled_at()
-        time.sleep(1.0 - time.time() % 1.0 + 0.05)  # crawled_at has one-second resolution
+        clock.advance(1.0)  # crawled_at has one-second resolution
         assert write(store, store.begin_run(["t"], {}), raw_product(1)).unchanged == 1
         assert store.watermark() != mark
         assert store.query("SELECT doc_id, change_seq, changed_at, content_hash FROM products") == content
         assert all(store.crawled_at()[d] > t for d, t in seen.items())
+        assert set(store.crawled_at().values()) == {"2026-01-01T12:00:01Z"}  # every time is the clock's
         mark = store.watermark()
         assert store.stats() and store.watermark() == mark  # reading moves nothing
 
