@@ -7,7 +7,7 @@ The merchant's answer is authoritative; the index is never trusted over it. For 
   are read; a product that answers 404, or that no longer has the variant, is ``no_longer_listed``.
 * **Etsy**: ``GET {api}/listings/{id}`` (state, personalisation) and ``/listings/{id}/inventory``
   (the variant's enabled offering: price, quantity), plus ``/shops/{shop_id}`` once per shop
-  (vacation), all with ``x-api-key`` (``EngineSettings.etsy_api_key``, env ``AISLE_ETSY_API_KEY``).
+  (vacation), all with ``x-api-key`` (``settings.etsy_api_key``, from ``EngineSettings``: env ``AISLE_ETSY_API_KEY``).
 * A merchant that cannot be read (network error, timeout, 5xx, 429, non-JSON answer, missing API
   key) gives ``merchant_unreachable``: the item is not eligible and its live price is unknown
   (``price`` null, ``indexed_price`` says what the index had).
@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -38,11 +38,24 @@ from indexer.attributes import currency_exponent, from_divisor
 from indexer.models import Merchant, Product, Variant
 from indexer.sanitise import plain_text as plain
 from search.filter.catalog import CatalogArrays
-from search.filter.eligibility import cart_permalink, iso, static_reasons
+from search.filter.eligibility import Policy, cart_permalink, iso, static_reasons
 from search.schema import CheckedItem, CheckRequest, CheckResponse, MerchantCheckout, MerchantOut, Money
 
-if TYPE_CHECKING:
-    from search.engine import EngineSettings
+
+class CheckSettings(Protocol):
+    """What the re-check reads from the engine's settings (:class:`search.engine.EngineSettings` has it).
+
+    A structural type, so this module needs nothing from the engine: the engine calls the re-check,
+    never the other way round.
+    """
+
+    @property
+    def etsy_api_key(self) -> str | None: ...
+    @property
+    def http_timeout_s(self) -> float: ...
+    @property
+    def check_workers(self) -> int: ...
+    def policy(self) -> Policy: ...
 
 
 class _Unreachable(Exception):
@@ -160,7 +173,7 @@ def _shop_checker(http: httpx.Client, m: Merchant, key: str | None) -> Callable[
 
 def _check_merchant(
     http: httpx.Client, cat: CatalogArrays, mid: str, items: list[tuple[int, int, int]], country: str,
-    settings: EngineSettings, now: float,
+    settings: CheckSettings, now: float,
 ) -> list[tuple[int, CheckedItem]]:
     """Re-check one merchant's items ``(position in request, flat variant index, quantity)``."""
     merchant = cat.merchants.get(mid)
@@ -225,7 +238,7 @@ def _checkout(cat: CatalogArrays, mid: str, entries: list[tuple[CheckedItem, int
 
 
 def check_items(
-    request: CheckRequest, cat: CatalogArrays, *, settings: EngineSettings, http: httpx.Client | None, now: float
+    request: CheckRequest, cat: CatalogArrays, *, settings: CheckSettings, http: httpx.Client | None, now: float
 ) -> CheckResponse:
     """Re-check every item of ``request`` live (rules in the module docstring)."""
     country = request.country.upper()

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.rule import Rule
 
-console = Console()
+from cli.output import clean, console, print_check, print_search
+
+if TYPE_CHECKING:
+    from indexer.storefront import RunningStorefront
+    from indexer.workspace import Workspace
+    from search.engine import Engine
 
 # The sample catalog shipped with the repository (data/sample), found from the installed package.
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -34,6 +40,74 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _crawl(ws: Workspace, sf: RunningStorefront, show: bool) -> dict[str, Any]:
+    """Step 2: crawl every simulated store and shop into the workspace catalog."""
+    from cli.progress import progress_bars
+    from indexer.crawl.run import CrawlSettings, crawl
+    from indexer.crawl.targets import Target
+    from indexer.store.store import Store
+
+    targets = [Target.shopify(sf.shopify_url(s)) for s in sf.shopify_slugs]
+    targets += [Target.etsy(i) for i in sf.etsy_shop_ids.values()]
+    settings = CrawlSettings(delay=0.0, timeout=10.0, etsy_api=sf.etsy_api, etsy_api_key=DEMO_ETSY_KEY,
+                             allow_hosts=("127.0.0.1",))
+    if show:
+        console.print(Rule(f"2. crawl {len(targets)} merchants into {ws.catalog_db}"))
+    with Store.open(ws.catalog_db) as store, progress_bars("crawl", show) as bars:
+        report = crawl(targets, store, settings=settings, progress=bars)
+    if show:
+        console.print(f"{report.products} products from {len(report.merchants)} merchants "
+                      f"in {report.seconds:.1f} s (complete: {report.complete})")
+    return report.to_dict()
+
+
+def _index(ws: Workspace, model: str | None, show: bool) -> dict[str, Any]:
+    """Step 3: build and switch to a new snapshot."""
+    from cli.progress import progress_bars
+    from indexer.build.index import index_workspace
+
+    if show:
+        console.print(Rule("3. index (embeddings + FAISS + BM25 snapshot)"))
+    with progress_bars("build", show) as bars:
+        report = index_workspace(ws, model, progress=bars)
+    if show:
+        console.print(f"snapshot {report.version}: {report.products} products ({report.status})")
+    return report.to_dict()
+
+
+def _ask(engine: Engine, questions: list[tuple[str, str]], limit: int, show: bool) -> list[dict[str, Any]]:
+    """Step 4: the chat queries, answered (and printed) through the edge sanitiser."""
+    from search.schema import Context, SearchRequest
+
+    if show:
+        console.print(Rule("4. chat queries"))
+    answers = []
+    for text, buyer in questions:
+        resp = clean(engine.search(SearchRequest(query=text, context=Context(country=buyer), limit=limit)))
+        answers.append(resp.model_dump(mode="json"))
+        if show:
+            console.print(f"\n[bold]> {escape(text)}[/bold]  (buyer in {buyer})")
+            print_search(resp, console)
+    return answers
+
+
+def _recheck(engine: Engine, answers: list[dict[str, Any]], show: bool) -> dict[str, Any] | None:
+    """Step 5: re-check the first answer an agent would buy (the top eligible result of the first query)."""
+    from search.schema import CartItem, CheckRequest
+
+    first = next((a for a in answers if any(r["buy"]["eligible"] for r in a["results"])), None)
+    if first is None:
+        return None
+    hit = next(r for r in first["results"] if r["buy"]["eligible"])
+    check = clean(engine.check(CheckRequest(
+        items=[CartItem(variant_id=hit["variant"]["id"], doc_id=hit["doc_id"])],
+        country=first["interpreted"]["country"])))
+    if show:
+        console.print(Rule("5. live re-check of the first buyable answer against the merchant"))
+        print_check(check, console)
+    return check.model_dump(mode="json")
+
+
 def demo(
     catalog: Path = typer.Option(DEFAULT_CATALOG, "--catalog", help="Catalog directory to serve (Shopify/Etsy)."),
     query: list[str] = typer.Option([], "--query", "-q", help="Ask this instead of the example queries (repeatable)."),
@@ -43,17 +117,10 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document (crawl, index, answers, check)."),
 ) -> None:
     """Serve the sample catalog on loopback, crawl it, index it and answer example chat queries."""
-    from cli.commands.search import _print
     from cli.main import State
-    from cli.progress import progress_bars
-    from indexer.build.index import index_workspace
-    from indexer.crawl.run import CrawlSettings, crawl
-    from indexer.crawl.targets import Target
     from indexer.errors import ConfigError
-    from indexer.store.store import Store
     from indexer.storefront import running_storefront
     from search.engine import Engine, EngineSettings
-    from search.schema import CartItem, CheckRequest, Context, SearchRequest
 
     if not catalog.is_dir():
         raise ConfigError(f"catalog directory not found: {catalog}")
@@ -64,51 +131,14 @@ def demo(
     with running_storefront(catalog) as sf:
         if show:
             console.print(Rule(f"1. storefront simulator serving {catalog} at {sf.base_url}"))
-        targets = [Target.shopify(sf.shopify_url(s)) for s in sf.shopify_slugs]
-        targets += [Target.etsy(i) for i in sf.etsy_shop_ids.values()]
-        settings = CrawlSettings(delay=0.0, timeout=10.0, etsy_api=sf.etsy_api, etsy_api_key=DEMO_ETSY_KEY,
-                                 allow_hosts=("127.0.0.1",))
-        if show:
-            console.print(Rule(f"2. crawl {len(targets)} merchants into {ws.catalog_db}"))
-        with Store.open(ws.catalog_db) as store, progress_bars("crawl", show) as bars:
-            crawl_report = crawl(targets, store, settings=settings, progress=bars)
-        out["crawl"] = crawl_report.to_dict()
-        if show:
-            console.print(f"{crawl_report.products} products from {len(crawl_report.merchants)} merchants "
-                          f"in {crawl_report.seconds:.1f} s (complete: {crawl_report.complete})")
-            console.print(Rule("3. index (embeddings + FAISS + BM25 snapshot)"))
-        with progress_bars("build", show) as bars:
-            index_report = index_workspace(ws, model, progress=bars)
-        out["index"] = index_report.to_dict()
-        if show:
-            console.print(f"snapshot {index_report.version}: {index_report.products} products "
-                          f"({index_report.status})")
-            console.print(Rule("4. chat queries"))
+        out["crawl"] = _crawl(ws, sf, show)
+        out["index"] = _index(ws, model, show)
         engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=DEMO_ETSY_KEY))
-        answers = []
-        for text, buyer in questions:
-            resp = engine.search(SearchRequest(query=text, context=Context(country=buyer), limit=limit))
-            answers.append(resp.model_dump(mode="json"))
-            if show:
-                console.print(f"\n[bold]> {text}[/bold]  (buyer in {buyer})")
-                _print(resp)
+        answers = _ask(engine, questions, limit, show)
         out["answers"] = answers
-        # Re-check the first answer an agent would buy: the top eligible result of the first query.
-        first = next((a for a in answers if any(r["buy"]["eligible"] for r in a["results"])), None)
-        if first is not None:
-            hit = next(r for r in first["results"] if r["buy"]["eligible"])
-            check = engine.check(CheckRequest(
-                items=[CartItem(variant_id=hit["variant"]["id"], doc_id=hit["doc_id"])],
-                country=first["interpreted"]["country"]))
-            out["check"] = check.model_dump(mode="json")
-            if show:
-                console.print(Rule("5. live re-check of the first buyable answer against the merchant"))
-                for item in check.items:
-                    state = "[green]eligible[/green]" if item.eligible else f"[red]{', '.join(item.reasons)}[/red]"
-                    console.print(f"{item.title}: {state}; price {item.price.amount if item.price else '-'} "
-                                  f"{item.price.currency if item.price else ''} (changed: {item.price_changed})")
-                for co in check.checkouts:
-                    console.print(f"checkout at {co.merchant.name}: {co.checkout_url}")
+        check = _recheck(engine, answers, show)
+        if check is not None:
+            out["check"] = check
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -116,4 +146,5 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``aisle demo`` to the CLI."""
     app.command("demo")(demo)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from indexer.attributes import currency_exponent, to_minor
+from cli.output import clean, print_search
+from indexer.attributes import to_minor
 from indexer.errors import ConfigError
-from search.schema import Context, Filters, Money, PriceFilter, SearchRequest, SearchResponse
-
-console = Console()
+from search.schema import Context, Filters, PriceFilter, SearchRequest
 
 _PRODUCT_KEYS = {"vendor": "vendor", "brand": "vendor", "product_type": "product_type", "type": "product_type",
                  "merchant": "merchant", "platform": "platform"}
@@ -53,37 +47,6 @@ def _filters(pairs: list[str], price_min: str | None, price_max: str | None, cur
     return Filters.model_validate(kwargs)
 
 
-def _money(m: Money | None) -> str:
-    if m is None:
-        return "-"
-    exp = currency_exponent(m.currency)
-    return f"{m.amount / 10**exp:,.{exp}f} {m.currency}"
-
-
-def _print(resp: SearchResponse) -> None:
-    it = resp.interpreted
-    f = it.filters.model_dump(exclude_defaults=True, exclude_none=True)
-    console.print(Text(f"text: {it.text!r}  country: {it.country}  filters: {json.dumps(f, ensure_ascii=False)}",
-                       style="dim"))
-    if not resp.results:
-        console.print("no results")
-        return
-    table = Table(show_lines=False)
-    for col in ("#", "title", "merchant", "variant", "price", "buy"):
-        table.add_column(col, overflow="fold")
-    for i, r in enumerate(resp.results, 1):
-        variant = ", ".join(f"{k}: {v}" for k, v in r.variant.options.items()) or "-"
-        if not r.match.exact:
-            variant += f"  [yellow](near: {', '.join(r.match.unmet)} unmet)[/yellow]"
-        buy = "[green]eligible[/green]" if r.buy.eligible else "[red]" + ", ".join(r.buy.reasons) + "[/red]"
-        table.add_row(str(i), Text(r.title), Text(r.merchant.name), variant, _money(r.variant.price), buy)
-    console.print(table)
-    footer = f"{len(resp.results)} results from snapshot {resp.snapshot} in {resp.took_ms:.1f} ms"
-    if resp.next_cursor:
-        footer += f"; more with --cursor {resp.next_cursor}"
-    console.print(Text(footer, style="dim"))
-
-
 def search(
     query: str = typer.Argument("", help="The shopper's words, e.g. \"red wool beanie size M under $40\"."),
     country: str = typer.Option("US", "--country", help="Buyer country, ISO 3166-1 alpha-2 (a country named "
@@ -121,9 +84,9 @@ def search(
             e.get("msg", "") for e in getattr(exc, "errors", lambda: [])()), code="bad_request") from None
     resp = Engine.open(State.workspace()).search(request)
     if as_json:
-        print(resp.model_dump_json())
+        print(clean(resp).model_dump_json())  # the same edge sanitiser as every other surface
         return
-    _print(resp)
+    print_search(resp)
 
 
 def register(app: typer.Typer) -> None:
