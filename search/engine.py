@@ -52,6 +52,7 @@ from search.filter.variants import (
     variant_unmet,
     variants_of_rows,
 )
+from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
 from search.retrieval.retrieve import Fusion, Ranked, retrieve
 from search.retrieval.threads import single_threaded
@@ -211,7 +212,8 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResponse:
         """Answer one search request (see the module docstring)."""
         with single_threaded():  # one compute thread per query: see search.retrieval.threads
-            return self._search(request)
+            # several items in one message: each answered on its own (search.items)
+            return answer_items(request, self._search(request), self._state.cat, self._search)
 
     def _search(self, request: SearchRequest) -> SearchResponse:
         t0 = time.perf_counter()
@@ -235,13 +237,15 @@ class Engine:
                                                                                           strict=True)]
         if request.include_near and not cons.empty:
             order += self._near(snap, cat, request, it, allowed, extra)
+        order = soft_order(cat, it, request.context, order, vmask)  # "cheapest", buyer preferences
         page = order[offset : offset + request.limit]
         results = [self._result(cat, it, row, score, exact, vmask, extra, now) for row, score, exact in page]
         nxt = offset + request.limit
         return SearchResponse(
             query=request.query,
             interpreted=Interpreted(text=it.text, filters=it.filters, country=it.country,
-                                    country_source=it.country_source),  # type: ignore[arg-type]
+                                    country_source=it.country_source, sort=it.sort,  # type: ignore[arg-type]
+                                    notes=list(it.notes), preferences=it.preferences or {}),
             results=results,
             next_cursor=encode_cursor(nxt, request, snap.version) if nxt < len(order) else None,
             snapshot=snap.version,

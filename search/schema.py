@@ -65,8 +65,13 @@ class Filters(BaseModel):
     platform: list[Literal["shopify", "etsy"]] | None = None
     price: PriceFilter | None = None
     available_only: bool = False
+    exclude: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Values no returned variant may show, per attribute ({'color': ['black']}): 'not black'. "
+        "A colour also excludes its shades ('black' excludes 'Jet Black').",
+    )
 
-    @field_validator("attributes", mode="before")
+    @field_validator("attributes", "exclude", mode="before")
     @classmethod
     def _listify(cls, v: object) -> object:
         if isinstance(v, dict):
@@ -80,14 +85,27 @@ class Filters(BaseModel):
 
 
 class Context(BaseModel):
+    """Who is buying. Preferences (sizes, budget, brands) are soft: they reorder, never filter; nothing is stored."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
-    country: str = Field(default="US", min_length=2, max_length=2, description="Buyer country, ISO 3166-1 alpha-2.")
+    country: str = Field(default="US", min_length=2, max_length=60,
+                         description="Buyer country: ISO 3166-1 alpha-2, or a country name read as in a query "
+                         "('Germany', 'UK').")
     currency: str | None = Field(default=None, min_length=3, max_length=3)
+    sizes: list[str] = Field(default_factory=list, max_length=20,
+                             description="Preferred sizes (soft: results with such a variant rank higher).")
+    budget: PriceFilter | None = Field(default=None, description="Preferred price range (soft).")
+    brands: list[str] = Field(default_factory=list, max_length=20, description="Preferred brands (soft).")
 
     @field_validator("country")
     @classmethod
     def _upper(cls, v: str) -> str:
-        return v.upper()
+        from search.query.countries import country_code
+
+        code = country_code(v)
+        if code is None:
+            raise ValueError(f"unknown country {v!r}: give an ISO 3166-1 alpha-2 code or a country name")
+        return code
 
 
 class SearchRequest(BaseModel):
@@ -158,12 +176,37 @@ class Interpreted(BaseModel):
         description="query: the shopper named the destination, and every result ships there (or its merchant "
         "publishes no ship-to list); context: the buyer country only decides eligibility.",
     )
+    sort: Literal["price_asc"] | None = Field(
+        default=None, description="price_asc: 'cheapest' was asked; exact results are ordered by price, lowest first.")
+    preferences: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The buyer's soft preferences from the request context (sizes, budget, brands) that reordered "
+        "the results; never filters, never stored.",
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What was read loosely or not at all: an approximate price band, an unreadable price, an "
+        "unknown colour, an unsupported script. The unread words stay in the text.",
+    )
+
+
+class ItemResponse(BaseModel):
+    """One item of a message naming several ('a red beanie and a navy scarf'), answered with its own constraints."""
+
+    query: str = Field(description="The part of the message this item answers.")
+    interpreted: Interpreted
+    results: list[Result]
 
 
 class SearchResponse(BaseModel):
     query: str
     interpreted: Interpreted
     results: list[Result]
+    items: list[ItemResponse] = Field(
+        default_factory=list,
+        description="When the message names several items, one answer per item (results above: the items' results "
+        "interleaved).",
+    )
     next_cursor: str | None = None
     snapshot: str | None = Field(default=None, description="Index snapshot version that answered.")
     took_ms: float = 0.0

@@ -28,6 +28,9 @@ Matching rules (the attribute-exact filter, :mod:`search.filter.variants`, appli
 * **Vendor**: normalised equality with the product's vendor, or the brand as a whole-word phrase in
   the title (multi-brand stores list "Sony WH-1000XM5" under their own name).
 * **Product type**: normalised equality with the product type.
+* **Exclusions** (``exclude``, "a scarf, not black"): an attribute constraint inverted; its keys are the
+  excluded values and, for a colour, every catalog value of that colour's shades
+  (:mod:`search.query.exclusions`), so "black" also excludes "Jet Black".
 * **Destination** (``ship_to``, set when the shopper names where the order goes): the merchant's
   ship-to list includes the country, or the merchant publishes none (unknown is not excluded), or
   the listing is a digital download.
@@ -77,10 +80,11 @@ class Constraints:
     available_only: bool = False
     vendor_in_title: bool = True  # a vendor may also be met by the brand as a phrase in the title
     ship_to: str | None = None  # a destination the shopper named: the merchant must ship there
+    exclude: tuple[AttrConstraint, ...] = ()  # values no returned variant may show ("not black")
 
     @property
     def has_variant_constraints(self) -> bool:
-        return bool(self.attributes) or self.has_price or self.available_only
+        return bool(self.attributes) or bool(self.exclude) or self.has_price or self.available_only
 
     @property
     def has_price(self) -> bool:

@@ -8,6 +8,8 @@ constraints (vendor, product type, merchant, platform). The matching rules are i
 * :func:`satisfying_mask` answers for every variant of the catalog at once with numpy (postings
   unions and array comparisons, no per-product Python loop), so the engine knows the allowed
   products *before* retrieval and searches within them.
+* An exclusion (``Constraints.exclude``, "not black") is the same attribute rule inverted: a variant whose
+  option shows an excluded value, or a product without that option whose own words say it, never qualifies.
 * :func:`variant_unmet` is the same rule for one variant, naming the constraints it fails (the
   ``unmet`` list of near matches).
 * :func:`choose_variant` picks the variant to return among a product's candidates: the one whose
@@ -99,6 +101,8 @@ def satisfying_mask(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | N
 
     for ac in cons.attributes:
         _and(_attr_mask(cat, ac))
+    for ac in cons.exclude:  # "not black": no variant showing an excluded value (nor a product saying it)
+        _and(~_attr_mask(cat, ac))
     if cons.has_price:
         _and(price_mask(cat, cons))
     if cons.available_only:
@@ -190,11 +194,13 @@ def _attr_met(cat: CatalogArrays, row: int, var: Variant, ac: AttrConstraint) ->
 def variant_unmet(cat: CatalogArrays, row: int, var: Variant, cons: Constraints) -> list[str]:
     """Names of the constraints ``var`` (a variant of product ``row``) fails; empty = it meets them all.
 
-    Names: the attribute filter keys as given, then ``price``, ``available``, ``vendor``,
-    ``product_type``, ``merchant``, ``platform``, ``country`` (a destination the shopper named).
+    Names: the attribute filter keys as given, ``exclude.<key>`` for an excluded value shown, then ``price``,
+    ``available``, ``vendor``, ``product_type``, ``merchant``, ``platform``, ``country`` (a destination the
+    shopper named).
     """
     p = cat.products[row]
     out = [ac.label for ac in cons.attributes if not _attr_met(cat, row, var, ac)]
+    out += [f"exclude.{ac.label}" for ac in cons.exclude if _attr_met(cat, row, var, ac)]
     if cons.has_price:
         ok = var.price is not None
         ok = ok and (cons.currency is None or (var.currency or "").upper() == cons.currency.upper())

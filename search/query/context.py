@@ -1,4 +1,4 @@
-"""Context phrases of a query: "in stock", the price bounds, the buyer's country.
+"""Context phrases of a query: "in stock", the price bounds, the buyer's country, "cheapest".
 
 One public entry point, :func:`extract_context`; the rules are in :mod:`search.query.parse`'s docstring
 and :mod:`search.query.prices`.
@@ -41,7 +41,7 @@ def _availability(st: QueryState) -> None:
 def _prices(st: QueryState, cv: CompiledVocabulary | None, default_currency: str) -> None:
     for h in find_prices(st.low, cv.currencies if cv else frozenset(), default_currency):
         if st.free(h.start, h.end):
-            st.add(Found(h.start, h.end, "price", (), True, h.low, h.high, h.currency))
+            st.add(Found(h.start, h.end, "price", ("approx",) if h.approx else (), True, h.low, h.high, h.currency))
 
 
 # ---------------------------------------------------------------- country
@@ -83,8 +83,25 @@ def _country(st: QueryState) -> None:
 
 
 
+# ---------------------------------------------------------------- "cheapest"
+_CHEAPEST = re.compile(r"(?<![\w-])(?:(?:the\s+)?(?:cheapest|least expensive|lowest[- ]priced?|most affordable|"
+                       r"le moins cher|la moins chère|les moins chers|más barat[oa]s?|mas barat[oa]s?|"
+                       r"lo más barato|günstigsten?|billigsten?|mais barat[oa]s?|più economic[oi])"
+                       r"(?:\s+(?:one|option|price))?|(?:sorted|sort|order(?:ed)?)\s+by\s+(?:lowest\s+)?price)"
+                       r"(?![\w-])")
+
+
+def _cheapest(st: QueryState) -> None:
+    """ "cheapest": order the exact matches by price, lowest first (a sort, never a filter)."""
+    for m in _CHEAPEST.finditer(st.low):
+        if st.free(m.start(), m.end()):
+            st.add(Found(m.start(), m.end(), "sort", ("price_asc",), True))
+            return
+
+
 def extract_context(st: QueryState, cv: CompiledVocabulary | None, default_currency: str) -> None:
-    """Availability, then price, then country phrases of ``st``."""
+    """Availability, then price, then country phrases of ``st``, then "cheapest"."""
     _availability(st)
     _prices(st, cv, default_currency)
     _country(st)
+    _cheapest(st)

@@ -1,6 +1,6 @@
 """Built-in country names → ISO 3166-1 alpha-2, for reading "shipped to Canada" / "nach Österreich".
 
-One public entry point, :func:`country_names`: ``{lower-case name: alpha-2}`` with English names, the
+Public entry points: :func:`country_names`: ``{lower-case name: alpha-2}`` with English names, the
 common local names (es/fr/de/pt/it and the country's own language) and unambiguous short forms
 (``usa``, ``uk``, ``uae``). Demonyms (``canadian`` → CA) are in :func:`demonyms`; the query parser
 accepts them only after "I'm / I am / we're", because "canadian maple syrup" states an origin, not
@@ -221,3 +221,17 @@ def country_names() -> dict[str, str]:
 def demonyms() -> dict[str, str]:
     """``{lower-case demonym: ISO alpha-2}``, used only after "I'm / I am / we're"."""
     return _parse(_DEMONYMS)
+
+
+def country_code(value: str) -> str | None:
+    """A country as a buyer writes it → ISO alpha-2: a two-letter code ("de" → DE; "UK" → GB) or a name
+    from :func:`country_names` ("Germany", "the United Kingdom"); None when unknown.
+
+    The request ``context.country`` and a destination named in the query are read by the same table, so
+    "UK" means GB in both.
+    """
+    v = " ".join((value or "").strip().lower().split())
+    v = v.removeprefix("the ").strip(" .")
+    if len(v) == 2 and v.isascii() and v.isalpha():
+        return "GB" if v == "uk" else v.upper()
+    return country_names().get(v)

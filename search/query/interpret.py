@@ -37,6 +37,7 @@ from indexer.attributes import canonical_attribute, normalize_value
 from indexer.errors import AisleError, QueryError
 from search.filter.catalog import CatalogArrays
 from search.filter.constraints import Constraints, make_attr_constraint, norm_label
+from search.query.exclusions import read_extras
 from search.schema import Filters, PriceFilter, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class Interpretation:
     country: str
     hints: tuple[str, ...]
     country_source: str = "context"  # "query": the shopper named it, results must ship there
+    sort: str | None = None  # "price_asc": "cheapest"
+    notes: tuple[str, ...] = ()  # unread or loosely read words (search.query.notes)
+    preferences: dict[str, list[str]] | None = None  # the buyer's soft preferences, echoed
 
 
 def _parse(query: str, vocabulary: Any, currency: str) -> Any:
@@ -152,12 +156,13 @@ def interpret(
     """Parse the query, merge the explicit filters, resolve the country (rules in the module docstring)."""
     explicit = request.filters
     if explicit is not None:
-        _check_known(list(explicit.attributes), cat)
+        _check_known([*explicit.attributes, *explicit.exclude], cat)
     currency = request.context.currency or "USD"
     parsed = _parse(request.query, vocabulary, currency) if request.query.strip() else None
     text = str(getattr(parsed, "text", request.query) if parsed is not None else request.query).strip()
     p_attrs: Mapping[str, Sequence[str]] = getattr(parsed, "attributes", None) or {}
     fields_set = explicit.model_fields_set if explicit is not None else set()
+    ex = read_extras(parsed, explicit, request.context, cat, fallback_attrs)  # exclusions, sort, notes
 
     attributes = _merge_attributes(p_attrs, explicit)
     vendors = list(explicit.vendor or []) if "vendor" in fields_set and explicit else list(
@@ -185,6 +190,7 @@ def interpret(
         platform=platforms or None,  # type: ignore[arg-type]
         price=price,
         available_only=available_only,
+        exclude=ex.exclude,
     )
     explicit_keys = {canonical_attribute(k) for k in (explicit.attributes if explicit else {})}
     constraints = Constraints(
@@ -199,6 +205,7 @@ def interpret(
         currency=(price.currency.upper() if price and price.currency else None),
         available_only=available_only,
         vendor_in_title=vendor_in_title,
+        exclude=ex.exclude_constraints,
     )
     parsed_country = getattr(parsed, "country", None)
     country = (parsed_country or request.context.country or "US").upper()
@@ -209,4 +216,5 @@ def interpret(
     if rank_with_constraint_words:
         ranking = " ".join([text, *_describing_words(parsed, explicit, text)]).strip()
     return Interpretation(text=text, ranking_text=ranking, filters=filters, constraints=constraints,
-                          country=country, hints=hints, country_source="query" if parsed_country else "context")
+                          country=country, hints=hints, country_source="query" if parsed_country else "context",
+                          sort=ex.sort, notes=ex.notes, preferences=ex.preferences)

@@ -65,13 +65,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from search.query.notes import unread_notes
 from search.query.rules import extract
 from search.query.state import Found, QueryState
 from search.query.vocabulary import VocabularyLike, compile_vocabulary
+from search.schema import MAX_QUERY_CHARS
 
 __all__ = ["MAX_PARSE_CHARS", "ParsedQuery", "VocabularyLike", "parse_query"]
 
-MAX_PARSE_CHARS = 2000
+MAX_PARSE_CHARS = MAX_QUERY_CHARS  # the one query length cap (search.schema)
+_REMOVED = frozenset({"price", "country", "available", "size", "color", "sort", "exclude_color",
+                      "exclude_material"})
 _FRACTIONS = str.maketrans({"½": " 1/2", "¼": " 1/4", "¾": " 3/4"})
 _SCRIPT = re.compile(r"<(script|style)\b[^>]{0,500}>.{0,5000}?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^<>]{0,500}>")
@@ -85,6 +89,9 @@ _GLUE: dict[str, frozenset[str]] = {
     "available": frozenset("that which and is are it but y und et e que qui also only and".split()),
     "size": frozenset("in en em im a an the".split()),
     "color": frozenset("in en em im a an the colour color couleur farbe cor colore".split()),
+    "exclude_color": frozenset("in en a an the and but that which , preferably".split()),
+    "exclude_material": frozenset("in en a an the and but that which made of".split()),
+    "sort": frozenset("the".split()),
 }
 _LAST_WORD = re.compile(r"([\w'’]+)\s+$")
 _EDGE_WORDS = frozenset("in at for with that which and or to of the a an en de para für mit y und et e que is are but "
@@ -106,6 +113,10 @@ class ParsedQuery:
     available_only: bool = False
     hints: tuple[str, ...] = ()
     spans: tuple[tuple[str, str, str], ...] = ()
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)  # negated values: "not black"
+    sort: str | None = None  # "price_asc" for "cheapest"
+    price_approx: bool = False  # the price bounds are a band around a price ("around $60")
+    notes: tuple[str, ...] = ()  # words that look like a constraint but could not be read (left in the text)
 
 
 def _prepare(query: object) -> str:
@@ -164,11 +175,62 @@ def _rebuild(s: str, low: str, found: list[Found], kinds: frozenset[str]) -> str
 
 
 def _span_value(f: Found) -> str:
+    if f.kind == "price" and f.low is not None and f.high is not None and "approx" in f.values:
+        return f"~{f.low}..{f.high} {f.currency}"
     if f.kind == "price":
         if f.low is not None and f.high is not None:
             return f"{f.low}..{f.high} {f.currency}"
         return f"<= {f.high} {f.currency}" if f.high is not None else f">= {f.low} {f.currency}"
     return "|".join(f.values)
+
+
+@dataclass
+class _Readings:
+    """What the pieces of one query say, gathered in text order."""
+
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    exclude: dict[str, list[str]] = field(default_factory=dict)
+    vendors: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    lows: list[int] = field(default_factory=list)
+    highs: list[int] = field(default_factory=list)
+    currency: str | None = None
+    country: str | None = None
+    available: bool = False
+    sort: str | None = None
+    approx: bool = False
+
+
+def _more(into: list[str], values: tuple[str, ...] | list[str]) -> None:
+    into.extend(v for v in values if v not in into)
+
+
+def _gather(st: QueryState, found: list[Found]) -> _Readings:
+    r = _Readings()
+    for f in found:
+        if not f.hard:
+            _more(r.hints, [st.low[f.start:f.end]])
+        elif f.kind in ("color", "size", "material"):
+            _more(r.attributes.setdefault(f.kind, []), f.values)
+        elif f.kind.startswith("exclude_"):
+            _more(r.exclude.setdefault(f.kind.removeprefix("exclude_"), []), f.values)
+        elif f.kind in ("vendor", "product_type", "hint"):
+            _more({"vendor": r.vendors, "product_type": r.types, "hint": r.hints}[f.kind], f.values)
+        elif f.kind == "country" and r.country is None:
+            r.country = f.values[0]
+        elif f.kind == "available":
+            r.available = True
+        elif f.kind == "sort":
+            r.sort = f.values[0]
+        elif f.kind == "price":
+            r.currency = f.currency
+            r.approx = r.approx or "approx" in f.values
+            if f.low is not None:
+                r.lows.append(f.low)
+            if f.high is not None:
+                r.highs.append(f.high)
+    return r
 
 
 def parse_query(query: str, vocabulary: VocabularyLike | None = None, *, default_currency: str = "USD") -> ParsedQuery:
@@ -186,55 +248,30 @@ def parse_query(query: str, vocabulary: VocabularyLike | None = None, *, default
     cv = compile_vocabulary(vocabulary) if vocabulary is not None else None
     extract(st, cv, cur_default)
     found = sorted(st.found, key=lambda f: f.start)
-
-    attributes: dict[str, list[str]] = {}
-    vendors: list[str] = []
-    types: list[str] = []
-    hints: list[str] = []
-    lows: list[int] = []
-    highs: list[int] = []
-    currency = country = None
-    available = False
-    for f in found:
-        if not f.hard:
-            hints.extend(v for v in (st.low[f.start:f.end],) if v not in hints)
-        elif f.kind in ("color", "size", "material"):
-            attributes.setdefault(f.kind, []).extend(v for v in f.values if v not in attributes.get(f.kind, []))
-        elif f.kind == "vendor":
-            vendors.extend(v for v in f.values if v not in vendors)
-        elif f.kind == "product_type":
-            types.extend(v for v in f.values if v not in types)
-        elif f.kind == "hint":
-            hints.extend(v for v in f.values if v not in hints)
-        elif f.kind == "country" and country is None:
-            country = f.values[0]
-        elif f.kind == "available":
-            available = True
-        elif f.kind == "price":
-            currency = f.currency
-            if f.low is not None:
-                lows.append(f.low)
-            if f.high is not None:
-                highs.append(f.high)
-    price_min = max(lows) if lows else None
-    price_max = min(highs) if highs else None
+    r = _gather(st, found)
+    price_min = max(r.lows) if r.lows else None
+    price_max = min(r.highs) if r.highs else None
     if price_min is not None and price_max is not None and price_min > price_max:
         price_min = None  # "over $100 under $50": keep the budget, drop the contradiction
 
-    text = _rebuild(s, st.low, found, frozenset({"price", "country", "available", "size", "color"}))
+    text = _rebuild(s, st.low, found, _REMOVED)
     if not re.search(r"\w", text):
-        text = _rebuild(s, st.low, found, frozenset({"price", "country", "available"}))
+        text = _rebuild(s, st.low, found, frozenset({"price", "country", "available", "sort"}))
     spans = tuple((f.kind if f.hard else f"soft_{f.kind}", s[f.start:f.end], _span_value(f)) for f in found)
     return ParsedQuery(
         text=text,
-        attributes={k: tuple(v) for k, v in attributes.items() if v},
-        vendors=tuple(vendors),
-        product_types=tuple(types),
+        attributes={k: tuple(v) for k, v in r.attributes.items() if v},
+        vendors=tuple(r.vendors),
+        product_types=tuple(r.types),
         price_min=price_min,
         price_max=price_max,
-        currency=currency if (lows or highs) else None,
-        country=country,
-        available_only=available,
-        hints=tuple(hints),
+        currency=r.currency if (r.lows or r.highs) else None,
+        country=r.country,
+        available_only=r.available,
+        hints=tuple(r.hints),
         spans=spans,
+        exclude={k: tuple(v) for k, v in r.exclude.items() if v},
+        sort=r.sort,
+        price_approx=r.approx,
+        notes=unread_notes(st, text),
     )

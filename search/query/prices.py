@@ -11,8 +11,9 @@ One public entry point, :func:`find_prices`. It reads, in en/es/fr/de/pt/it:
   enough to keep the $55 and $70 items a shopper saying "about $60" accepts. An approximate price needs a
   currency sign or word ("around 60" alone is too often a size or a count);
 * a price point after "for" / "at" / "costing" / "priced at" with a currency ("a hat for 20 quid", "at €30"),
-  and a slang amount alone ("20 quid", "50 bucks") → an upper bound (a shopper naming what they pay states a budget). A bare currency amount without such a
-  word ("30 euros scarf", "$50 gift card") is left alone: it is as often a denomination or a name.
+  and a slang amount alone ("20 quid", "50 bucks") → an upper bound (a shopper naming what they pay states a
+  budget). A bare currency amount without such a word ("30 euros scarf", "$50 gift card") is left alone: it is
+  as often a denomination or a name.
 
 Rules (documented choices):
 

@@ -6,8 +6,9 @@ semantic text, whether they are a requirement or evidence). Each pass only reads
 pass claimed, so "9 carat gold" read as a material is never also a colour, and a vendor such as
 "Rosa Rose" never yields the colour "rosa".
 
-Order: availability → price → country (:mod:`search.query.context`) → vendor → material → sizes
-(:mod:`search.query.sizes`) → colour → product type → option-value hints. The rules for each are in
+Order: availability → price → country → "cheapest" (:mod:`search.query.context`) → vendor → negation
+(:mod:`search.query.negation`) → material → sizes (:mod:`search.query.sizes`) → colour → product type →
+option-value hints. The rules for each are in
 :mod:`search.query.parse`'s docstring.
 """
 
@@ -27,6 +28,7 @@ from search.query.lexicon import (
     METALS,
     lexicon,
 )
+from search.query.negation import extract_negations
 from search.query.sizes import extract_sizes
 from search.query.state import Found, QueryState, before, closest_first, same_language
 from search.query.vocabulary import CompiledVocabulary, PhraseIndex, singular
@@ -215,6 +217,7 @@ def extract(st: QueryState, cv: CompiledVocabulary | None, default_currency: str
     extract_context(st, cv, default_currency)
     if cv is not None:
         _vendors(st, cv)
+    extract_negations(st)
     _materials(st, cv)
     extract_sizes(st, cv)
     _colours(st, cv)

@@ -56,7 +56,7 @@ def test_queries_jsonl_with_context_filters_constraints(tmp_path: Path) -> None:
         ("q.jsonl", '["a", "x"]\n', r"q\.jsonl:1: expected a JSON object"),
         ("q.jsonl", '{"query": "x"}\n', r"q\.jsonl:1: 'query_id' must be"),
         ("q.jsonl", '{"query_id": "a", "query": 5}\n', r"q\.jsonl:1: 'query' must be a string"),
-        ("q.jsonl", '{"query_id": "a", "query": "x", "context": {"country": "USA"}}\n', r"q\.jsonl:1: bad 'context'"),
+        ("q.jsonl", '{"query_id": "a", "query": "x", "context": {"country": "Narnia"}}\n', r"q\.jsonl:1: bad 'context'"),
         ("q.jsonl", '{"query_id": "a", "query": "x", "filters": {"colour": "red"}}\n', r"q\.jsonl:1: bad 'filters'"),
         ("q.jsonl", '{"query_id": "a", "query": "x", "constraints": {"colr": "red"}}\n',
          r"q\.jsonl:1: unknown constraint 'colr'"),

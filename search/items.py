@@ -1,0 +1,128 @@
+"""Several items in one message, "cheapest", and the buyer's soft preferences: the order of an answer.
+
+* :func:`split_items` — "a red beanie and a navy scarf" → ``["a red beanie", "a navy scarf"]``. The rule
+  (written down because the issue leaves it open): split on " and " / " plus " / " & " / ";" / ", and "
+  only when **both** parts name a product kind, i.e. end in a noun the catalog sells (a word of a product
+  title or type, not a colour, size or function word) **and** the left part is more than one bare word (it
+  carries an article, a colour, a size or another modifier). So "black and white sneakers" (the left part is a
+  colour), "salt and pepper grinder" and "fish and chips" (a bare first word: a compound name) stay whole.
+* :func:`soft_order` — reorders the exact results: with ``sort == "price_asc"`` ("cheapest") by the price of
+  their cheapest qualifying variant, lowest first; else each buyer preference met (a preferred size on a
+  qualifying variant, a price in the budget, a preferred brand) lifts the score by 10%: a boost, never a
+  filter. Near matches keep their place after the exact ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from itertools import zip_longest
+
+import numpy as np
+
+from search.filter.catalog import CatalogArrays
+from search.filter.keys import label_key, value_key
+from search.query.interpret import Interpretation
+from search.schema import Context, ItemResponse, SearchRequest, SearchResponse
+
+_SPLIT = re.compile(r"\s*(?:,\s*and|,?\s+and\s+also|\s+and|\s+plus|\s*&|;)\s+", re.I)
+_FUNCTION = frozenset("a an the some one two my for with in of to me i need want looking also and".split())
+PREFERENCE_BOOST = 0.1
+_KINDS: dict[int, tuple[CatalogArrays, frozenset[str]]] = {}
+
+
+def _kinds(cat: CatalogArrays) -> frozenset[str]:
+    """Product-kind nouns of a catalog: the last word of each title and product type (cached on the arrays)."""
+    hit = _KINDS.get(id(cat))
+    got = hit[1] if hit is not None and hit[0] is cat else None
+    if got is None:
+        words = set()
+        for p in cat.products:
+            for text in (p.title, p.product_type or ""):
+                toks = re.findall(r"[^\W\d_]+", text.lower())
+                if toks:
+                    words.add(toks[-1].rstrip("s"))
+        got = frozenset(w for w in words if len(w) >= 3 and w not in _FUNCTION)
+        if len(_KINDS) >= 4:
+            _KINDS.pop(next(iter(_KINDS)))
+        _KINDS[id(cat)] = (cat, got)  # holds the arrays, so the id is not reused while cached
+    return got
+
+
+def _names_kind(part: str, kinds: frozenset[str], *, left: bool) -> bool:
+    words = re.findall(r"[^\W\d_]+", part.lower())
+    if not words or words[-1].rstrip("s") not in kinds:
+        return False
+    return not left or len(words) >= 2
+
+
+def split_items(query: str, cat: CatalogArrays) -> list[str]:
+    """The items of a message (module docstring); one element when it names one item."""
+    kinds = _kinds(cat)
+    parts = [p.strip(" ,.") for p in _SPLIT.split(query) if p and p.strip(" ,.")]
+    if len(parts) < 2 or len(parts) > 5:
+        return [query]
+    ok = all(_names_kind(p, kinds, left=k < len(parts) - 1) for k, p in enumerate(parts))
+    return parts if ok else [query]
+
+
+def _pref_score(cat: CatalogArrays, row: int, cands: list[int], ctx: Context) -> int:
+    p = cat.products[row]
+    met = 0
+    if ctx.sizes:
+        want = {value_key(s) for s in ctx.sizes}
+        if any(value_key(ov.value) in want for v in cands for ov in p.variants[v - int(cat.var_start[row])].options
+               if ov.canonical == "size"):
+            met += 1
+    if ctx.brands and p.vendor and label_key(p.vendor) in {label_key(b) for b in ctx.brands}:
+        met += 1
+    b = ctx.budget
+    if b is not None and (b.min is not None or b.max is not None):
+        for v in cands:
+            price, cur = int(cat.var_price[v]), cat.currencies[int(cat.var_cur[v])]
+            if price >= 0 and (b.currency is None or cur == b.currency.upper()) and \
+                    (b.min is None or price >= b.min) and (b.max is None or price <= b.max):
+                met += 1
+                break
+    return met
+
+
+def soft_order(cat: CatalogArrays, it: Interpretation, ctx: Context, order: list[tuple[int, float, bool]],
+               vmask: np.ndarray | None) -> list[tuple[int, float, bool]]:
+    """``order`` with its exact results reordered by "cheapest" or the buyer's preferences (module docstring)."""
+    exact = [o for o in order if o[2]]
+    if not exact or (it.sort is None and not it.preferences):
+        return order
+    rest = [o for o in order if not o[2]]
+
+    def cands(row: int) -> list[int]:
+        return [v for v in cat.variants_of(row) if vmask is None or vmask[v]]
+
+    if it.sort == "price_asc":
+        def cheapest(row: int) -> int:
+            prices = [int(cat.var_price[v]) for v in cands(row) if cat.var_price[v] >= 0]
+            return min(prices) if prices else np.iinfo(np.int64).max
+        return sorted(exact, key=lambda o: cheapest(o[0])) + rest
+    boosted = [(r, s * (1.0 + PREFERENCE_BOOST * _pref_score(cat, r, cands(r), ctx)), e) for r, s, e in exact]
+    return sorted(boosted, key=lambda o: -o[1]) + rest
+
+
+def answer_items(request: SearchRequest, resp: SearchResponse, cat: CatalogArrays,
+                 search: Callable[[SearchRequest], SearchResponse]) -> SearchResponse:
+    """``resp`` with ``items`` when the message names several (each searched on its own), else unchanged."""
+    if request.cursor or not request.query.strip():
+        return resp
+    parts = split_items(request.query, cat)
+    if len(parts) < 2:
+        return resp
+    items = []
+    for part in parts:
+        sub = search(request.model_copy(update={"query": part, "cursor": None}))
+        items.append(ItemResponse(query=part, interpreted=sub.interpreted, results=sub.results))
+    results, seen = [], set()
+    for tier in zip_longest(*[i.results for i in items]):
+        for r in tier:
+            if r is not None and r.doc_id not in seen:
+                seen.add(r.doc_id)
+                results.append(r)
+    return resp.model_copy(update={"items": items, "results": results[: request.limit], "next_cursor": None})
