@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -81,10 +82,18 @@ class EngineSettings:
 
     rrf_k: int = 60  # reciprocal rank fusion constant
     # "weighted": convex combination of normalised BM25 and cosine scores over both candidate lists
-    # (search.retrieval.retrieve.weighted); "rrf": reciprocal rank fusion. Measured on the dev queries (see
-    # docs/benchmarks.md), the weighted sum ranks better than RRF at every weight tried, so it is the default.
-    fusion: Fusion = "weighted"
+    # (search.retrieval.retrieve.weighted); "rrf": reciprocal rank fusion; "zscore": sum of z-scores, each
+    # retriever standardised by its own top list. On dev-100 zscore beats both (5-fold CV, docs/benchmarks.md).
+    fusion: Fusion = "zscore"
     weights: tuple[float, float] = (1.0, 1.0)  # (lexical, dense) fusion weights
+    # > 0: the lexical weight times (share of query words the catalog knows) ** this (query-dependent fusion)
+    coverage_power: float = 0.0
+    # Multilingual dense index (indexer.build.multilingual) as a third z-score signal in "zscore" fusion:
+    # its weight, gated (scaled by the share of query words the catalog lacks) or not; used when the
+    # snapshot folder (or multilingual_dir) holds vectors for the snapshot's rows.
+    multilingual_weight: float = 1.0
+    multilingual_gated: bool = True
+    multilingual_dir: str | None = field(default_factory=lambda: os.environ.get("AISLE_MULTILINGUAL_DIR"))
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
@@ -104,6 +113,7 @@ class EngineSettings:
 class _State:
     snapshot: Snapshot
     cat: CatalogArrays
+    multilingual: np.ndarray | None = None  # USE vectors by snapshot row, when built
 
 
 class Engine:
@@ -155,7 +165,20 @@ class Engine:
         if self._encoder is not None and model and self._encoder.name != model:
             self._encoder = None  # a new snapshot with another model: load that one lazily
         cat = CatalogArrays.build(snapshot.products, snapshot.merchants, snapshot.crawled_at)
-        return _State(snapshot, cat)
+        return _State(snapshot, cat, self._multilingual(snapshot))
+
+    def _multilingual(self, snapshot: Snapshot) -> np.ndarray | None:
+        if self.settings.multilingual_weight <= 0:
+            return None
+        from indexer.build.multilingual import load_vectors
+
+        ids = [p.doc_id for p in snapshot.products]
+        for folder in (snapshot.path, *( [Path(self.settings.multilingual_dir)] if self.settings.multilingual_dir
+                                        else [])):
+            vec = load_vectors(Path(folder), ids)
+            if vec is not None:
+                return vec
+        return None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -207,6 +230,18 @@ class Engine:
                 self._qcache.popitem(last=False)
         return vec
 
+    def _encode_multilingual(self, text: str) -> np.ndarray:
+        from indexer.build.multilingual import MODEL, encode_query
+
+        key = (MODEL, text)
+        with self._qlock:
+            hit = self._qcache.get(key)
+        if hit is None:
+            hit = encode_query(text)
+            with self._qlock:
+                self._qcache[key] = hit
+        return hit
+
     # --- search ---------------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResponse:
@@ -232,7 +267,7 @@ class Engine:
         extra = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
         # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
         vmask, allowed = allowed_rows(cat, cons, extra)
-        ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask)
+        ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual)
         order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
                                                                                           strict=True)]
         if request.include_near and not cons.empty:
@@ -253,7 +288,7 @@ class Engine:
         )
 
     def _rank(self, snap: Snapshot, cat: CatalogArrays, mode: str, text: str, allowed: np.ndarray | None,
-              vmask: np.ndarray | None) -> Ranked:
+              vmask: np.ndarray | None, multi: np.ndarray | None = None) -> Ranked:
         s = self.settings
         if not text.strip():
             if vmask is None and allowed is not None:
@@ -262,7 +297,9 @@ class Engine:
         ranked = retrieve(
             mode=mode, text=text, lexical_index=snap.lexical, dense_index=snap.dense, vectors=snap.vectors,
             encode=lambda t: self._encode(snap, t), depth=s.candidate_depth, allowed=allowed, fusion=s.fusion,
-            rrf_k=s.rrf_k, weights=s.weights, exact_threshold=s.exact_threshold,
+            rrf_k=s.rrf_k, weights=s.weights, exact_threshold=s.exact_threshold, coverage_power=s.coverage_power,
+            multilingual=(multi, self._encode_multilingual, s.multilingual_weight, s.multilingual_gated)
+            if multi is not None else None,
         )
         if len(ranked) < 2:
             return ranked
@@ -297,7 +334,7 @@ class Engine:
         smask = satisfying_mask(cat, scope, extra=extra)
         near_allowed = rows_of(cat, smask) if smask is not None else None
         text = it.ranking_text or it.text
-        ranked = self._rank(snap, cat, request.mode, text, near_allowed, smask)
+        ranked = self._rank(snap, cat, request.mode, text, near_allowed, smask, self._state.multilingual)
         exact = np.zeros(cat.n_products, dtype=bool)
         if allowed is not None:
             exact[allowed] = True

@@ -25,7 +25,7 @@ import numpy as np
 
 from search.retrieval.filtered import dense_topk
 
-Fusion = Literal["rrf", "weighted"]
+Fusion = Literal["rrf", "weighted", "zscore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,69 @@ def weighted(
     return _top(rows, ((wl * bn + wd * cn) / total).astype(np.float32), depth)
 
 
+def zscore(
+    lex: Ranked,
+    den: Ranked,
+    *,
+    lexical_scores: Callable[[np.ndarray], np.ndarray],
+    dense_scores: Callable[[np.ndarray], np.ndarray],
+    weights: Sequence[float] = (1.0, 1.0),
+    depth: int,
+    third: tuple[Ranked, Callable[[np.ndarray], np.ndarray], float] | None = None,
+) -> Ranked:
+    """Weighted sum of z-scores over the union of both candidate lists.
+
+    ``third`` = (its top list, its scorer, its weight) adds a third retriever the same way (the
+    multilingual dense index).
+
+    Each retriever's scores are standardised by the mean and standard deviation of *its own* top list
+    (the distribution-based normalisation of Bruch et al. 2023), so a retriever whose best hit stands
+    far above its crowd counts more than one whose scores are flat; the max-based form lets BM25's
+    single strong term match dominate. Every candidate gets both scores, as in :func:`weighted`.
+    """
+    if not len(lex) and not len(den):
+        return Ranked.empty()
+    rows = np.union1d(lex.rows, den.rows).astype(np.int64)
+    if third is not None and third[2] > 0:
+        rows = np.union1d(rows, third[0].rows).astype(np.int64)
+    wl, wd = (float(w) for w in weights)
+    b = np.asarray(lexical_scores(rows), dtype=np.float64)
+    c = np.asarray(dense_scores(rows), dtype=np.float64)
+
+    def z(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        if ref.size < 2:
+            return np.zeros_like(x)
+        sd = float(ref.std())
+        if sd <= 1e-9:
+            return np.zeros_like(x)
+        # A candidate below this retriever's whole list (not found by it) counts as its last hit: with a
+        # flat list (one common word) the raw z of a zero score would be a huge penalty.
+        return (np.maximum(x, float(ref.min())) - float(ref.mean())) / sd
+
+    zb = z(b, lex.scores.astype(np.float64)) if len(lex) else np.zeros_like(b)
+    zc = z(c, den.scores.astype(np.float64))
+    total = wl * zb + wd * zc
+    if third is not None and third[2] > 0:
+        m = np.asarray(third[1](rows), dtype=np.float64)
+        total += third[2] * z(m, third[0].scores.astype(np.float64))
+    return _top(rows, total.astype(np.float32), depth)
+
+
+def lexical_confidence(index: Any, text: str) -> float:
+    """Share of the query's distinct words that the catalog vocabulary knows (0..1; 1 without words).
+
+    A query whose words are mostly absent from the catalog (another language, a paraphrase) gives
+    BM25 little to go on: fusion then leans on the dense retriever (``coverage_power`` in
+    :func:`retrieve`).
+    """
+    from indexer.build.lexical import tokenize
+
+    words = [t for t in dict.fromkeys(tokenize(text)) if t]
+    if not words:
+        return 1.0
+    return len(index.query_terms(text)) / len(words)
+
+
 def retrieve(
     *,
     mode: str,
@@ -138,10 +201,17 @@ def retrieve(
     rrf_k: int = 60,
     weights: tuple[float, float] = (1.0, 1.0),
     exact_threshold: int = 20_000,
+    coverage_power: float = 0.0,
+    multilingual: tuple[np.ndarray, Callable[[str], np.ndarray], float, bool] | None = None,
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 
     ``weights`` are (lexical, dense) for fusion. ``encode`` is called only when dense scores are needed.
+    ``coverage_power`` > 0 makes the lexical weight query-dependent: it is multiplied by
+    :func:`lexical_confidence` to that power. ``multilingual`` = (vectors, query encoder, weight,
+    gated) adds the multilingual dense index as a third z-score signal (``zscore`` fusion only); gated,
+    its weight is scaled by the share of query words the catalog does *not* know, so it speaks for
+    queries in another language or wording and stays quiet where BM25 and MiniLM are on firm ground.
     """
     lex = (
         lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
@@ -152,7 +222,18 @@ def retrieve(
     den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold)
     if mode == "dense":
         return den
-    if fusion == "weighted":
+    cov = lexical_confidence(lexical_index, text) if coverage_power > 0 or multilingual is not None else 1.0
+    if coverage_power > 0:
+        weights = (weights[0] * cov ** coverage_power, weights[1])
+    third = None
+    if multilingual is not None and fusion == "zscore":
+        mvec, mencode, mw, gated = multilingual
+        mw = mw * (1.0 - cov) if gated else mw
+        if mw > 0:
+            mq = mencode(text)
+            third = (dense(None, mvec, mq, depth, allowed, exact_threshold=len(mvec) + 1),
+                     lambda rows: mvec[rows] @ mq, mw)
+    if fusion in ("weighted", "zscore"):
         all_lex: list[np.ndarray] = []
 
         def lex_scores(rows: np.ndarray) -> np.ndarray:
@@ -160,6 +241,9 @@ def retrieve(
                 all_lex.append(lexical_index.scores(text))
             return all_lex[0][rows]
 
+        if fusion == "zscore":
+            return zscore(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
+                          weights=weights, depth=depth, third=third)
         return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
                         weights=weights, depth=depth)
     return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)

