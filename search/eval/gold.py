@@ -5,7 +5,7 @@ A constraints object is the *gold reading* of a query, written by the person who
     {"color": "red", "size": "M", "material": "cotton", "vendor": "Sony",
      "option": {"With Scarf": "With Scarf"},
      "price_max": {"amount": 4000, "currency": "USD"}, "price_min": {...},
-     "country": "US", "available": true}
+     "country": "US", "available": true, "exclude": {"color": ["Black"]}}
 
 Every key is optional; an empty object means "no constraint" (the query is left out of
 constraint satisfaction). Besides ``color``/``size``/``material``, the other canonical attributes
@@ -27,6 +27,9 @@ variant*, the one an agent would put in the cart:
 * ``country``: the engine answered for that buyer country (the response's interpreted country)
   and the result's buy reasons do not include ``not_shipping_to_country``.
 * ``available``: the variant's ``available`` flag equals the gold value.
+* ``exclude`` (``{"color": ["Black"]}``, "any colour except black"): the returned variant must not show an
+  excluded value: as its whole value, one part, or one word of it ("Jet Black" shows black). An exact
+  result that shows one counts as a broken constraint (``exclude.color``).
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from typing import Any
 
 from indexer.attributes import canonical_attribute, normalize_name
 from indexer.errors import ConfigError
-from search.filter.keys import label_key, value_key, value_keys
+from search.filter.keys import label_key, text_tokens, value_key, value_keys
 
 # Reason code the engine's eligibility rules use when the merchant does not ship to the buyer.
 NOT_SHIPPING_REASON = "not_shipping_to_country"
 
-_SPECIAL_KEYS = ("option", "vendor", "price_max", "price_min", "country", "available")
+_SPECIAL_KEYS = ("option", "vendor", "price_max", "price_min", "country", "available", "exclude")
 # Canonical attributes accepted as top-level keys (synonyms map onto these via canonical_attribute).
 _ATTRIBUTE_KEYS = frozenset(
     {"color", "size", "material", "length", "style", "pattern", "scent", "flavor", "width", "quantity"}
@@ -66,17 +69,20 @@ class Constraints:
     price_max: Bound | None = None
     country: str | None = None
     available: bool | None = None
+    exclude: tuple[tuple[str, str], ...] = ()  # (canonical attribute, excluded value)
 
     @property
     def empty(self) -> bool:
         """True when nothing is constrained."""
-        return not self.attributes and self.vendor is None and self.price_min is None and (
+        return not self.attributes and not self.exclude and self.vendor is None and self.price_min is None and (
             self.price_max is None and self.country is None and self.available is None
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (attributes as a list of [name, value] pairs)."""
         out: dict[str, Any] = {"attributes": [list(p) for p in self.attributes]}
+        if self.exclude:
+            out["exclude"] = [list(p) for p in self.exclude]
         for key in ("vendor", "country", "available"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -140,7 +146,26 @@ def parse_constraints(raw: object, where: str) -> Constraints:
         price_max=_bound(raw.get("price_max"), f"{where}: 'price_max'"),
         country=None if country is None else country.strip().upper(),
         available=available,
+        exclude=_exclude(raw.get("exclude"), where),
     )
+
+
+def _exclude(raw: object, where: str) -> tuple[tuple[str, str], ...]:
+    """``{"color": ["Black", ...]}`` → ((canonical attribute, value), ...)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError(f"{where}: 'exclude' must be a non-empty object {{attribute: [values]}}, got {raw!r}")
+    out: list[tuple[str, str]] = []
+    for key, values in raw.items():
+        attr = canonical_attribute(str(key))
+        if attr not in _ATTRIBUTE_KEYS:
+            raise ConfigError(f"{where}: unknown attribute {key!r} in 'exclude'")
+        vals = [values] if isinstance(values, str) else values
+        if not isinstance(vals, list) or not vals:
+            raise ConfigError(f"{where}: 'exclude' {key!r} must be a value or a non-empty list of values")
+        out += [(attr, _text(v, f"{where}: exclude {key!r}")) for v in vals]
+    return tuple(out)
 
 
 def _text(value: object, where: str) -> str:
@@ -174,6 +199,16 @@ def _has_value(hit: Hit, name: str, gold: str) -> bool:
     return False
 
 
+def _shows(hit: Hit, attr: str, excluded: str) -> bool:
+    """The variant shows ``excluded``: as a whole value or part, or as a word of it ("Jet Black" shows black)."""
+    want = value_key(excluded)
+    for opt_name, opt_value in hit.options:
+        if canonical_attribute(opt_name) == attr and (want in value_keys(opt_value) or (
+                " " not in want and want in text_tokens(opt_value))):
+            return True
+    return False
+
+
 def unmet(hit: Hit, gold: Constraints, *, country: str | None = None) -> list[str]:
     """Names of the gold constraints ``hit`` does not meet (empty: it meets them all).
 
@@ -199,4 +234,5 @@ def unmet(hit: Hit, gold: Constraints, *, country: str | None = None) -> list[st
         out.append("country")
     if gold.available is not None and hit.available != gold.available:
         out.append("available")
+    out += [f"exclude.{a}" for a in dict.fromkeys(a for a, v in gold.exclude if _shows(hit, a, v))]
     return out

@@ -73,3 +73,23 @@ def test_everything_at_once_lists_each_unmet_constraint() -> None:
     hit = _hit(options=(("Color", "Black"),), vendor="Sony", price=12000, currency="GBP", available=False)
     assert unmet(hit, gold) == ["color", "price_max", "available"]
     assert _gold({}).empty and not gold.empty and parse_constraints(None, "t").empty
+
+
+def test_exclude_constraint_counts_an_excluded_value_as_broken() -> None:
+    from search.eval.gold import Hit, parse_constraints, unmet
+
+    gold = parse_constraints({"size": "XXL", "exclude": {"color": ["Black"]}}, "t")
+    assert gold.exclude == (("color", "Black"),) and not gold.empty
+    assert unmet(Hit("d", 1.0, options=(("Size", "2XL"), ("Color", "Jet Black"))), gold) == ["exclude.color"]
+    assert unmet(Hit("d", 1.0, options=(("Size", "2XL"), ("Color", "Red"))), gold) == []
+
+
+def test_exclude_constraint_is_validated() -> None:
+    import pytest as _pytest
+
+    from indexer.errors import ConfigError
+    from search.eval.gold import parse_constraints
+
+    for bad in ({"exclude": []}, {"exclude": {"flavour_of_the_day": ["x"]}}, {"exclude": {"color": []}}):
+        with _pytest.raises(ConfigError):
+            parse_constraints(bad, "t")
