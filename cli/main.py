@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from indexer.errors import AisleError
+from indexer.settings import Settings
 from indexer.workspace import Workspace
+
+if TYPE_CHECKING:
+    from search.engine import EngineSettings
 
 app = typer.Typer(
     name="aisle",
@@ -30,18 +35,36 @@ class State:
     """Global options shared by every command (set by the callback below)."""
 
     home: Path | None = None
+    _settings: Settings | None = None
+
+    @classmethod
+    def settings(cls) -> Settings:
+        """The environment's settings, read once per process (the root callback reads them first)."""
+        if cls._settings is None:
+            cls._settings = Settings.from_env()
+        return cls._settings
+
+    @classmethod
+    def engine_settings(cls) -> EngineSettings:
+        """Engine settings with what the environment provides (the Etsy key for live re-checks)."""
+        from search.engine import EngineSettings
+
+        return EngineSettings(etsy_api_key=cls.settings().etsy_api_key)
 
     @classmethod
     def workspace(cls) -> Workspace:
-        return Workspace.resolve(cls.home)
+        """The workspace: ``--home``, else ``AISLE_HOME``, else ``./.aisle``."""
+        return Workspace.resolve(cls.home or cls.settings().home)
 
 
 @app.callback()
 def _main(
     home: Path | None = typer.Option(
-        None, "--home", envvar="AISLE_HOME", help="Workspace directory for runtime state (default ./.aisle)."
+        None, "--home", help="Workspace directory for runtime state (default: env AISLE_HOME, else ./.aisle).",
+        show_default=False,
     ),
 ) -> None:
+    State._settings = Settings.from_env()
     State.home = home
 
 

@@ -1,6 +1,7 @@
 """The workspace: one directory holding all runtime state (never the source tree).
 
-Resolution order: explicit ``--home``, then env ``AISLE_HOME``, then ``./.aisle``.
+Resolution order: explicit ``--home``, then env ``AISLE_HOME`` (read by :class:`indexer.settings.Settings`
+at the entry point and passed in), then ``./.aisle``.
 
     <home>/catalog.duckdb        the crawled catalog (indexer.store.store)
     <home>/indexes/<version>/    immutable index snapshots (indexer.build.snapshot)
@@ -21,8 +22,8 @@ class Workspace:
 
     @classmethod
     def resolve(cls, home: str | os.PathLike[str] | None = None) -> Workspace:
-        """Workspace from ``home``, else ``$AISLE_HOME``, else ``./.aisle``; the directory is created."""
-        path = Path(home or os.environ.get("AISLE_HOME") or ".aisle").expanduser().resolve()
+        """Workspace from ``home``, else ``./.aisle``; the directory is created."""
+        path = Path(home or ".aisle").expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
         return cls(path)
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.errors import ConfigError, NotFoundError, QueryError
+from indexer.settings import Settings
 from search.answer import decode_cursor, encode_cursor, product_out, result_out
 from search.filter.catalog import CatalogArrays
 from search.filter.eligibility import Policy, assess, eligible_mask
@@ -99,7 +100,8 @@ class EngineSettings:
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
     max_quantity_per_item: int = 10  # quantity_exceeded above this (1 = today's single-item chat checkouts)
     http_timeout_s: float = 5.0  # per merchant request in a live re-check
-    etsy_api_key: str | None = field(default_factory=lambda: os.environ.get("AISLE_ETSY_API_KEY"))
+    # Entry points pass the key from indexer.settings.Settings; the default reads AISLE_ETSY_API_KEY through it.
+    etsy_api_key: str | None = field(default_factory=lambda: Settings.from_env().etsy_api_key)
     text_fallback_attrs: frozenset[str] | None = None  # attributes product text may meet; None = all
     vendor_in_title: bool = True  # a brand as a whole-word phrase in the title meets a vendor constraint
     rank_with_constraint_words: bool = True  # rank by the remaining text plus the constraint words

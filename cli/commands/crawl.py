@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,9 +52,10 @@ def crawl(
     targets = [Target.shopify(u) for u in shopify] + [Target.etsy(s) for s in etsy]
     if merchants is not None:
         targets += load_targets(merchants)
+    env = State.settings()
     settings = CrawlSettings(delay=delay, timeout=timeout, retries=retries, concurrency=concurrency, per_host=per_host,
-                             etsy_api=etsy_api, etsy_api_key=os.environ.get("AISLE_ETSY_API_KEY") or None,
-                             allow_hosts=tuple(allow_host))
+                             etsy_api=etsy_api, etsy_api_key=env.etsy_api_key,
+                             allow_hosts=tuple(allow_host) + env.allow_hosts)
     ws = State.workspace()
     with Store.open(ws.catalog_db) as store, progress_bars("crawl", not as_json and sys.stderr.isatty()) as bars:
         report = run_crawl(dedupe(targets), store, settings=settings, progress=bars)

@@ -82,7 +82,7 @@ def search(
     except ValueError as exc:  # pydantic: query too long, limit out of range, bad country...
         raise ConfigError(str(exc).splitlines()[0] + ": " + "; ".join(
             e.get("msg", "") for e in getattr(exc, "errors", lambda: [])()), code="bad_request") from None
-    resp = Engine.open(State.workspace()).search(request)
+    resp = Engine.open(State.workspace(), settings=State.engine_settings()).search(request)
     if as_json:
         print(clean(resp).model_dump_json())  # the same edge sanitiser as every other surface
         return

@@ -56,7 +56,7 @@ def mcp(
     workspace = State.workspace()
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):
-        engine = Engine.open(workspace)
+        engine = Engine.open(workspace, settings=State.engine_settings())
     watcher = SnapshotWatcher(engine, refresh_interval, pointer=lambda: current_version(workspace))
     watcher.start()
     try:

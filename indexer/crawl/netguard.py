@@ -2,9 +2,9 @@
 
 :class:`HostGuard` refuses a URL whose host resolves to a loopback, private, link-local, multicast,
 reserved, unspecified, carrier-grade NAT or otherwise non-global address, unless the host is
-allow-listed. Allow-list entries (``--allow-host``, repeatable, or env ``AISLE_ALLOW_HOSTS`` as a
-comma list) are host names (exact, case-insensitive; ``*.example.com`` matches sub-domains) or
-IP addresses / CIDR blocks (``127.0.0.1``, ``10.0.0.0/8``, ``::1``).
+allow-listed. Allow-list entries (``--allow-host``, repeatable, plus env ``AISLE_ALLOW_HOSTS`` as a
+comma list, read by :class:`indexer.settings.Settings`) are host names (exact, case-insensitive;
+``*.example.com`` matches sub-domains) or IP addresses / CIDR blocks (``127.0.0.1``, ``10.0.0.0/8``, ``::1``).
 
 Every address a name resolves to must be allowed: a name with one public and one private address is
 refused (a classic rebinding trick). Only ``http`` and ``https`` URLs are accepted. The check runs
@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from indexer.errors import ConfigError, FetchError, HostNotAllowedError
+from indexer.settings import ENV_ALLOW_HOSTS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-ENV_ALLOW = "AISLE_ALLOW_HOSTS"
 
 
 def is_public(ip: IPAddress) -> bool:
@@ -62,11 +61,8 @@ def parse_allow_list(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNe
 class HostGuard:
     """Decides whether a URL may be fetched (see the module docstring for the rules)."""
 
-    def __init__(self, allow: Iterable[str] = (), *, use_env: bool = True) -> None:
-        entries = list(allow)
-        if use_env and os.environ.get(ENV_ALLOW):
-            entries += os.environ[ENV_ALLOW].split(",")
-        self.names, self.networks = parse_allow_list(entries)
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self.names, self.networks = parse_allow_list(allow)
         self._cache: dict[str, str | None] = {}  # host -> refusal reason (None = allowed)
 
     def _name_allowed(self, host: str) -> bool:
@@ -88,7 +84,7 @@ class HostGuard:
                 refused.append(str(ip))
         if refused:
             return (f"host {host!r} resolves to non-public address {', '.join(sorted(set(refused)))}; "
-                    f"allow it with --allow-host {host} or --allow-host <CIDR> (or env {ENV_ALLOW})")
+                    f"allow it with --allow-host {host} or --allow-host <CIDR> (or env {ENV_ALLOW_HOSTS})")
         return None
 
     @staticmethod

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +34,10 @@ from indexer.crawl.targets import Target
 from indexer.errors import ConfigError, FetchError, HostNotAllowedError
 from indexer.models import Merchant
 from indexer.progress import ProgressCallback, ProgressEvent, no_progress
+from indexer.settings import ENV_ETSY_KEY
 from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page
 
 ETSY_API = "https://openapi.etsy.com/v3/application"
-ENV_ETSY_KEY = "AISLE_ETSY_API_KEY"
 _MAX_PENDING_WRITES = 2  # per merchant: pages parsed/written while the next one is fetched
 _GC_GEN0 = 100_000  # allocations between young-generation collections while crawling (Python's default: 700)
 T = TypeVar("T")
@@ -295,10 +294,6 @@ def crawl(
     Raises ConfigError (bad settings, Etsy without key) or HostNotAllowedError (a refused target)
     before anything is fetched; faults met while crawling are recorded in the store, not raised.
     """
-    if settings.etsy_api_key is None and os.environ.get(ENV_ETSY_KEY):
-        from dataclasses import replace
-
-        settings = replace(settings, etsy_api_key=os.environ[ENV_ETSY_KEY])
     settings.validate(targets)
     if not targets:
         raise ConfigError("nothing to crawl: give --shopify URL, --etsy SHOP_ID or --merchants FILE")

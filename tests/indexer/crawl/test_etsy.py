@@ -21,7 +21,7 @@ def fetch(api: str, shop_id: int, *, key: str = "key:secret", limit: int = 100, 
 
     async def go() -> bool:
         settings = ClientSettings(delay=0, timeout=2.0, retries=retries, backoff_base=0.01, backoff_max=0.02)
-        async with PoliteClient(settings, HostGuard(["127.0.0.1"], use_env=False)) as client:
+        async with PoliteClient(settings, HostGuard(["127.0.0.1"])) as client:
             return await crawl_etsy(client, api, str(shop_id), key, sink, limit=limit)
 
     return asyncio.run(go()), sink

@@ -23,7 +23,7 @@ def run(handler: Callable[[httpx.Request], Any], coro: Callable[[PoliteClient], 
     base.update(settings)
 
     async def go() -> Any:
-        async with PoliteClient(ClientSettings(**base), HostGuard(use_env=False),
+        async with PoliteClient(ClientSettings(**base), HostGuard(),
                                 transport=httpx.MockTransport(handler)) as client:
             return await coro(client), client.stats
 

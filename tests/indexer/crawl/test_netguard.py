@@ -14,6 +14,7 @@ from indexer.crawl.netguard import HostGuard, is_public
 from indexer.crawl.run import CrawlSettings, crawl
 from indexer.crawl.targets import Target
 from indexer.errors import ConfigError, HostNotAllowedError
+from indexer.settings import Settings
 from indexer.store.store import Store
 
 
@@ -25,22 +26,22 @@ from indexer.store.store import Store
 ])
 def test_non_public_addresses_are_refused_by_default(url: str) -> None:
     with pytest.raises(HostNotAllowedError, match="--allow-host"):
-        HostGuard(use_env=False).check_sync(url)
+        HostGuard().check_sync(url)
 
 
 @pytest.mark.parametrize("url", ["http://8.8.8.8/", "https://1.1.1.1/products.json", "http://[2606:4700::1111]/"])
 def test_public_addresses_pass(url: str) -> None:
-    HostGuard(use_env=False).check_sync(url)
+    HostGuard().check_sync(url)
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://8.8.8.8/", "gopher://x/", "http:///nohost"])
 def test_other_schemes_and_hostless_urls_are_refused(url: str) -> None:
     with pytest.raises(HostNotAllowedError):
-        HostGuard(use_env=False).check_sync(url)
+        HostGuard().check_sync(url)
 
 
 def test_allow_list_by_name_and_cidr() -> None:
-    guard = HostGuard(["localhost", "10.0.0.0/8", "::1"], use_env=False)
+    guard = HostGuard(["localhost", "10.0.0.0/8", "::1"])
     guard.check_sync("http://localhost:9000/")
     guard.check_sync("http://10.20.30.40/")
     guard.check_sync("http://[::1]:8080/")
@@ -48,24 +49,24 @@ def test_allow_list_by_name_and_cidr() -> None:
         guard.check_sync("http://192.168.0.1/")
     with pytest.raises(HostNotAllowedError):
         guard.check_sync("http://127.0.0.1/")  # allowing the name "localhost" does not allow the address
-    HostGuard(["127.0.0.1"], use_env=False).check_sync("http://127.0.0.1:1234/")
-    HostGuard(["127.0.0.0/8"], use_env=False).check_sync("http://localhost/")  # resolves into the block
-    HostGuard(["*.internal.test"], use_env=False).check_sync("http://shop.internal.test/")
+    HostGuard(["127.0.0.1"]).check_sync("http://127.0.0.1:1234/")
+    HostGuard(["127.0.0.0/8"]).check_sync("http://localhost/")  # resolves into the block
+    HostGuard(["*.internal.test"]).check_sync("http://shop.internal.test/")
 
 
 def test_allow_list_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AISLE_ALLOW_HOSTS", "127.0.0.1, 192.168.0.0/16")
-    guard = HostGuard()
+    guard = HostGuard(Settings.from_env().allow_hosts)  # the entry point reads the environment, once
     guard.check_sync("http://127.0.0.1/")
     guard.check_sync("http://192.168.5.5/")
     with pytest.raises(HostNotAllowedError):
-        HostGuard(use_env=False).check_sync("http://192.168.5.5/")
+        HostGuard().check_sync("http://192.168.5.5/")
 
 
 @pytest.mark.parametrize("entry", ["http://x/", "a b", "..", "host/path"])
 def test_garbled_allow_entries_are_config_errors(entry: str) -> None:
     with pytest.raises(ConfigError):
-        HostGuard([entry], use_env=False)
+        HostGuard([entry])
 
 
 def test_is_public_classification() -> None:
@@ -82,7 +83,7 @@ def test_redirects_into_private_networks_are_refused() -> None:
         return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data/"})
 
     async def go() -> None:
-        client = PoliteClient(ClientSettings(delay=0, retries=0), HostGuard(use_env=False),
+        client = PoliteClient(ClientSettings(delay=0, retries=0), HostGuard(),
                               transport=httpx.MockTransport(handler))
         async with client:
             await client.get_json("http://8.8.8.8/products.json")

@@ -21,7 +21,7 @@ def fetch(url: str, *, limit: int = 250, retries: int = 3) -> tuple[bool, Record
 
     async def go() -> tuple[bool, dict[str, int]]:
         settings = ClientSettings(delay=0, timeout=2.0, retries=retries, backoff_base=0.01, backoff_max=0.02)
-        async with PoliteClient(settings, HostGuard(["127.0.0.1"], use_env=False)) as client:
+        async with PoliteClient(settings, HostGuard(["127.0.0.1"])) as client:
             done = await crawl_shopify(client, url, sink, limit=limit)
             return done, dict(client.stats.retried)
 
