@@ -5,7 +5,9 @@
 integer minor units, ``availability {available, status}`` from the merchant's stock flag (as crawled:
 a discovery-time signal; the checkout re-check is authoritative), ``variant_options [{name, value}]``,
 the merchant as ``seller``, the product type as a ``merchant``-taxonomy category. Merchant text is plain
-text (HTML stripped). Served by ``GET /acp/feed`` (search.serve.http), one page at a time.
+text: each field is mapped through :func:`indexer.sanitise.plain_text` (the feed is built from snapshot
+records, not response models, so it sanitises field by field rather than with
+:func:`search.serve.sanitise.sanitised`). Served by ``GET /acp/feed`` (search.serve.http), one page at a time.
 """
 
 from __future__ import annotations

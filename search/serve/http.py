@@ -1,28 +1,35 @@
 """The HTTP API for agents: FastAPI over the one engine, with the MCP tools mounted at ``/mcp``.
 
-Routes (OpenAPI at ``/docs`` and ``/openapi.json``)::
+Routes (OpenAPI at ``/docs`` and ``/openapi.json``), by router::
 
+    _search_routes
     POST /v1/search              SearchRequest -> SearchResponse (the engine's models, unchanged)
     GET  /v1/products/{doc_id}   ?country=US -> ProductOut
     POST /v1/checkout/check      CheckRequest -> CheckResponse (live re-check against the merchants)
+    _ops_routes
     GET  /v1/health              snapshot version, product count, uptime
     GET  /v1/stats               per-endpoint counts and latency percentiles, errors by code, swaps
+    _commerce_routes
     POST /ucp/catalog/search     UCP catalog search facade (search.serve.ucp)
     GET  /acp/feed               ACP product feed of the served snapshot, paged (search.serve.acp)
+    (mounted)
     *    /mcp                    MCP over streamable HTTP (stateless, JSON responses; search.serve.mcp)
 
-Edge rules, decided here once:
+:func:`create_app` only assembles: the engine, the watcher, the MCP app, the error handlers, the three
+routers and the guard. Edge rules, each decided in one place:
 
 * Errors: every error body is ``{"error": {"code", "message"[, "details"]}}`` (UCP-shaped
-  ``error_response`` under ``/ucp/``), mapped by :func:`search.serve.edge.error_for` from the
+  ``error_response`` under ``/ucp/``), mapped by :func:`search.serve.errors.error_for` from the
   :mod:`indexer.errors` tree (each class carries ``code`` and ``http_status``) or from the validation
   failure. Anything unexpected is ``500 {"error": {"code": "internal"}}``; no stack trace is sent.
+* Merchant text: every answer leaves through :func:`search.serve.sanitise.sanitised` (the ACP feed maps
+  each field through :func:`indexer.sanitise.plain_text`).
 * Limits (auth and body size in :class:`search.serve.guard.EdgeGuard`, before routing): request bodies over
   ``max_body_bytes`` (64 kB) get ``413 body_too_large`` before parsing;
   query length, ``limit`` (<= 100) and unknown filter names are refused with their own codes.
 * Auth: with a token, every request (``/docs`` and ``/mcp`` included) needs ``Authorization: Bearer
   <token>``, compared in constant time; otherwise ``401 unauthorized``.
-* Hot swap: a :class:`~search.serve.edge.SnapshotWatcher` thread calls ``engine.refresh()`` every
+* Hot swap: a :class:`~search.serve.watcher.SnapshotWatcher` thread calls ``engine.refresh()`` every
   ``refresh_interval`` seconds, so a newly current snapshot is loaded off the request path and
   in-flight requests finish on the snapshot they started with. Nothing here opens the DuckDB catalog.
 * Stats are per process (with ``--workers N`` each worker counts its own requests).

@@ -5,6 +5,10 @@ and return the same response models (as structured content, with the JSON also a
 over streamable HTTP at ``/mcp`` inside the FastAPI app (:func:`search.serve.http.create_app`) and over stdio by
 ``aisle mcp`` (:func:`run_stdio`).
 
+Each tool's parameters are its input schema (built in ``_search_tool``, ``_product_tool``, ``_check_tool``;
+:func:`build_mcp_server` registers them); every answer leaves through
+:func:`search.serve.sanitise.sanitised`, as over HTTP.
+
 Errors: an engine error becomes a tool result with ``is_error`` set and the aisle error envelope as
 text, ``{"error": {"code", "message"}}`` (the same codes as HTTP); an unexpected failure shows only the
 SDK's generic message, never a stack trace.

@@ -32,7 +32,9 @@ from pydantic import BaseModel
 from indexer.sanitise import plain_text
 
 #: Keys whose string values (and, for ``options``, dict keys) are merchant-provided text.
-MERCHANT_KEYS = frozenset({"title", "description", "vendor", "product_type", "tags", "name", "options", "label"})
+MERCHANT_KEYS = frozenset(
+    {"title", "description", "vendor", "product_type", "tags", "name", "options", "label", "sku", "categories"}
+)
 #: Response subtrees that hold merchant data (the rest is the caller's own query or our metadata).
 MERCHANT_ROOTS = frozenset({"results", "items", "checkouts", "products", "variants", "merchant"})
 

@@ -42,7 +42,7 @@ class RawEngine:
     def get_product(self, doc_id: str, country: str = "US") -> ProductOut:
         out = self.engine.get_product(doc_id, country)
         return out.model_copy(update={"title": HOSTILE, "description": HOSTILE, "tags": [HOSTILE],
-                                      "options": {HOSTILE: [HOSTILE]}})
+                                      "options": {HOSTILE: [HOSTILE]}, "product_type": HOSTILE})
 
     def check(self, request: CheckRequest) -> CheckResponse:
         return self.engine.check(request)
@@ -111,6 +111,7 @@ def test_ucp(raw: RawEngine) -> None:
     out = ucp_search(raw, UcpSearchRequest.model_validate({"query": "hat"}))
     _assert_clean(out["products"])
     assert out["products"][0]["title"] == CLEAN
+    assert out["products"][0]["categories"] == [{"value": CLEAN, "taxonomy": "merchant"}]
 
 
 def test_acp_feed(raw: RawEngine) -> None:
