@@ -56,12 +56,14 @@ from search.filter.variants import (
 )
 from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
+from search.query.spelling import speller_for
 from search.retrieval.retrieve import Fusion, Ranked, retrieve
 from search.retrieval.threads import single_threaded
 from search.schema import (
     MAX_QUERY_CHARS,
     CheckRequest,
     CheckResponse,
+    ColorReading,
     Interpreted,
     ProductOut,
     Result,
@@ -167,6 +169,7 @@ class Engine:
         if self._encoder is not None and model and self._encoder.name != model:
             self._encoder = None  # a new snapshot with another model: load that one lazily
         cat = CatalogArrays.build(snapshot.products, snapshot.merchants, snapshot.crawled_at)
+        speller_for(cat.products)  # the typo dictionary, built once per snapshot, not on its first query
         return _State(snapshot, cat, self._multilingual(snapshot))
 
     def _multilingual(self, snapshot: Snapshot) -> np.ndarray | None:
@@ -282,7 +285,10 @@ class Engine:
             query=request.query,
             interpreted=Interpreted(text=it.text, filters=it.filters, country=it.country,
                                     country_source=it.country_source, sort=it.sort,  # type: ignore[arg-type]
-                                    notes=list(it.notes), preferences=it.preferences or {}),
+                                    notes=list(it.notes), preferences=it.preferences or {},
+                                    corrected=dict(it.corrected), expanded=list(it.expanded),
+                                    colors=[ColorReading(word=c.word, family=c.family, values=list(c.values))
+                                            for c in it.colours]),
             results=results,
             next_cursor=encode_cursor(nxt, request, snap.version) if nxt < len(order) else None,
             snapshot=snap.version,

@@ -165,6 +165,14 @@ class Result(BaseModel):
     image: str | None = None
 
 
+class ColorReading(BaseModel):
+    """One colour word of a request as read: the family it belongs to and the catalog values it accepted."""
+
+    word: str
+    family: str = Field(description="The colour family (or, for a shade word such as 'olive', the shade's family).")
+    values: list[str] = Field(default_factory=list, description="Catalog colour values accepted for the word.")
+
+
 class Interpreted(BaseModel):
     text: str = Field(description="What remained of the query for semantic/lexical matching.")
     filters: Filters = Field(
@@ -187,6 +195,21 @@ class Interpreted(BaseModel):
         default_factory=list,
         description="What was read loosely or not at all: an approximate price band, an unreadable price, an "
         "unknown colour, an unsupported script. The unread words stay in the text.",
+    )
+    corrected: dict[str, str] = Field(
+        default_factory=dict,
+        description="Typos corrected against the catalog's own words ({'beenie': 'beanie'}); retrieval used the "
+        "corrected words. A word the catalog has is never corrected.",
+    )
+    colors: list[ColorReading] = Field(
+        default_factory=list,
+        description="Each colour word read (from the query or a colour filter): its family and the catalog values it "
+        "accepted ('green' → Forest Green, Olive, Sage...).",
+    )
+    expanded: list[str] = Field(
+        default_factory=list,
+        description="Synonyms and translations added to the ranking words (jumper → sweater, breast pump → "
+        "extractor de leche); never filters.",
     )
 
 

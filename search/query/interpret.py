@@ -17,6 +17,12 @@ Rules (echoed to the caller as ``interpreted`` so an agent can see and correct t
   (``not_shipping_to_country``). ``interpreted.country`` and ``country_source`` say which applied.
 * Explicit colours and materials are widened to their other-language forms in the built-in
   lexicon (``color=red`` also accepts "Rot", "rouge"), as the parser does for the shopper's words.
+* Colour families (:mod:`search.query.colours`): a colour word, parsed or explicit, also accepts the
+  catalog's values of its family or shade in every language ("green" → Forest Green, Olive, Oliv;
+  "blue" → Cobalt, Blau); echoed per word as ``colours`` (family and values).
+* Lexicon (:mod:`search.query.synonyms`, :mod:`search.query.spelling`): known Japanese words are read
+  in English first; typos in the remaining text are corrected against the catalog's words (echoed as
+  ``corrected``) and synonyms/translations are added to the ranking text (echoed as ``expanded``).
 * An explicit filter key that names no attribute in the index is refused
   (:class:`QueryError` ``unknown_filter``, listing the known ones); ``color``, ``size`` and
   ``material`` are always accepted (the text fallback can serve them).
@@ -37,7 +43,10 @@ from indexer.attributes import canonical_attribute, normalize_value
 from indexer.errors import AisleError, QueryError
 from search.filter.catalog import CatalogArrays
 from search.filter.constraints import Constraints, make_attr_constraint, norm_label
+from search.query.colours import widen_colour_constraint
 from search.query.exclusions import read_extras
+from search.query.spelling import speller_for
+from search.query.synonyms import expansions, translate_script
 from search.schema import Filters, PriceFilter, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -57,6 +66,9 @@ class Interpretation:
     sort: str | None = None  # "price_asc": "cheapest"
     notes: tuple[str, ...] = ()  # unread or loosely read words (search.query.notes)
     preferences: dict[str, list[str]] | None = None  # the buyer's soft preferences, echoed
+    corrected: tuple[tuple[str, str], ...] = ()  # typo → catalog word (search.query.spelling)
+    colours: tuple[Any, ...] = ()  # search.query.colours.ColourEcho: each colour word's family and values
+    expanded: tuple[str, ...] = ()  # synonyms/translations added to the ranking text (search.query.synonyms)
 
 
 def _parse(query: str, vocabulary: Any, currency: str) -> Any:
@@ -158,8 +170,10 @@ def interpret(
     if explicit is not None:
         _check_known([*explicit.attributes, *explicit.exclude], cat)
     currency = request.context.currency or "USD"
-    parsed = _parse(request.query, vocabulary, currency) if request.query.strip() else None
-    text = str(getattr(parsed, "text", request.query) if parsed is not None else request.query).strip()
+    query = translate_script(request.query)  # known Japanese words → English, before the parser reads them
+    parsed = _parse(query, vocabulary, currency) if query.strip() else None
+    text = str(getattr(parsed, "text", query) if parsed is not None else query).strip()
+    text, corrected = speller_for(cat.products).correct(text)
     p_attrs: Mapping[str, Sequence[str]] = getattr(parsed, "attributes", None) or {}
     fields_set = explicit.model_fields_set if explicit is not None else set()
     ex = read_extras(parsed, explicit, request.context, cat, fallback_attrs)  # exclusions, sort, notes
@@ -207,6 +221,8 @@ def interpret(
         vendor_in_title=vendor_in_title,
         exclude=ex.exclude_constraints,
     )
+    constraints, colours = widen_colour_constraint(constraints, parsed, explicit, cat.attr_postings.get("color", {}),
+                                                   fallback_attrs)
     parsed_country = getattr(parsed, "country", None)
     country = (parsed_country or request.context.country or "US").upper()
     if parsed_country:  # the shopper named the destination: a constraint, not just eligibility
@@ -215,6 +231,9 @@ def interpret(
     ranking = text
     if rank_with_constraint_words:
         ranking = " ".join([text, *_describing_words(parsed, explicit, text)]).strip()
+    expanded = tuple(expansions(text))
+    ranking = " ".join([ranking, *expanded]).strip()
     return Interpretation(text=text, ranking_text=ranking, filters=filters, constraints=constraints,
                           country=country, hints=hints, country_source="query" if parsed_country else "context",
-                          sort=ex.sort, notes=ex.notes, preferences=ex.preferences)
+                          sort=ex.sort, notes=ex.notes, preferences=ex.preferences,
+                          corrected=tuple(corrected.items()), colours=tuple(colours), expanded=expanded)

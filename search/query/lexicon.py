@@ -52,6 +52,34 @@ magenta:magenta
 fuchsia:fuchsia|fucsia
 indigo:indigo|índigo
 multicolor:multicolor|multicolour|multicolored|multicoloured|multi-color|multi-colour|multicolore|mehrfarbig|colorido
+black:negru|neagră|neagra|negri|negre|jet black
+white:alb|albă|alba|albi|albe|off white|off-white
+red:roșu|rosu|roșie|rosie|roșii|rosii|bright red
+blue:albastru|albastră|albastra|albaștri|albastri|light blue|dark blue|baby blue|pale blue
+green:dark green|light green
+yellow:galben|galbenă|galbena|galbeni
+grey:gri|light grey|light gray|dark grey|dark gray|heather grey|heather gray
+pink:roz|light pink|baby pink|hot pink|pale pink
+purple:mov|violet închis|dark purple|light purple
+brown:maro|dark brown|light brown
+beige:bej
+gold:auriu|aurie|aurii
+silver:argintiu|argintie
+orange:portocaliu|portocalie|portocalii
+camel:camel|camello|chameau
+crimson:crimson|carmesí|cramoisi
+scarlet:scarlet|escarlata|écarlate|scharlachrot
+vermilion:vermilion|vermillon|zinnoberrot
+taupe:taupe
+ecru:ecru|écru|naturweiß
+mauve:mauve|malva
+periwinkle:periwinkle
+cerulean:cerulean
+forest green:forest green|hunter green|bottle green|verde bosque|vert forêt|waldgrün|tannengrün|flaschengrün
+royal blue:royal blue|azul rey|bleu roi|königsblau
+sky blue:sky blue|azul celeste|bleu ciel|himmelblau
+olive:olive green|verde oliva|vert olive|olivgrün
+anthracite:anthrazit
 """
 
 _AMBIGUOUS_COLOURS = """
@@ -66,7 +94,6 @@ charcoal:charcoal
 natural:natural|naturel|natur
 nude:nude
 tan:tan
-camel:camel
 coral:coral|corail|koralle
 peach:peach|melocotón|pêche|pfirsich|pêssego
 plum:plum|prune|pflaume|ameixa
@@ -84,6 +111,19 @@ silver:silver|plateado|plateada|argenté|argentée|silber|silberne|silberner|pra
 rose gold:rose gold|rosegold|oro rosa|or rose|ouro rosa
 copper:copper|cobre|cuivre|kupfer|rame
 bronze:bronze|bronce|bronzo
+cobalt:cobalt|cobalto|kobalt
+jet:jet
+onyx:onyx
+emerald:emerald|esmeralda|émeraude|smaragd
+ruby:ruby|rubí|rubis
+sapphire:sapphire|zafiro|saphir
+jade:jade
+slate:slate
+graphite:graphite
+anthracite:anthracite|antracita
+caramel:caramel|caramelo
+cognac:cognac
+blush:blush
 """
 
 # English spellings besides each canonical word: a shopper writing English is answered with the catalog's English
@@ -98,7 +138,7 @@ ENGLISH_FORMS = frozenset(
 # Colour words that do not describe the product when followed by these nouns ("green tea", "red wine").
 COLOUR_BLOCKING_NEXT = frozenset(
     "tea wine pepper friday noise chocolate cheese seed seeds bean beans bull label forest belt widow "
-    "tooth magic card out house carpet head heads list board pearl pearls light lights".split()
+    "tooth magic card out house carpet head heads list board pearl pearls light lights hair milk".split()
 )
 # "in soft lilac tones", "shades of blue": a loose preference, never a hard filter.
 LOOSE_COLOUR_BEFORE = ("tonos", "tonalidades", "tons", "tones", "shades of", "shade of", "hues of", "nuances de",

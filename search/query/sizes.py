@@ -1,7 +1,9 @@
 """Size phrases of a query: after a size word, named sizes, letter codes, adjectives, measurements.
 
 One public entry point, :func:`extract_sizes`; the rules are in :mod:`search.query.parse`'s docstring.
-Values are the vocabulary's spellings, matched through :func:`search.query.vocabulary.size_key`.
+Values are the vocabulary's spellings, matched through :func:`search.query.vocabulary.size_key`; an age
+in months matches in every language ("6-12 months" also takes the catalog's ``6-12-meses``, ``6-12 mois``,
+``6-12 M``), as do letter sizes and their names ("XL" = "Extra Large").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from search.query.vocabulary import CompiledVocabulary, dimension_key, size_key
 _NUMR = r"\d+(?:[.,]\d+)?(?:\s?(?:\d[/⁄]\d)(?![\d/]))?"
 _UNIT = (r"(?:inches|inch|in(?!\s+\w)|\"|”|″|''|feet|foot|ft|'|’|cm|mm|ml|fl\.?\s?oz|oz|ounces?|litres?|liters?|"
          r"ltr|l|qt|quarts?|gallons?|gal|kg|g|lbs?|pack|pk|pcs|pieces?|count|seater|tiers?|mah|w|v|gb|tb|cups?|km/h)")
-_AGE_UNIT = r"(?:months?|meses|mois|monate|m|years?|yrs?|y|años|anos|ans|jahre|t)"
+_AGE_UNIT = r"(?:months?|meses|mois|monate|luni|mesi|m|years?|yrs?|y|años|anos|ans|jahre|ani|t)"
 _MEASURE = (rf"{_NUMR}\s?(?:{_UNIT}(?![\w]))?\s?[x×*]\s?{_NUMR}(?:\s?{_UNIT}(?![\w]))?(?:\s?[x×*]\s?{_NUMR}"
             rf"(?:\s?{_UNIT}(?![\w]))?)?"
             rf"|{_NUMR}\s?(?:-|–|to|a)\s?{_NUMR}\s?{_AGE_UNIT}(?![\w])"
@@ -38,14 +40,28 @@ _COMPAT_BEFORE = re.compile(r"(?:for|fits?|fitting|compatible with|suitable for|
                             r"(?:my|a|an|the|your|mi|mon|ma|meinen|meine|mein)?\s*$")
 
 
+# An age in months in the catalogs' languages: "6-12 months" = "6-12-meses" = "6-12 mois" = "6-12 M" = "6-12 luni".
+_MONTHS = re.compile(r"(?P<n>\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)\s?(?:mo|mes|mois|monate|m|luni|mesi)")
+_MONTH_WORDS = ("months", "meses", "mois", "monate", "M", "luni", "mesi")
+
+
+def _month_keys(key: str) -> list[str]:
+    """The keys of the same age in months in every language (month words keep their language in keys)."""
+    m = _MONTHS.fullmatch(key)
+    if not m:
+        return [key]
+    n = m.group("n")
+    return list(dict.fromkeys([key, *(size_key(f"{n} {w}") for w in _MONTH_WORDS), size_key(f"{n}m")]))
+
+
 def _size_values(cv: CompiledVocabulary | None, surface: str) -> tuple[str, ...]:
     key = size_key(surface)
     if cv is None:
         return ()
-    got = cv.size_by_key.get(key)
+    got: tuple[str, ...] = tuple(v for k in _month_keys(key) for v in cv.size_by_key.get(k, ()))
     if not got and (dim := dimension_key(key)):
-        got = cv.size_by_dim.get(dim)
-    return got or ()
+        got = cv.size_by_dim.get(dim) or ()
+    return got
 
 
 def _fallback_size(surface: str) -> tuple[str, ...]:
