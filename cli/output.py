@@ -44,10 +44,18 @@ def print_search(resp: SearchResponse, out: Console | None = None) -> None:
     """A search answer as a table: what was understood, then one row per result (product + variant)."""
     out = out or console
     resp = clean(resp)
+    if resp.items:  # several items in one message: one answer each
+        for item in resp.items:
+            out.print(Text(f"item: {item.query}", style="bold"))
+            print_search(SearchResponse(query=item.query, interpreted=item.interpreted, results=item.results,
+                                        snapshot=resp.snapshot, took_ms=resp.took_ms), out)
+        return
     it = resp.interpreted
     f = it.filters.model_dump(exclude_defaults=True, exclude_none=True)
     out.print(Text(f"text: {it.text!r}  country: {it.country}  filters: {json.dumps(f, ensure_ascii=False)}",
                    style="dim"))
+    for note in it.notes:
+        out.print(Text(f"note: {note}", style="yellow"))
     if not resp.results:
         out.print("no results")
         return

@@ -12,7 +12,9 @@ first. ``spans`` echo every reading; evidence that is not a filter is marked ``s
 Reading rules (conservative: a false hard filter loses results, a missed one only loses precision):
 
 * **Price** (:mod:`search.query.prices`): "under $40", "max 30€", "moins de 30 €", "between 20 and 50",
-  "$25-$40", "over $100", "under ₹1,000", "under $4,000 CAD"... in minor units of one currency.
+  "$25-$40", "over $100", "under ₹1,000", "under $4,000 CAD", "under 20 pounds", "20 quid", "50 bucks",
+  "around $60" (a ±20% band, ``price_approx``)... in minor units of one currency. A number read as a price
+  leaves the text (so "20" never matches a "20L" backpack).
 * **Country** of the buyer (ISO alpha-2) only after a shipping or location cue: "ships to Canada",
   "shipping to the US", "I'm in Vietnam", "in Germany", "nach/für Österreich", "envío a México";
   never after "made in". Demonyms only as "I'm Canadian".
@@ -50,11 +52,19 @@ Reading rules (conservative: a false hard filter loses results, a missed one onl
 * **Product types** from the vocabulary (singular/plural folded) only after an explicit cue
   ("category: chainsaws", "rings category"): merchants' types are too uneven ("closure", "equipment")
   to read one from a plain noun when the engine filters on it exactly. Kept in the text.
+* **Negation** (:mod:`search.query.negation`): "a scarf, not black", "any colour except black", "beanie that
+  isn't red", "no red", "sin negro", "pas noir", "nicht schwarz" → ``exclude`` (colour or material), never a
+  filter FOR the word; the cue and the words leave the text.
+* **"cheapest"** (and "least expensive", "le moins cher", "más barato", "am günstigsten") → ``sort =
+  "price_asc"``: the exact results are ordered by price; not a filter.
+* **Notes** (:mod:`search.query.notes`): a price cue whose amount cannot be read ("under twenty dollars"), a
+  named colour the lexicon does not know, words in an unsupported script: the words stay in the text and
+  ``notes`` says what was not applied.
 * **Hints** (loose words for choosing a variant, never filters): measurements, size adjectives, option
   values of other attributes seen in the catalog ("strapless", "kinky straight", "with a scarf"),
   a size code inside a product name ("Ninja Foodi XL"), soft brands and materials.
 * ``text`` never ends up empty when the query had words: if extraction would leave nothing, colour
-  and size words are kept in it. Queries longer than :data:`MAX_PARSE_CHARS` are cut there; HTML
+  and size words are kept in it. Queries longer than :data:`search.schema.MAX_QUERY_CHARS` are cut there; HTML
   tags are dropped; nothing raises.
 """
 

@@ -138,3 +138,31 @@ def test_property_price_read_is_met_in_its_currency(sample: Engine, amount: int,
             assert r.variant.price is not None and r.variant.price.currency == p.currency
             assert (p.min is None or r.variant.price.amount >= p.min)
             assert (p.max is None or r.variant.price.amount <= p.max)
+
+
+def test_items_shown_in_cli_output_and_http_model(sample: Engine) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cli.output import print_search
+    from search.schema import SearchResponse
+
+    resp = sample.search(SearchRequest(query="a red beanie and a navy scarf"))
+    buf = StringIO()
+    print_search(resp, Console(file=buf, width=200))
+    text = buf.getvalue()
+    assert "item: a red beanie" in text and "item: a navy scarf" in text
+    again = SearchResponse.model_validate_json(resp.model_dump_json())  # HTTP and MCP send this model
+    assert [i.query for i in again.items] == ["a red beanie", "a navy scarf"]
+
+
+def test_explicit_exclude_filter_and_unknown_key(sample: Engine) -> None:
+    from indexer.errors import QueryError
+    from search.schema import Filters
+
+    resp = sample.search(SearchRequest(query="beanie", filters=Filters(exclude={"color": "black"}), limit=50))
+    assert resp.interpreted.filters.exclude == {"color": ["black"]}
+    assert not any(_shows(r, "black") for r in resp.results if r.match.exact)
+    with pytest.raises(QueryError):
+        sample.search(SearchRequest(query="beanie", filters=Filters(exclude={"no_such_option": "x"})))
