@@ -49,103 +49,135 @@ def parse_page(merchant: Merchant, pairs: list[tuple[dict[str, Any], dict[str, A
     return items, bad, same
 
 
+_UNKNOWN_COUNT = 1 << 62  # the shop did not say how many listings it has: walk until a short page
+
+
 async def crawl_etsy(client: PoliteClient, api_base: str, shop_id: str, api_key: str, sink: PageSink, *,
                      limit: int = MAX_LIMIT) -> bool:
     """Crawl one Etsy shop into ``sink``; True when the crawl is complete (see module docstring)."""
     api = api_base.rstrip("/")
-    headers = {"x-api-key": api_key}
-    limit = max(1, min(MAX_LIMIT, limit))
-    errors = 0
-
-    async def error(url: str, status: int | None, code: str, message: str) -> None:
-        nonlocal errors
-        errors += 1
-        await sink.error(url, status, code, message)
-
-    shop_url = f"{api}/shops/{shop_id}"
-    try:
-        shop = await client.get_json(shop_url, headers=headers)
-        merchant = etsy_merchant(shop, api)
-    except FetchError as exc:
-        await sink.error(exc.url or shop_url, exc.status, exc.code, exc.message)
+    walk = _ShopWalk(client, api, shop_id, api_key, sink, limit=max(1, min(MAX_LIMIT, limit)))
+    merchant = await walk.merchant(f"{api}/shops/{shop_id}")
+    if merchant is None:
         return False
-    except (ValueError, TypeError, AttributeError) as exc:
-        await sink.error(shop_url, 200, "bad_shop", f"shop answer is unusable: {exc}")
-        return False
-    await sink.merchant(merchant, shop)
+    return await walk.listings(merchant)
 
-    async def inventory(lid: int) -> tuple[int, dict[str, Any] | None]:
-        url = f"{api}/listings/{lid}/inventory"
+
+class _ShopWalk:
+    """One shop's crawl: the requests it makes, the listings it has read, the errors it recorded."""
+
+    def __init__(self, client: PoliteClient, api: str, shop_id: str, api_key: str, sink: PageSink, *,
+                 limit: int) -> None:
+        self.client, self.api, self.sink, self.limit = client, api, sink, limit
+        self.headers = {"x-api-key": api_key}
+        self.listings_url = f"{api}/shops/{shop_id}/listings/active"
+        self.errors = 0
+        self.seen: set[Any] = set()  # listings taken in this crawl
+        self.walk_seen: set[Any] = set()  # every listing id a page showed (a page of only these is repeated)
+
+    async def error(self, url: str, status: int | None, code: str, message: str) -> None:
+        self.errors += 1
+        await self.sink.error(url, status, code, message)
+
+    async def merchant(self, shop_url: str) -> Merchant | None:
+        """Fetch the shop and announce it to the sink; None (error recorded) when it cannot be read."""
         try:
-            inv = await client.get_json(url, headers=headers)
+            shop = await self.client.get_json(shop_url, headers=self.headers)
+            merchant = etsy_merchant(shop, self.api)
         except FetchError as exc:
-            await error(exc.url or url, exc.status, exc.code, f"inventory of listing {lid}: {exc.message}")
-            return lid, None
-        if not isinstance(inv, dict):
-            await error(url, 200, "bad_shape", f"inventory of listing {lid} is not an object")
-            return lid, None
-        return lid, inv
+            await self.error(exc.url or shop_url, exc.status, exc.code, exc.message)
+            return None
+        except (ValueError, TypeError, AttributeError) as exc:
+            await self.error(shop_url, 200, "bad_shop", f"shop answer is unusable: {exc}")
+            return None
+        await self.sink.merchant(merchant, shop)
+        return merchant
 
-    seen: set[Any] = set()
-    walk_seen: set[Any] = set()
+    async def listings(self, merchant: Merchant) -> bool:
+        """Walk the active listings page by page; True when every listing was read without error."""
+        offset, failed_in_a_row, count = 0, 0, None
+        while count is None or offset < count:
+            page_url = f"{self.listings_url}?limit={self.limit}&offset={offset}"
+            try:
+                body = await self.client.get_json(self.listings_url, params={"limit": self.limit, "offset": offset},
+                                                  headers=self.headers, check=self.repeated)
+            except FetchError as exc:
+                if exc.code == "dup":
+                    break
+                await self.error(exc.url or page_url, exc.status, exc.code, exc.message)
+                failed_in_a_row += 1
+                if _give_up(exc, count, failed_in_a_row):
+                    return False
+                offset += self.limit
+                continue
+            results = _results(body)
+            if results is None:
+                await self.error(page_url, 200, "bad_shape", "answer has no 'results' list")
+                return False
+            failed_in_a_row = 0
+            if count is None:
+                count = self.expect(body)
+            await self.page(merchant, page_url, results)
+            offset += len(results)
+            if len(results) < self.limit:
+                break
+        if self.errors == 0 and count is not None and count < _UNKNOWN_COUNT and len(self.seen) < count:
+            await self.error(self.listings_url, None, "short", f"found {len(self.seen)} of the {count} active listings")
+        return self.errors == 0
 
-    def repeated(body: Any) -> str | None:
+    def repeated(self, body: Any) -> str | None:
+        """The reason a listings page is a repeat of listings read before (None when it is not)."""
         ids = [r.get("listing_id") for r in _results(body) or [] if isinstance(r, dict)]
-        if ids and all(i in walk_seen for i in ids):
+        if ids and all(i in self.walk_seen for i in ids):
             return f"page repeats {len(ids)} listings already read"
         return None
 
-    listings_url = f"{api}/shops/{shop_id}/listings/active"
-    offset, failed_in_a_row, count = 0, 0, None
-    while count is None or offset < count:
-        page_url = f"{listings_url}?limit={limit}&offset={offset}"
-        try:
-            body = await client.get_json(listings_url, params={"limit": limit, "offset": offset},
-                                         headers=headers, check=repeated)
-        except FetchError as exc:
-            if exc.code == "dup":
-                break
-            await error(exc.url or page_url, exc.status, exc.code, exc.message)
-            failed_in_a_row += 1
-            if count is None or failed_in_a_row >= _MAX_FAILED_IN_A_ROW or (
-                    exc.status is not None and 400 <= exc.status < 500 and exc.status != 429):
-                return False
-            offset += limit
-            continue
-        results = _results(body)
-        if results is None:
-            await error(page_url, 200, "bad_shape", "answer has no 'results' list")
-            return False
-        failed_in_a_row = 0
-        if count is None:
-            c = body.get("count")
-            count = c if isinstance(c, int) and not isinstance(c, bool) else None
-            sink.expect(count)
-            if count is None:
-                count = 1 << 62  # unknown: walk until a short page
+    def expect(self, body: dict[str, Any]) -> int:
+        """Announce the shop's listing count (from the first page) to the sink and return it."""
+        c = body.get("count")
+        count = c if isinstance(c, int) and not isinstance(c, bool) else None
+        self.sink.expect(count)
+        return _UNKNOWN_COUNT if count is None else count
+
+    async def page(self, merchant: Merchant, page_url: str, results: list[Any]) -> None:
+        """Fetch the inventories of a page's new listings and hand the pairs to the sink."""
         fresh: list[dict[str, Any]] = []
         for r in results:
             lid = r.get("listing_id") if isinstance(r, dict) else None
             if lid is not None:
-                walk_seen.add(lid)
-                if lid in seen:
+                self.walk_seen.add(lid)
+                if lid in self.seen:
                     continue
-                seen.add(lid)
+                self.seen.add(lid)
             fresh.append(r if isinstance(r, dict) else {"listing_id": None, "_not_an_object": r})
         wanted = [r["listing_id"] for r in fresh if isinstance(r.get("listing_id"), int)]
-        invs: dict[Any, dict[str, Any] | None] = dict(await asyncio.gather(*(inventory(lid) for lid in wanted)))
+        invs: dict[Any, dict[str, Any] | None] = dict(await asyncio.gather(*(self.inventory(lid) for lid in wanted)))
         # A listing whose inventory failed is left out (error recorded); one without a usable id goes to the
         # parser, which quarantines it with its reason.
         pairs = [(r, invs.get(r.get("listing_id"))) for r in fresh
                  if not (isinstance(r.get("listing_id"), int) and invs.get(r["listing_id"]) is None)]
         if pairs:
-            await sink.page(page_url, lambda skip, m=merchant, p=pairs: parse_page(m, p, skip))  # type: ignore[misc]
-        offset += len(results)
-        if len(results) < limit:
-            break
-    if errors == 0 and count is not None and count < 1 << 62 and len(seen) < count:
-        await error(listings_url, None, "short", f"found {len(seen)} of the {count} active listings")
-    return errors == 0
+            await self.sink.page(page_url, lambda skip, m=merchant, p=pairs: parse_page(m, p, skip))  # type: ignore[misc]
+
+    async def inventory(self, lid: int) -> tuple[int, dict[str, Any] | None]:
+        """One listing's inventory; None (error recorded) when it cannot be fetched or is not an object."""
+        url = f"{self.api}/listings/{lid}/inventory"
+        try:
+            inv = await self.client.get_json(url, headers=self.headers)
+        except FetchError as exc:
+            await self.error(exc.url or url, exc.status, exc.code, f"inventory of listing {lid}: {exc.message}")
+            return lid, None
+        if not isinstance(inv, dict):
+            await self.error(url, 200, "bad_shape", f"inventory of listing {lid} is not an object")
+            return lid, None
+        return lid, inv
+
+
+def _give_up(exc: FetchError, count: int | None, failed_in_a_row: int) -> bool:
+    """Whether a failed listings page ends the walk: the first page, too many in a row, or a refusal (4xx
+    other than 429)."""
+    refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+    return count is None or failed_in_a_row >= _MAX_FAILED_IN_A_ROW or refused
 
 
 def _results(body: Any) -> list[Any] | None:

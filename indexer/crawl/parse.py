@@ -88,9 +88,17 @@ def _small_int(x: Any, default: int | None) -> int | None:
     return x
 
 
+class _Reject(Exception):  # noqa: N818 - a control-flow signal inside this module, never raised out of it
+    """A record that must be quarantined for ``reason`` (raised by the variant parsers, caught by their caller)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quarantined:
     pid = raw.get("id")
-    mid, cur = merchant.merchant_id, merchant.currency
+    mid = merchant.merchant_id
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         rid = str(pid) if pid is not None else None
         return Quarantined(mid, rid, "missing or invalid id", _dump(raw))
@@ -99,20 +107,36 @@ def _shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quara
         return Quarantined(mid, str(pid), "missing title", _dump(raw))
     option_defs = sorted(raw.get("options") or [], key=lambda o: o.get("position") or 0)
     names = [str(o.get("name") or f"Option{i + 1}") for i, o in enumerate(option_defs)]
+    try:
+        variants = _shopify_variants(raw.get("variants") or [], names, merchant.currency)
+    except _Reject as bad:
+        return Quarantined(mid, str(pid), bad.reason, _dump(raw))
+    if not variants:
+        return Quarantined(mid, str(pid), "no variants", _dump(raw))
+    options = tuple(
+        Option(n, canonical_attribute(n), tuple(str(x) for x in (o.get("values") or [])))
+        for n, o in zip(names, option_defs, strict=True)
+        if not (n.lower() == "title" and [str(x).lower() for x in o.get("values") or []] == [_DEFAULT_TITLE])
+    )
+    return _shopify_record(raw, merchant, pid, title, variants, options)
+
+
+def _shopify_variants(raws: list[Any], names: list[str], cur: str) -> list[Variant]:
+    """The variants of one product (``names``: its option names by position); _Reject on a bad one."""
     # Per product, not per variant: (source key, name, canonical attribute, is the "Title" option).
     slots = [(f"option{k + 1}", n, canonical_attribute(n), n.lower() == "title") for k, n in enumerate(names[:3])]
     limit = ABSURD_PRICE_MAJOR * 10 ** currency_exponent(cur)
     variants: list[Variant] = []
-    for i, v in enumerate(raw.get("variants") or []):
+    for i, v in enumerate(raws):
         vid = v.get("id")
         if not isinstance(vid, int) or isinstance(vid, bool):
-            return Quarantined(mid, str(pid), f"variant {i} has no valid id", _dump(raw))
+            raise _Reject(f"variant {i} has no valid id")
         source_price = v.get("price")
         price = to_minor(source_price, cur)
         if price is None and source_price not in (None, ""):
-            return Quarantined(mid, str(pid), f"unparseable price {source_price!r}", _dump(raw))
+            raise _Reject(f"unparseable price {source_price!r}")
         if price is not None and price > limit:
-            return Quarantined(mid, str(pid), f"absurd price {source_price!r}", _dump(raw))
+            raise _Reject(f"absurd price {source_price!r}")
         opts: list[OptionValue] = []
         for key, name, canonical, is_title in slots:
             val = v.get(key)
@@ -124,13 +148,13 @@ def _shopify_product(raw: dict[str, Any], merchant: Merchant) -> Product | Quara
             str(vid), str(v.get("title") or ""), price, cur, bool(v.get("available", True)), tuple(opts),
             str(sku) if sku else None, to_minor(v.get("compare_at_price"), cur), None,
             _small_int(v.get("position"), None) or i + 1))
-    if not variants:
-        return Quarantined(mid, str(pid), "no variants", _dump(raw))
-    options = tuple(
-        Option(n, canonical_attribute(n), tuple(str(x) for x in (o.get("values") or [])))
-        for n, o in zip(names, option_defs, strict=True)
-        if not (n.lower() == "title" and [str(x).lower() for x in o.get("values") or []] == [_DEFAULT_TITLE])
-    )
+    return variants
+
+
+def _shopify_record(raw: dict[str, Any], merchant: Merchant, pid: int, title: str, variants: list[Variant],
+                    options: tuple[Option, ...]) -> Product:
+    """The Product of a Shopify record whose id, title and variants were checked."""
+    mid = merchant.merchant_id
     tags = raw.get("tags") or []
     if isinstance(tags, str):  # some exports give a comma string
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -213,57 +237,12 @@ def _etsy_product(
     if not title:
         return Quarantined(merchant.merchant_id, str(lid), "missing title", _dump(raw))
     state = str(listing.get("state") or "active")
-    listing_active = state == "active"
-    variants: list[Variant] = []
-    names: dict[str, list[str]] = {}
-    for i, ip in enumerate((inventory or {}).get("products") or []):
-        if ip.get("is_deleted"):
-            continue
-        offerings = [o for o in ip.get("offerings") or [] if not o.get("is_deleted")]
-        off = next((o for o in offerings if o.get("is_enabled")), offerings[0] if offerings else None)
-        price, cur = _money(off.get("price") if off else None, merchant.currency)
-        if off is not None and off.get("price") is not None and price is None:
-            return Quarantined(merchant.merchant_id, str(lid), "unparseable offering price", _dump(raw))
-        if _absurd(price, cur):
-            return Quarantined(merchant.merchant_id, str(lid), "absurd offering price", _dump(raw))
-        qty = _small_int(off.get("quantity") if off else None, None)
-        opts = []
-        for pv in ip.get("property_values") or []:
-            name = str(pv.get("property_name") or "")
-            vals = pv.get("values") or []
-            if not name or not vals:
-                continue
-            value = " / ".join(str(x) for x in vals)
-            opts.append(OptionValue(name, canonical_attribute(name), value))
-            names.setdefault(name, [])
-            if value not in names[name]:
-                names[name].append(value)
-        pid = ip.get("product_id")
-        variants.append(
-            Variant(
-                variant_id=str(pid if pid is not None else f"{lid}-{i}"),
-                title=" / ".join(o.value for o in opts) or title,
-                price=price,
-                currency=cur,
-                available=bool(
-                    listing_active and off is not None and off.get("is_enabled") and (qty is None or qty > 0)
-                ),
-                options=tuple(opts),
-                sku=(ip.get("sku") or None),
-                quantity=qty,
-                position=len(variants) + 1,
-            )
-        )
-    if not variants:
-        price, cur = _money(listing.get("price"), merchant.currency)
-        if listing.get("price") is not None and price is None:
-            return Quarantined(merchant.merchant_id, str(lid), "unparseable listing price", _dump(raw))
-        if _absurd(price, cur):
-            return Quarantined(merchant.merchant_id, str(lid), "absurd listing price", _dump(raw))
-        qty = _small_int(listing.get("quantity"), None)
-        variants.append(
-            Variant(str(lid), title, price, cur, listing_active and (qty is None or qty > 0), quantity=qty, position=1)
-        )
+    names: dict[str, list[str]] = {}  # option name -> its values, in order of appearance
+    try:
+        variants = (_etsy_variants(inventory, lid, title, state == "active", merchant.currency, names)
+                    or [_etsy_listing_variant(listing, lid, title, state == "active", merchant.currency)])
+    except _Reject as bad:
+        return Quarantined(merchant.merchant_id, str(lid), bad.reason, _dump(raw))
     desc = listing.get("description") or ""
     return Product(
         doc_id=make_doc_id("etsy", merchant.merchant_id, lid),
@@ -289,3 +268,67 @@ def _etsy_product(
             "is_personalizable": bool(listing.get("is_personalizable")),
         },
     )
+
+
+def _etsy_variants(inventory: dict[str, Any] | None, lid: int, title: str, listing_active: bool,
+                   currency: str, names: dict[str, list[str]]) -> list[Variant]:
+    """One variant per non-deleted inventory product (its enabled offering gives price and quantity);
+    adds the option values met to ``names``; _Reject on a bad price."""
+    variants: list[Variant] = []
+    for i, ip in enumerate((inventory or {}).get("products") or []):
+        if ip.get("is_deleted"):
+            continue
+        offerings = [o for o in ip.get("offerings") or [] if not o.get("is_deleted")]
+        off = next((o for o in offerings if o.get("is_enabled")), offerings[0] if offerings else None)
+        price, cur = _money(off.get("price") if off else None, currency)
+        if off is not None and off.get("price") is not None and price is None:
+            raise _Reject("unparseable offering price")
+        if _absurd(price, cur):
+            raise _Reject("absurd offering price")
+        qty = _small_int(off.get("quantity") if off else None, None)
+        opts = _etsy_options(ip.get("property_values") or [], names)
+        pid = ip.get("product_id")
+        variants.append(
+            Variant(
+                variant_id=str(pid if pid is not None else f"{lid}-{i}"),
+                title=" / ".join(o.value for o in opts) or title,
+                price=price,
+                currency=cur,
+                available=bool(
+                    listing_active and off is not None and off.get("is_enabled") and (qty is None or qty > 0)
+                ),
+                options=tuple(opts),
+                sku=(ip.get("sku") or None),
+                quantity=qty,
+                position=len(variants) + 1,
+            )
+        )
+    return variants
+
+
+def _etsy_options(property_values: list[Any], names: dict[str, list[str]]) -> list[OptionValue]:
+    """The option values of one inventory product; each new value is added to ``names``."""
+    opts = []
+    for pv in property_values:
+        name = str(pv.get("property_name") or "")
+        vals = pv.get("values") or []
+        if not name or not vals:
+            continue
+        value = " / ".join(str(x) for x in vals)
+        opts.append(OptionValue(name, canonical_attribute(name), value))
+        names.setdefault(name, [])
+        if value not in names[name]:
+            names[name].append(value)
+    return opts
+
+
+def _etsy_listing_variant(listing: dict[str, Any], lid: int, title: str, listing_active: bool,
+                          currency: str) -> Variant:
+    """The listing itself as the single variant (no inventory, or none usable); _Reject on a bad price."""
+    price, cur = _money(listing.get("price"), currency)
+    if listing.get("price") is not None and price is None:
+        raise _Reject("unparseable listing price")
+    if _absurd(price, cur):
+        raise _Reject("absurd listing price")
+    qty = _small_int(listing.get("quantity"), None)
+    return Variant(str(lid), title, price, cur, listing_active and (qty is None or qty > 0), quantity=qty, position=1)

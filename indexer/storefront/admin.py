@@ -84,67 +84,75 @@ def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
     return endpoint
 
 
-def admin_routes(catalog: Catalog, injector: FaultInjector) -> list[Route]:
-    """The ``/_admin/*`` routes bound to one catalog and fault injector."""
+class _Admin:
+    """The ``/_admin/*`` endpoints of one catalog and fault injector (each takes the request and JSON body)."""
 
-    def stores(_: Request, __: dict[str, Any]) -> dict[str, Any]:
+    def __init__(self, catalog: Catalog, injector: FaultInjector) -> None:
+        self.catalog, self.injector = catalog, injector
+
+    def stores(self, _: Request, __: dict[str, Any]) -> dict[str, Any]:
         return {
             "shopify": {
                 slug: {"path": f"/shopify/{slug}", "name": s.meta.get("name"), "currency": s.meta.get("currency"),
                        "products": len(s.products)}
-                for slug, s in catalog.shopify.items()
+                for slug, s in self.catalog.shopify.items()
             },
             "etsy": {
                 slug: {"shop_id": s.shop_id, "name": s.shop.get("shop_name"), "currency": s.shop.get("currency_code"),
                        "listings": len(s.listings), "is_vacation": bool(s.shop.get("is_vacation"))}
-                for slug, s in catalog.etsy.items()
+                for slug, s in self.catalog.etsy.items()
             },
         }
 
-    def set_price(_: Request, b: dict[str, Any]) -> Any:
-        return mutate.set_price(catalog, b["platform"], b["slug"], b["product_id"], b.get("variant_id"), b["price"])
+    def set_price(self, _: Request, b: dict[str, Any]) -> Any:
+        return mutate.set_price(self.catalog, b["platform"], b["slug"], b["product_id"], b.get("variant_id"),
+                                b["price"])
 
-    def set_available(_: Request, b: dict[str, Any]) -> Any:
+    def set_available(self, _: Request, b: dict[str, Any]) -> Any:
         if not isinstance(b.get("available"), bool):
             raise ConfigError("available must be true or false")
-        return mutate.set_available(catalog, b["platform"], b["slug"], b["product_id"], b.get("variant_id"),
+        return mutate.set_available(self.catalog, b["platform"], b["slug"], b["product_id"], b.get("variant_id"),
                                     b["available"])
 
-    def add_product(_: Request, b: dict[str, Any]) -> Any:
-        return mutate.add_product(catalog, b["platform"], b["slug"], b["product"])
+    def add_product(self, _: Request, b: dict[str, Any]) -> Any:
+        return mutate.add_product(self.catalog, b["platform"], b["slug"], b["product"])
 
-    def remove_product(_: Request, b: dict[str, Any]) -> Any:
-        mutate.remove_product(catalog, b["platform"], b["slug"], b["product_id"])
+    def remove_product(self, _: Request, b: dict[str, Any]) -> Any:
+        mutate.remove_product(self.catalog, b["platform"], b["slug"], b["product_id"])
         return {"removed": True}
 
-    def set_vacation(_: Request, b: dict[str, Any]) -> Any:
-        return mutate.set_vacation(catalog, b["slug"], bool(b.get("on", True)))
+    def set_vacation(self, _: Request, b: dict[str, Any]) -> Any:
+        return mutate.set_vacation(self.catalog, b["slug"], bool(b.get("on", True)))
 
-    def faults(request: Request, b: dict[str, Any]) -> Any:
+    def faults(self, request: Request, b: dict[str, Any]) -> Any:
         if request.method == "POST":
-            spec = parse_faults(str(b["spec"])) if "spec" in b else injector.spec
+            spec = parse_faults(str(b["spec"])) if "spec" in b else self.injector.spec
             seed = b.get("seed")
             if seed is not None and not isinstance(seed, int):
                 raise ConfigError("seed must be an integer")
-            injector.configure(spec, seed)
-        return injector.stats()
+            self.injector.configure(spec, seed)
+        return self.injector.stats()
 
-    def reset(_: Request, __: dict[str, Any]) -> Any:
-        injector.reset()
-        return injector.stats()
+    def reset(self, _: Request, __: dict[str, Any]) -> Any:
+        self.injector.reset()
+        return self.injector.stats()
 
-    def health(_: Request, __: dict[str, Any]) -> Any:
+    def health(self, _: Request, __: dict[str, Any]) -> Any:
         return {"ok": True}
 
+
+def admin_routes(catalog: Catalog, injector: FaultInjector) -> list[Route]:
+    """The ``/_admin/*`` routes bound to one catalog and fault injector."""
+    admin = _Admin(catalog, injector)
     table: list[tuple[str, Callable[[Request, dict[str, Any]], Any], list[str]]] = [
-        ("/_admin/health", health, ["GET"]),
-        ("/_admin/stores", stores, ["GET"]),
-        ("/_admin/set_price", set_price, ["POST"]),
-        ("/_admin/set_available", set_available, ["POST"]),
-        ("/_admin/add_product", add_product, ["POST"]),
-        ("/_admin/remove_product", remove_product, ["POST"]),
-        ("/_admin/set_vacation", set_vacation, ["POST"]),
-        ("/_admin/faults", faults, ["GET", "POST"]),
-        ("/_admin/faults/reset", reset, ["POST"]),
+        ("/_admin/health", admin.health, ["GET"]),
+        ("/_admin/stores", admin.stores, ["GET"]),
+        ("/_admin/set_price", admin.set_price, ["POST"]),
+        ("/_admin/set_available", admin.set_available, ["POST"]),
+        ("/_admin/add_product", admin.add_product, ["POST"]),
+        ("/_admin/remove_product", admin.remove_product, ["POST"]),
+        ("/_admin/set_vacation", admin.set_vacation, ["POST"]),
+        ("/_admin/faults", admin.faults, ["GET", "POST"]),
+        ("/_admin/faults/reset", admin.reset, ["POST"]),
     ]
     return [Route(path, _guard(fn), methods=methods) for path, fn, methods in table]
