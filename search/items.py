@@ -6,8 +6,12 @@
   title or type, not a colour, size or function word) **and** the left part is more than one bare word (it
   carries an article, a colour, a size or another modifier). So "black and white sneakers" (the left part is a
   colour), "salt and pepper grinder" and "fish and chips" (a bare first word: a compound name) stay whole.
-* :func:`soft_order` — reorders the exact results: with ``sort == "price_asc"`` ("cheapest") by the price of
-  their cheapest qualifying variant, lowest first; else each buyer preference met (a preferred size on a
+* :func:`soft_order` — reorders the exact results: with ``sort == "price_asc"`` ("cheapest") the results
+  whose own words (title, tags, type) name every content word of the query ("cheapest *beanie*") come first,
+  by the price of their cheapest qualifying variant, lowest first, then the other exact results in relevance
+  order (the cheapest mug is not the cheapest beanie). Prices compare only within one currency (no
+  conversion): the price filter's or the context's currency first, else the top-ranked result's, then the
+  other currencies, each by price; else each buyer preference met (a preferred size on a
   qualifying variant, a price in the budget, a preferred brand) lifts the score by 10%: a boost, never a
   filter. Near matches keep their place after the exact ones.
 """
@@ -21,7 +25,7 @@ from itertools import zip_longest
 import numpy as np
 
 from search.filter.catalog import CatalogArrays
-from search.filter.keys import label_key, value_key
+from search.filter.keys import label_key, text_tokens, value_key
 from search.query.interpret import Interpretation
 from search.schema import Context, ItemResponse, SearchRequest, SearchResponse
 
@@ -66,6 +70,12 @@ def split_items(query: str, cat: CatalogArrays) -> list[str]:
     return parts if ok else [query]
 
 
+def _says(toks: tuple[str, ...], words: list[str]) -> bool:
+    """The product's own words name every content word of the query (plural or singular)."""
+    have = set(toks)
+    return all(w in have or f"{w}s" in have or w.rstrip("s") in have for w in words)
+
+
 def _pref_score(cat: CatalogArrays, row: int, cands: list[int], ctx: Context) -> int:
     p = cat.products[row]
     met = 0
@@ -99,10 +109,23 @@ def soft_order(cat: CatalogArrays, it: Interpretation, ctx: Context, order: list
         return [v for v in cat.variants_of(row) if vmask is None or vmask[v]]
 
     if it.sort == "price_asc":
-        def cheapest(row: int) -> int:
-            prices = [int(cat.var_price[v]) for v in cands(row) if cat.var_price[v] >= 0]
-            return min(prices) if prices else np.iinfo(np.int64).max
-        return sorted(exact, key=lambda o: cheapest(o[0])) + rest
+        def cheapest(row: int) -> tuple[str, int]:
+            got = [(int(cat.var_price[v]), cat.currencies[int(cat.var_cur[v])]) for v in cands(row)
+                   if cat.var_price[v] >= 0]
+            price, cur = min(got) if got else (int(np.iinfo(np.int64).max), "")
+            return cur, price
+
+        words = [w for w in text_tokens(it.text) if w not in _FUNCTION]
+        named = [o for o in exact if _says(cat.text_tokens[o[0]], words)]
+        others = [o for o in exact if not _says(cat.text_tokens[o[0]], words)]
+        # prices compare only within one currency (no conversion): the asked currency first, else the top result's
+        first = it.constraints.currency or ctx.currency or (cheapest(named[0][0])[0] if named else "")
+
+        def key(o: tuple[int, float, bool]) -> tuple[bool, str, int]:
+            cur, price = cheapest(o[0])
+            return cur.upper() != (first or "").upper(), cur, price
+
+        return sorted(named, key=key) + others + rest
     boosted = [(r, s * (1.0 + PREFERENCE_BOOST * _pref_score(cat, r, cands(r), ctx)), e) for r, s, e in exact]
     return sorted(boosted, key=lambda o: -o[1]) + rest
 
@@ -125,4 +148,7 @@ def answer_items(request: SearchRequest, resp: SearchResponse, cat: CatalogArray
             if r is not None and r.doc_id not in seen:
                 seen.add(r.doc_id)
                 results.append(r)
-    return resp.model_copy(update={"items": items, "results": results[: request.limit], "next_cursor": None})
+    note = f"the message names {len(items)} items; each is answered with its own constraints in 'items'"
+    interpreted = resp.interpreted.model_copy(update={"notes": [*resp.interpreted.notes, note]})
+    return resp.model_copy(update={"items": items, "results": results[: request.limit], "next_cursor": None,
+                                   "interpreted": interpreted})
