@@ -31,7 +31,7 @@ from typing import Any
 from indexer.crawl import etsy as etsy_mod
 from indexer.crawl import shopify as shopify_mod
 from indexer.crawl.parse import etsy_merchant, shopify_merchant
-from indexer.crawl.run import CrawlSettings, _fewer_gc_passes, crawl
+from indexer.crawl.run import CrawlSettings, crawl, fewer_gc_passes
 from indexer.crawl.targets import Target
 from indexer.store.store import Store
 
@@ -62,7 +62,7 @@ def baseline(pages: list[tuple[Any, Any, str]], db: Path) -> tuple[int, float, f
     """Parse + store every page from memory; (products, wall seconds, CPU seconds of this process)."""
     n = 0
     t0, c0 = time.perf_counter(), time.process_time()
-    with _fewer_gc_passes(), Store.open(db) as store:  # the crawler's garbage-collector setting
+    with fewer_gc_passes(), Store.open(db) as store:  # the crawler's garbage-collector setting
         run = store.begin_run(["disk"], {})
         for m in {id(m): m for m, _, _ in pages}.values():
             store.upsert_merchant(m)

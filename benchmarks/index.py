@@ -110,7 +110,7 @@ def _run_child(mode: str, home: Path, data: Path | None = None) -> dict[str, Any
 def embedding_vs_plain(products: list[Product], merchants: list[Merchant], home: Path, encoder: Any,
                        batch_size: int) -> dict[str, Any]:
     texts = [product_text(p) for p in products]
-    model = encoder._load()  # the very SentenceTransformer object the pipeline uses
+    model = encoder.model  # the very SentenceTransformer object the pipeline uses
     model.encode(texts[:batch_size], batch_size=batch_size, show_progress_bar=False)  # warm-up
 
     def plain_run() -> float:

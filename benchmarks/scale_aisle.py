@@ -45,7 +45,6 @@ from indexer.build.vocabulary import Vocabulary
 from search.engine import Engine, EngineSettings
 from search.filter.constraints import Constraints
 from search.filter.variants import allowed_rows, rows_of, satisfying_mask
-from search.query.interpret import interpret
 from search.retrieval.retrieve import retrieve
 from search.schema import Filters, SearchRequest
 
@@ -166,10 +165,9 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     detail["dense_s"], detail["dense_cached"], detail["dense"] = round(dense_s, 2), dense_cached, params
     rss["dense"] = current_rss_mb()
 
-    manifest = {"format": 1, "version": "v000001", "model": arrays.model, "dim": int(vectors.shape[1]),
-                "dense": params, "counts": {"products": spec.size}}
-    snapshot = Snapshot("v000001", folder, manifest, tuple(cat.products), {m.merchant_id: m for m in cat.merchants},
-                        vectors, dense, lexical, vocabulary, cat.crawled_at)
+    snapshot = Snapshot.in_memory(products=cat.products, merchants=cat.merchants, vectors=vectors, dense=dense,
+                                  lexical=lexical, vocabulary=vocabulary, model=arrays.model,
+                                  crawled_at=cat.crawled_at, dense_params=params, path=folder)
     encoder = RecordingEncoder(load_encoder(arrays.model))
     t = time.perf_counter()
     engine = Engine(snapshot, encoder=encoder, settings=EngineSettings(stale_ttl_s=None))
@@ -186,7 +184,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
 def _retrieval(engine: Engine, q: np.ndarray, cons: Constraints | None) -> np.ndarray:
     """The engine's filtered dense retrieval, top K, query vector given (filter included in the time)."""
     snap = engine.snapshot
-    cat = engine._state.cat
+    cat = engine.catalog
     allowed = None
     if cons is not None:
         _, allowed = allowed_rows(cat, cons)  # the engine's filter step
@@ -205,7 +203,7 @@ def _e2e(engine: Engine, enc: RecordingEncoder, texts: list[str], filters: Filte
         last = []
         for text in texts:
             req = SearchRequest(query=text, mode=mode, filters=filters, limit=K)  # type: ignore[arg-type]
-            engine._qcache.clear()
+            engine.clear_query_cache()
             enc.last = None
             t = time.perf_counter()
             resp = engine.search(req)
@@ -221,16 +219,14 @@ def _e2e_recall(engine: Engine, vectors: np.ndarray,
                 runs: list[tuple[SearchRequest, list[int], np.ndarray | None]]) -> tuple[float | None, int]:
     """Mean recall@10 of dense end-to-end answers against exact search over the rows the engine's filter
     allows for each request; also how many queries had no vector search (only constraints, browsed)."""
-    s = engine.settings
-    cat = engine._state.cat
+    cat = engine.catalog
     vals: list[float] = []
     browsed = 0
     for req, rows, vec in runs:
         if vec is None:
             browsed += 1
             continue
-        it = interpret(req, engine.snapshot.vocabulary, cat, fallback_attrs=s.text_fallback_attrs,
-                       vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+        it = engine.interpret(req)
         vmask = satisfying_mask(cat, it.constraints)
         mask = None
         if vmask is not None:

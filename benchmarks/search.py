@@ -69,17 +69,16 @@ def _pct(xs: list[float]) -> tuple[float, float]:
 def baselines(engine: Engine, queries: list[Any], qrels: dict[str, dict[str, int]], repeat: int) -> dict[str, Any]:
     """Plain BM25 / dense / RRF over the raw query on the same snapshot: nDCG@10 and latency."""
     snap = engine.snapshot
-    enc = engine._encode  # the engine's encoder (loaded once), without its cache: time the real encoding
     out: dict[str, Any] = {}
     runs: dict[str, dict[str, list[str]]] = {"bm25": {}, "dense": {}, "rrf": {}}
     lat: dict[str, list[float]] = {"bm25": [], "dense": [], "rrf": []}
     for rep in range(repeat + 1):
         for q in queries:
-            engine._qcache.clear()
+            engine.clear_query_cache()  # time the real encoding
             t = time.perf_counter()
             rows, scores = snap.lexical.search(q.query, 100)
             t_b = time.perf_counter()
-            vec = enc(snap, q.query)
+            vec = engine.encode_query(q.query)
             s, ids = snap.dense.search(vec.reshape(1, -1), 100)
             t_d = time.perf_counter()
             fused = rrf([Ranked(rows, scores), Ranked(ids[0][ids[0] >= 0], s[0][ids[0] >= 0])], k=60, depth=100)
@@ -106,14 +105,10 @@ def strict_ceiling(engine: Engine, queries: list[Any], qrels: dict[str, dict[str
     stated constraint (another colour, over the price) cannot appear in a strict answer.
     """
     from search.filter.variants import rows_of, satisfying_mask
-    from search.query.interpret import interpret
-
-    snap, cat, s = engine.snapshot, engine._state.cat, engine.settings
+    snap, cat = engine.snapshot, engine.catalog
     run: dict[str, list[str]] = {}
     for q in queries:
-        it = interpret(SearchRequest(query=q.query, filters=q.filters), snap.vocabulary, cat,
-                       fallback_attrs=s.text_fallback_attrs, vendor_in_title=s.vendor_in_title,
-                       rank_with_constraint_words=s.rank_with_constraint_words)
+        it = engine.interpret(SearchRequest(query=q.query, filters=q.filters))
         mask = satisfying_mask(cat, it.constraints)
         allowed = set(rows_of(cat, mask).tolist()) if mask is not None else None
         grades = qrels.get(q.query_id, {})
@@ -127,7 +122,7 @@ def latency(engine: Engine, queries: list[Any], mode: str, repeat: int, near: bo
     times: list[float] = []
     for rep in range(repeat + 1):
         for q in queries:
-            engine._qcache.clear()
+            engine.clear_query_cache()  # time the real encoding
             req = SearchRequest(query=q.query, mode=mode, limit=10, context=q.context or SearchRequest().context,
                                 filters=q.filters, include_near=near)
             t = time.perf_counter()
@@ -217,7 +212,7 @@ def main() -> None:
         }
         report["sweep_hybrid"] = {}
         for name, s in variants.items():
-            e = Engine(snap, settings=s, encoder=engine._encoder)
+            e = Engine(snap, settings=s, encoder=engine.encoder)
             report["sweep_hybrid"][name] = engine_eval(e, queries, qrels, ("hybrid",))["hybrid"]
     if args.json:
         print(json.dumps(report, indent=2))

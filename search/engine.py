@@ -190,6 +190,31 @@ class Engine:
         """The snapshot new requests are answered from."""
         return self._state.snapshot
 
+    @property
+    def catalog(self) -> CatalogArrays:
+        """The filter arrays of the current snapshot (variant values, prices, ship-to, eligibility inputs)."""
+        return self._state.cat
+
+    @property
+    def encoder(self) -> Encoder | None:
+        """The query encoder (None until the first dense query loads the snapshot's model)."""
+        return self._encoder
+
+    def interpret(self, request: SearchRequest) -> Interpretation:
+        """How :meth:`search` reads ``request``: constraints, ranking text, country, notes (nothing is ranked)."""
+        state, s = self._state, self.settings
+        return interpret(request, state.snapshot.vocabulary, state.cat, fallback_attrs=s.text_fallback_attrs,
+                         vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The query vector of ``text`` for the current snapshot's model (through the query-vector cache)."""
+        return self._encode(self._state.snapshot, text)
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors, e.g. so that a benchmark times the real encoding."""
+        with self._qlock:
+            self._qcache.clear()
+
     def refresh(self) -> bool:
         """Move to the workspace's current snapshot if it changed; True when swapped. Cheap when unchanged."""
         if self._workspace is None:

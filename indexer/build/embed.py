@@ -168,6 +168,11 @@ class SentenceTransformerEncoder:
         return self._model
 
     @property
+    def model(self) -> Any:
+        """The sentence-transformers model itself (loaded on first use when lazy)."""
+        return self._load()
+
+    @property
     def dim(self) -> int:
         model = self._load()
         # sentence-transformers 6 renamed the method; older releases only have the long name.

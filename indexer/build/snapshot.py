@@ -15,6 +15,8 @@ Public surface (stable; search/ depends on it)::
         vocabulary: Vocabulary
         crawled_at: dict[str, str]             # doc_id -> ISO time its data was last read from the merchant
         def row_of(self, doc_id: str) -> int | None
+        @classmethod
+        def in_memory(*, products, merchants, vectors, dense, lexical, vocabulary, model, ...) -> Snapshot
 
     def load_current(workspace, *, verify_hashes=False) -> Snapshot
     def current_version(workspace) -> str | None    # one small read: cheap enough to poll for hot swaps
@@ -47,7 +49,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 KEEP_VERSIONS = 3
 CURRENT_FILE = "CURRENT"
+IN_MEMORY_PATH = Path("/nonexistent/aisle-in-memory-snapshot")  # Snapshot.in_memory: no folder on disk
 VERSION_RE = re.compile(r"^v(\d{6,})$")
 
 Checkpoint = Callable[[str], None]
@@ -104,6 +107,44 @@ class Snapshot:
     def __post_init__(self) -> None:
         if not self.rows:
             object.__setattr__(self, "rows", {p.doc_id: i for i, p in enumerate(self.products)})
+
+    @classmethod
+    def in_memory(
+        cls,
+        *,
+        products: Sequence[Product],
+        merchants: Iterable[Merchant],
+        vectors: np.ndarray,
+        dense: faiss.Index,
+        lexical: LexicalIndex,
+        vocabulary: Vocabulary,
+        model: str,
+        crawled_at: Mapping[str, str] | None = None,
+        dense_params: Mapping[str, Any] | None = None,
+        version: str = "v000001",
+        path: Path = IN_MEMORY_PATH,
+    ) -> Snapshot:
+        """A snapshot assembled from parts already in memory (no files written or read): for benchmarks
+        and tests that build the parts themselves. Row i of ``products``, ``vectors``, ``dense`` and
+        ``lexical`` must be the same product; the counts are checked (ValueError when they disagree).
+        ``path`` is where the engine looks for side files (multilingual vectors); by default nowhere.
+        """
+        n = len(products)
+        counts = {"vectors": vectors.shape[0] if vectors.ndim == 2 else None, "FAISS ntotal": dense.ntotal,
+                  "lexical documents": len(lexical)}
+        for what, value in counts.items():
+            if value != n:
+                raise ValueError(f"in-memory snapshot: {what} is {value}, there are {n} products")
+        if dense.d != vectors.shape[1]:
+            raise ValueError(f"in-memory snapshot: FAISS d={dense.d}, vectors have {vectors.shape[1]} dimensions")
+        by_id = {m.merchant_id: m for m in merchants}
+        manifest: dict[str, Any] = {
+            "format": FORMAT, "version": version, "model": model, "dim": int(vectors.shape[1]),
+            "dense": dict(dense_params or {}), "counts": {"products": n, "merchants": len(by_id)},
+        }
+        return cls(version=version, path=path, manifest=manifest, products=tuple(products), merchants=by_id,
+                   vectors=vectors, dense=dense, lexical=lexical, vocabulary=vocabulary,
+                   crawled_at=dict(crawled_at or {}))
 
     def row_of(self, doc_id: str) -> int | None:
         """Row number of ``doc_id`` (None if the product is not in this snapshot)."""

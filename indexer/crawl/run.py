@@ -267,7 +267,7 @@ class _Core:
 
 
 @contextmanager
-def _fewer_gc_passes() -> Iterator[None]:
+def fewer_gc_passes() -> Iterator[None]:
     """Collect the young generation every :data:`_GC_GEN0` allocations instead of every 700.
 
     A crawl allocates millions of short-lived, acyclic containers (JSON dicts, row tuples) that
@@ -297,5 +297,5 @@ def crawl(
     settings.validate(targets)
     if not targets:
         raise ConfigError("nothing to crawl: give --shopify URL, --etsy SHOP_ID or --merchants FILE")
-    with _fewer_gc_passes():
+    with fewer_gc_passes():
         return asyncio.run(_Core(store, settings, progress).run(targets))
