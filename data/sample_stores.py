@@ -140,6 +140,10 @@ def thames(s: Store) -> None:
                  materials=["Stoneware", "Terracotta"], colors=["Chalk", "Terracotta", "Moss", "Ink"], sizes=None,
                  opt_names=("Colour", "Size"), price=(18, 85), count=12, tags=["vase", "planter", "home"],
                  intro="A {t} for windowsills.", empty_type=0.25)
+    # colour families (issue 11): a "Cobalt" glaze is blue ("blue mug")
+    s.add("Glazed Breakfast Mug", "Mugs", [("Colour", ["Cobalt", "Oatmeal", "Celadon"])], 19.00, sold_out=set(),
+          tags=["mug", "ceramic", "stoneware", "breakfast"],
+          body=html("A wide, glazed stoneware mug for the first coffee of the day.", ["Stoneware, 400 ml"]))
 
 
 def atelier(s: Store) -> None:

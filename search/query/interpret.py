@@ -173,7 +173,8 @@ def interpret(
     query = translate_script(request.query)  # known Japanese words → English, before the parser reads them
     parsed = _parse(query, vocabulary, currency) if query.strip() else None
     text = str(getattr(parsed, "text", query) if parsed is not None else query).strip()
-    text, corrected = speller_for(cat.products).correct(text)
+    speller = speller_for(cat.products)
+    text, corrected = speller.correct(text)
     p_attrs: Mapping[str, Sequence[str]] = getattr(parsed, "attributes", None) or {}
     fields_set = explicit.model_fields_set if explicit is not None else set()
     ex = read_extras(parsed, explicit, request.context, cat, fallback_attrs)  # exclusions, sort, notes
@@ -231,7 +232,7 @@ def interpret(
     ranking = text
     if rank_with_constraint_words:
         ranking = " ".join([text, *_describing_words(parsed, explicit, text)]).strip()
-    expanded = tuple(expansions(text))
+    expanded = tuple(expansions(text, speller.frequency))
     ranking = " ".join([ranking, *expanded]).strip()
     return Interpretation(text=text, ranking_text=ranking, filters=filters, constraints=constraints,
                           country=country, hints=hints, country_source="query" if parsed_country else "context",

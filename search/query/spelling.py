@@ -99,6 +99,10 @@ class Speller:
         """Is ``word`` (folded) a word of the catalog or of query understanding?"""
         return word in self.counts or word in self.options or word in _PROTECTED
 
+    def frequency(self, word: str) -> int:
+        """How much the catalog names ``word`` (folded): 3 per product naming it, 1 per description."""
+        return self.counts.get(_fold(word), 0)
+
     def suggest(self, word: str) -> str | None:
         """The catalog word closest to ``word`` (rules in the module docstring), or None."""
         limit = 1 if len(word) <= 6 else 2

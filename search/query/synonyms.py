@@ -11,7 +11,15 @@ Rules (documented choices):
   "breast pump" ranks the Spanish "extractor de leche", "cortador de relva" ranks "lawn mower". At
   most :data:`MAX_ADDED` words per concept (English first, then the line's order), so that a long
   line does not drown the shopper's own words in the dense embedding.
-* Words already in the query are not added again. Expansions are echoed in ``interpreted.expanded``.
+* **Only where the catalog lacks the shopper's words**: a phrase whose rarest word the catalog names
+  often (:data:`EXPAND_BELOW`, in :meth:`search.query.spelling.Speller.frequency` units: a product
+  naming it counts 3, a description 1) is not expanded. Translations rescue the queries that find
+  nothing in their own words ("breast pump" vs a Spanish store's "extractor de leche", "jumper" vs
+  "sweater"); added to a query that already matches, they let a translation outrank the shopper's
+  own words ("bergwerk backpack" would rank a Spanish "mochila" over Bergwerk's rucksacks).
+* Words already in the query are not added again, nor the function words inside a phrase ("de" of
+  "extractor de leche" would match every Spanish product); a member of two letters alone ("lã", "té")
+  is never matched. Expansions are echoed in ``interpreted.expanded``.
 * Japanese (:func:`translate_script`): known words (colours 赤/赤い, ビーニー, 帽子, マグ...) are
   replaced by their English word before parsing, so "赤いビーニー" reads colour red + "beanie".
   Unknown words of other scripts stay in the text (the notes pass says so).
@@ -21,9 +29,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 
 MAX_ADDED = 10
+EXPAND_BELOW = 10  # catalog frequency (search.query.spelling.Speller.frequency) from which a phrase stands alone
 
 # One concept per line (a line ending in "|" goes on): members separated by "|". English first (US, then UK),
 # then es, pt, fr, de, it, ro.
@@ -276,7 +286,7 @@ def _table() -> tuple[dict[tuple[str, ...], list[int]], list[tuple[str, ...]], i
         groups.append(members)
         for m in members:
             k = _key(m)
-            if k:
+            if k and (len(k) > 1 or len(k[0]) > 2):  # "lã" folds to "la": two letters alone name nothing
                 by_key.setdefault(k, []).append(gid)
                 longest = max(longest, len(k))
     return by_key, groups, longest
@@ -303,18 +313,30 @@ def concepts(text: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def expansions(text: str) -> list[str]:
-    """Phrases to add to the ranking text for ``text`` (rules in the module docstring)."""
+# Function words inside other languages' phrases: added to BM25 they would match every product in that language.
+_GLUE = frozenset("de da do das dos del la le les el los las a à au aux en para pour für mit di per y e et und "
+                  "du des von zum zur con com na no em".split())
+
+
+def expansions(text: str, frequency: Callable[[str], int] | None = None) -> list[str]:
+    """Phrases to add to the ranking text for ``text`` (rules in the module docstring).
+
+    ``frequency(word)``: how often the catalog names a word; a phrase the catalog names often enough
+    (its rarest word at least :data:`EXPAND_BELOW`) is not expanded.
+    """
     present = set(_key(text))
     added: list[str] = []
     for phrase, members in concepts(text):
         own = _key(phrase)
+        if frequency is not None and min(frequency(_fold(w)) for w in phrase.split()) >= EXPAND_BELOW:
+            continue
         n = 0
         for m in members:
             k = _key(m)
-            if k == own or (len(k) == 1 and k[0] in present) or m in added:
+            words = " ".join(w for w in m.split() if _fold(w) not in _GLUE)
+            if k == own or (len(k) == 1 and k[0] in present) or not words or words in added:
                 continue
-            added.append(m)
+            added.append(words)
             n += 1
             if n >= MAX_ADDED:
                 break

@@ -141,6 +141,26 @@ def _parts(values: Iterable[str]) -> set[str]:
     return out
 
 
+def _add_vendor_aliases(vendors: PhraseIndex, names: list[tuple[tuple[str, ...], str]]) -> None:
+    """A multi-word vendor is also named by its distinctive first word ("bergwerk" → "Bergwerk Outdoor").
+
+    Only a first word of 5+ letters that starts no other vendor, is no vendor itself and is no word the
+    query reader knows (common shop words, colours, materials): "Black Diamond" gets no alias "black".
+    """
+    lx = lexicon()
+    singles = {toks[0] for toks, _ in names if len(toks) == 1}
+    firsts: dict[str, set[str]] = {}
+    for toks, norm in names:
+        if len(toks) >= 2:
+            firsts.setdefault(toks[0], set()).add(norm)
+    for first, full in firsts.items():
+        if len(full) != 1 or first in singles or len(first) < 5 or not first.isalpha():
+            continue
+        if first in COMMON_WORDS or lx.colour(first) or first in lx.materials:
+            continue
+        vendors.add((first,), next(iter(full)))
+
+
 def _compile(v: VocabularyLike) -> CompiledVocabulary:
     lx = lexicon()
     attrs = v.attributes
@@ -184,6 +204,7 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
             names.append((toks, norm))
         if len(norm) >= 3 and toks and not all(t.isdigit() for t in toks):
             vendors.add(toks, norm)
+    _add_vendor_aliases(vendors, names)
     types = PhraseIndex()
     for t in v.product_types:
         toks = tuple(singular(x) for x in tokens(normalize_value(t)))

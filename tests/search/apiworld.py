@@ -1,7 +1,7 @@
 """Helpers of the API/MCP/UCP tests: a real world (storefront simulator → crawl → DuckDB → index on disk →
 engine) and a real uvicorn server on a free loopback port.
 
-The default world crawls the bundled sample catalog (data/sample, 408 products) from the simulator into
+The default world crawls the bundled sample catalog (data/sample, 409 products) from the simulator into
 a DuckDB file and indexes it with the ``hashing-64`` encoder (real BM25, FAISS, vocabulary and snapshot
 files; only the vectors are model-free, so a build takes about a second). One product with hostile
 merchant text is added to the simulator before the crawl, to test that the edge strips it.

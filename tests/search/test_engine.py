@@ -18,6 +18,7 @@ from indexer.errors import ConfigError, NotFoundError, QueryError
 from indexer.workspace import Workspace
 from search.engine import Engine, EngineSettings, search
 from search.filter.constraints import match_key
+from search.query.colours import FAMILIES, value_families
 from search.schema import Context, Filters, PriceFilter, SearchRequest, SearchResponse
 from tests.search.conftest import load_catalog, make_engine, make_snapshot, merchant, product, variant
 
@@ -247,6 +248,8 @@ def sample_engine(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _has(v, name: str, want: str) -> bool:
+    if name == "color" and want in FAMILIES:  # a colour family meets its shades (issue 11): burgundy is red
+        return any(o.canonical == name and want in value_families(o.value) for o in v.options)
     return any(o.canonical == name and any(match_key(part) == match_key(want) for part in
                                            [o.value, *o.value.split(" / ")]) for o in v.options)
 
