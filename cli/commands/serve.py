@@ -30,7 +30,7 @@ def serve(
     every request needs 'Authorization: Bearer <token>'.
     """
     from cli.main import State
-    from search.serve.http import serve as run_server
+    from search.serve.server import serve as run_server
 
     run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
                native_threads=native_threads, log_level=log_level, access_log=access_log)

@@ -4,9 +4,11 @@ What lives where:
 
 ==========================  ====================================================================
 ``http.py``                 the FastAPI app (:func:`~search.serve.http.create_app`): routers for
-                            search, ops (health, stats) and the commerce protocols; error handlers;
-                            ``serve`` (uvicorn, one or several workers). **Add an API route here**, in
-                            the router it belongs to, and send its answer through ``sanitised``.
+                            search, ops (health, stats) and the commerce protocols; error handlers.
+                            **Add an API route here**, in the router it belongs to, and send its
+                            answer through ``sanitised``.
+``server.py``               running it: ``serve`` (uvicorn, one worker or several), the refusals
+                            before start (no public bind without a token).
 ``guard.py``                ASGI middleware below routing: bearer auth, body-size cap, telemetry,
                             ``render_error``.
 ``errors.py``               the one mapping from an exception to ``(status, code, message)``.

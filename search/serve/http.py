@@ -16,7 +16,9 @@ Routes (OpenAPI at ``/docs`` and ``/openapi.json``), by router::
     *    /mcp                    MCP over streamable HTTP (stateless, JSON responses; search.serve.mcp)
 
 :func:`create_app` only assembles: the engine, the watcher, the MCP app, the error handlers, the three
-routers and the guard. Edge rules, each decided in one place:
+routers and the guard. Running it under uvicorn (``aisle serve``) is :mod:`search.serve.server`.
+
+Edge rules, each decided in one place:
 
 * Errors: every error body is ``{"error": {"code", "message"[, "details"]}}`` (UCP-shaped
   ``error_response`` under ``/ucp/``), mapped by :func:`search.serve.errors.error_for` from the
@@ -38,8 +40,6 @@ routers and the guard. Edge rules, each decided in one place:
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
@@ -57,7 +57,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.errors import AisleError
 from indexer.workspace import Workspace
-from search.retrieval.threads import limit_native_threads
 from search.schema import CheckRequest, CheckResponse, ProductOut, SearchRequest, SearchResponse
 from search.serve.acp import acp_products
 from search.serve.errors import INTERNAL, EdgeError, error_for, validation_error
@@ -328,120 +327,3 @@ def create_app(
     app.router.routes.extend(mcp_asgi.routes)
     app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry)  # type: ignore[arg-type]
     return app
-
-
-def app_from_env() -> FastAPI:
-    """App factory for ``uvicorn --factory`` workers: settings from the environment ``serve`` sets."""
-    limit_native_threads(int(os.environ.get("AISLE_NATIVE_THREADS", "1")))
-    return create_app(
-        Workspace.resolve(os.environ.get("AISLE_HOME")),
-        token=os.environ.get("AISLE_API_TOKEN") or None,
-        bind_host=os.environ.get("AISLE_BIND_HOST", "127.0.0.1"),
-        refresh_interval=float(os.environ.get("AISLE_REFRESH_INTERVAL", "1.0")),
-    )
-
-
-def serve(
-    workspace: Workspace,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int = 1,
-    refresh_interval: float = 1.0,
-    native_threads: int = 1,
-    log_level: str = "info",
-    access_log: bool = False,
-) -> None:
-    """Run the API on uvicorn until interrupted; refuses a non-loopback bind without ``AISLE_API_TOKEN``.
-
-    With ``workers`` > 1 each worker process opens the snapshot and watches for new ones itself.
-    ``native_threads`` caps each process's BLAS/OpenMP pools (see
-    :func:`search.retrieval.threads.limit_native_threads`).
-    """
-    token = _serve_token(host, workers=workers, refresh_interval=refresh_interval)
-    if workers == 1:
-        import uvicorn
-
-        limit_native_threads(native_threads)
-        app = create_app(workspace, token=token, bind_host=host, refresh_interval=refresh_interval)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
-        return
-    _serve_workers(workspace, host=host, port=port, workers=workers, refresh_interval=refresh_interval,
-                   native_threads=native_threads, log_level=log_level, access_log=access_log)
-
-
-def _serve_token(host: str, *, workers: int, refresh_interval: float) -> str | None:
-    """The API token from the environment, after refusing settings that must not run (ConfigError)."""
-    from indexer.errors import ConfigError
-
-    token = os.environ.get("AISLE_API_TOKEN") or None
-    if not is_loopback(host) and token is None:
-        raise ConfigError(
-            f"refusing to listen on {host}, which is reachable from other machines, without a token: "
-            "set AISLE_API_TOKEN (clients then send 'Authorization: Bearer <token>') or bind 127.0.0.1"
-        )
-    if workers < 1:
-        raise ConfigError("--workers must be at least 1")
-    if refresh_interval < 0:
-        raise ConfigError("--refresh-interval must not be negative")
-    return token
-
-
-def _serve_workers(
-    workspace: Workspace,
-    *,
-    host: str,
-    port: int,
-    workers: int,
-    refresh_interval: float,
-    native_threads: int,
-    log_level: str,
-    access_log: bool,
-) -> None:
-    """Run ``workers`` uvicorn processes, each building its app with :func:`app_from_env`."""
-    import uvicorn
-
-    from indexer.build.snapshot import current_version
-    from indexer.errors import NoSnapshotError
-
-    if current_version(workspace) is None:  # fail here, once, rather than in every worker
-        raise NoSnapshotError(f"no index snapshot in {workspace.home}: run `aisle crawl` and `aisle index` first")
-    os.environ.update(
-        AISLE_HOME=str(workspace.home),
-        AISLE_BIND_HOST=host,
-        AISLE_REFRESH_INTERVAL=str(refresh_interval),
-        AISLE_NATIVE_THREADS=str(native_threads),
-    )
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        "search.serve.http:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=access_log,
-    )
-    # uvicorn.run would bind with protocol 0, and asyncio sets TCP_NODELAY only on sockets whose protocol
-    # is IPPROTO_TCP: every small response then waits ~40 ms (Nagle + delayed ACK). Bind it ourselves.
-    sock = _tcp_listener(host, port)
-    try:
-        Multiprocess(config, sockets=[sock]).run()
-    finally:
-        sock.close()
-
-
-def _tcp_listener(host: str, port: int) -> socket.socket:
-    from indexer.errors import ConfigError
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from None
-    sock.set_inheritable(True)
-    return sock
