@@ -25,11 +25,14 @@ Merchant data is hostile until it has been through here. Two functions, one set 
   markup (``&lt;script&gt;``, even ``&amp;lt;b&amp;gt;``) cannot come back as markup, and then turns any
   ``<`` that could still open a tag into the look-alike ``‹``. ``size < 5`` stays as it is.
 
-Both are pure functions of their input; text with no ``<`` and no ``&`` skips the parser.
+Both are pure functions of their input; text with no ``<`` skips the parser (references are decoded by
+:func:`html.unescape`, which is what the parser uses), and text with neither ``<`` nor ``&`` is only
+cleaned of invisible characters and collapsed.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -113,8 +116,8 @@ def html_to_text(markup: str | None) -> str:
     """The visible text of merchant HTML on one line (see the module docstring); ``""`` for None."""
     if not markup:
         return ""
-    if "<" not in markup and "&" not in markup:
-        return _collapse(markup)
+    if "<" not in markup:  # no markup: the parser would only decode references, as html.unescape does
+        return _collapse(html.unescape(markup)) if "&" in markup else _collapse(markup)
     # Invisible characters go first too: "<scr\u200bipt>" must be read as the script tag it displays as.
     return _collapse(_TextCollector().text(INVISIBLE.sub("", markup)))
 
