@@ -18,6 +18,8 @@ Rules (documented choices):
   and 2 for longer words, and the corrected word must keep the first letter (shoppers rarely mistype
   it; it halves false fixes). The closest wins, then a dropped/doubled letter or a swap over a wrong
   letter ("bots" → boots, not bors), then the most frequent in the catalog, then alphabetical order.
+* A correction that is another form of the same word ("horses" → horse: one English stem) is not
+  made: BM25 already reads them alike.
 * The corrected text is what retrieval ranks by; the original words are not kept.
 
 Cost: the dictionary is built once per catalog when the engine loads a snapshot (a pass over names and
@@ -35,12 +37,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
 from search.query.lexicon import COMMON_WORDS, GLUE_WORDS, SIZE_ADJECTIVES, SIZE_WORDS, lexicon
 
 MIN_LENGTH = 4
+_STEMMER = Stemmer.Stemmer("english")
 NAME_WEIGHT = 3  # a product naming a word (title, tags, type, vendor) counts this many descriptions
 _BODY_CHARS = 2000  # the start of a description: where its product words are
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -128,8 +132,8 @@ class Speller:
             if len(word) < MIN_LENGTH or not word.isascii() or self.known(word):
                 return surface
             got = self.suggest(word)
-            if got is None or got == word:
-                return surface
+            if got is None or _STEMMER.stemWord(got) == _STEMMER.stemWord(word):
+                return surface  # nothing close, or another form of the same word ("horses"/"horse"): BM25 agrees
             corrected[surface] = got
             return got
 

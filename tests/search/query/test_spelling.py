@@ -36,6 +36,11 @@ def test_words_the_catalog_has_are_never_corrected() -> None:
         assert sp.correct(text) == (text, {})
 
 
+def test_another_form_of_a_catalog_word_is_not_a_typo() -> None:
+    sp = build_speller(_catalog())
+    assert sp.correct("mugs speakers")[1] == {}  # "mug", "speaker" are in the catalog: BM25 stems alike
+
+
 def test_short_words_and_codes_are_left_alone() -> None:
     sp = build_speller(_catalog())
     assert sp.correct("mog") == ("mog", {})  # 3 letters: too many neighbours
