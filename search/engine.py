@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +57,7 @@ from search.filter.variants import (
 from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
 from search.query.spelling import speller_for
+from search.retrieval.floor import Kind, kind_missed, kind_phrase, kind_vocabulary, order_near
 from search.retrieval.retrieve import Fusion, Ranked, retrieve
 from search.retrieval.threads import single_threaded
 from search.schema import (
@@ -97,6 +98,10 @@ class EngineSettings:
     multilingual_weight: float = 1.0
     multilingual_gated: bool = True
     multilingual_dir: str | None = field(default_factory=lambda: os.environ.get("AISLE_MULTILINGUAL_DIR"))
+    # Relevance floor (search.retrieval.floor): with constraints, an exact result must be the kind of
+    # product the query names, lexically or by MiniLM cosine >= this to the query's kind phrase
+    # (calibrated on dev, 5-fold CV); None switches the floor off. Near matches that miss the kind come last.
+    kind_threshold: float | None = 0.3
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
@@ -118,6 +123,8 @@ class _State:
     snapshot: Snapshot
     cat: CatalogArrays
     multilingual: np.ndarray | None = None  # USE vectors by snapshot row, when built
+    kind_terms: dict[int, frozenset[str]] = field(default_factory=dict)  # row → title/type/tag terms (lazy)
+    kind_words: list[frozenset[str]] = field(default_factory=list)  # the catalog's kind vocabulary (lazy)
 
 
 class Engine:
@@ -300,11 +307,22 @@ class Engine:
         ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual)
         order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
                                                                                           strict=True)]
+        kind = kind_phrase(it.text, it.expanded) if s.kind_threshold is not None and not cons.empty else None
+        missed: set[int] = set()
+        if kind is not None:
+            missed = self._kind_missed(state, kind, [r for r, _, _ in order])
+            below = [(r, sc, False) for r, sc, _ in order if r in missed]  # wrong kind: not an exact result
+            order = [o for o in order if o[0] not in missed]
         if request.include_near and not cons.empty:
-            order += self._near(snap, cat, request, it, allowed, extra)
+            near = self._near(snap, cat, request, it, allowed, extra)
+            if kind is not None:
+                missed |= self._kind_missed(state, kind, [r for r, _, _ in near])
+                near = below + near
+            order += order_near(cat, cons, near, missed, extra)
         order = soft_order(cat, it, request.context, order, vmask)  # "cheapest", buyer preferences
         page = order[offset : offset + request.limit]
-        results = [self._result(cat, it, row, score, exact, vmask, extra, now) for row, score, exact in page]
+        results = [self._result(cat, it, row, score, exact, vmask, extra, now, row in missed)
+                   for row, score, exact in page]
         nxt = offset + request.limit
         return SearchResponse(
             query=request.query,
@@ -373,8 +391,15 @@ class Engine:
             exact[allowed] = True
         return [(int(r), float(sc), False) for r, sc in zip(ranked.rows, ranked.scores, strict=True) if not exact[r]]
 
+    def _kind_missed(self, state: _State, kind: Kind, rows: list[int]) -> set[int]:
+        snap = state.snapshot
+        if not state.kind_words:
+            state.kind_words.append(kind_vocabulary(snap.products))
+        return kind_missed(state.cat, snap.vectors, lambda t: self._encode(snap, t), kind, rows, state.kind_terms,
+                           float(self.settings.kind_threshold or 0.0), state.kind_words[0])
+
     def _result(self, cat: CatalogArrays, it: Interpretation, row: int, score: float, exact: bool,
-                vmask: np.ndarray | None, extra: np.ndarray | None, now: float) -> Result:
+                vmask: np.ndarray | None, extra: np.ndarray | None, now: float, kind_miss: bool = False) -> Result:
         p = cat.products[row]
         span = cat.variants_of(row)
         unmet: list[str] = []
@@ -387,7 +412,7 @@ class Engine:
             cands = [v for v in pool if len(fails[v]) == fewest]
         v = choose_variant(cat, row, cands, hints=it.hints, text=it.text)
         if not exact:
-            unmet = fails[v]
+            unmet = list(fails[v]) + (["product_kind"] if kind_miss else [])
         variant = p.variants[v - span.start]
         merchant = cat.merchants.get(p.merchant_id)
         e = assess(p, variant, merchant, country=it.country, crawled_ts=float(cat.prod_crawled[row]), now=now,

@@ -25,7 +25,7 @@ import numpy as np
 
 from search.retrieval.filtered import dense_topk
 
-Fusion = Literal["rrf", "weighted", "zscore"]
+Fusion = Literal["rrf", "weighted", "zscore", "zunion"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,7 @@ def zscore(
     weights: Sequence[float] = (1.0, 1.0),
     depth: int,
     third: tuple[Ranked, Callable[[np.ndarray], np.ndarray], float] | None = None,
+    pool: bool = False,
 ) -> Ranked:
     """Weighted sum of z-scores over the union of both candidate lists.
 
@@ -154,21 +155,26 @@ def zscore(
     c = np.asarray(dense_scores(rows), dtype=np.float64)
 
     def z(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        if ref.size < 2:
-            return np.zeros_like(x)
-        sd = float(ref.std())
+        sd = float(ref.std()) if ref.size >= 3 else 0.0
         if sd <= 1e-9:
-            return np.zeros_like(x)
+            # One or two hits, or all tied: no spread of its own to standardise by. Standardise over the
+            # candidate pool instead, where the few products this retriever found stand far above the
+            # rest (a BM25 query only one product matches is strong evidence for that product).
+            sd = float(x.std())
+            return (x - float(x.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
         # A candidate below this retriever's whole list (not found by it) counts as its last hit: with a
         # flat list (one common word) the raw z of a zero score would be a huge penalty.
         return (np.maximum(x, float(ref.min())) - float(ref.mean())) / sd
 
-    zb = z(b, lex.scores.astype(np.float64)) if len(lex) else np.zeros_like(b)
-    zc = z(c, den.scores.astype(np.float64))
+    if pool:  # standardise over the whole candidate pool: a rare lexical match stands far above the rest
+        zb, zc = z(b, b), z(c, c)
+    else:
+        zb = z(b, lex.scores.astype(np.float64)) if len(lex) else np.zeros_like(b)
+        zc = z(c, den.scores.astype(np.float64))
     total = wl * zb + wd * zc
     if third is not None and third[2] > 0:
         m = np.asarray(third[1](rows), dtype=np.float64)
-        total += third[2] * z(m, third[0].scores.astype(np.float64))
+        total += third[2] * z(m, m if pool else third[0].scores.astype(np.float64))
     return _top(rows, total.astype(np.float32), depth)
 
 
@@ -226,14 +232,14 @@ def retrieve(
     if coverage_power > 0:
         weights = (weights[0] * cov ** coverage_power, weights[1])
     third = None
-    if multilingual is not None and fusion == "zscore":
+    if multilingual is not None and fusion in ("zscore", "zunion"):
         mvec, mencode, mw, gated = multilingual
         mw = mw * (1.0 - cov) if gated else mw
         if mw > 0:
             mq = mencode(text)
             third = (dense(None, mvec, mq, depth, allowed, exact_threshold=len(mvec) + 1),
                      lambda rows: mvec[rows] @ mq, mw)
-    if fusion in ("weighted", "zscore"):
+    if fusion in ("weighted", "zscore", "zunion"):
         all_lex: list[np.ndarray] = []
 
         def lex_scores(rows: np.ndarray) -> np.ndarray:
@@ -241,9 +247,9 @@ def retrieve(
                 all_lex.append(lexical_index.scores(text))
             return all_lex[0][rows]
 
-        if fusion == "zscore":
+        if fusion in ("zscore", "zunion"):
             return zscore(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
-                          weights=weights, depth=depth, third=third)
+                          weights=weights, depth=depth, third=third, pool=fusion == "zunion")
         return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
                         weights=weights, depth=depth)
     return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)

@@ -1,0 +1,142 @@
+"""The relevance floor of strict answers: an exact result must be the kind of product the query names.
+
+Filters alone do not make a result: "Bergwerk backpack under €100 shipped to Germany" must not answer
+with Bergwerk hats that happen to meet the price and the destination. A product passes the floor when
+
+* **lexically** the query's head word (its product kind, :func:`kind_phrase`) or one of the synonyms
+  the query reader added occurs, stemmed, in the product's title, type or tags, or ends one of those
+  words (German compounds: "Wanderrucksack" is a "rucksack"); or
+* **semantically** the dense cosine between the query's kind phrase and the product's vector is at
+  least ``threshold`` (MiniLM: calibrated on dev with 5-fold cross-validation, see docs/benchmarks.md).
+
+The kind phrase is the query text (after the constraint words were read out) up to its first
+connecting word ("for", "with", "under", "to", "de", "pour", "für", ...), and the head is its last
+content word. This holds for head-final English ("washi tape") and head-initial Romance phrases
+("cortador de relva": the phrase ends before "de"). A query with no such word ("something to weigh
+my coffee beans", or only filters) names no kind, and the floor does not apply; nor does it when the
+head is not a word this catalog names kinds with (:func:`kind_vocabulary`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from indexer.build.lexical import tokenize
+
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+_BREAK = frozenset(
+    "for with without under over below above to in into from that which who whose i im my our we you your "
+    "me us he she it its is are be can could would should will so when while if as at on by per near around "
+    "than less more up shipped ship shipping delivered delivery deliver sent send fits fit size sized "
+    "de del da do das dos à au aux pour avec sans para con sin por em no na für mit ohne zum zur pentru cu "
+    "fara din la".split())
+_GENERIC = frozenset(
+    "something anything thing things stuff gift gifts present presents item items product products idea ideas "
+    "one ones kind sort type some any good nice best cheap new".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """What the query names: its kind phrase and the stemmed head word(s) to find in a product."""
+
+    phrase: str
+    heads: tuple[str, ...]
+
+
+def kind_phrase(text: str, synonyms: Sequence[str] = ()) -> Kind | None:
+    """The query's product kind (see the module docstring); None when the query names none."""
+    words = _WORD.findall(text.lower())
+    chunk: list[str] = []
+    for w in words:
+        if w in _BREAK:
+            if chunk:
+                break
+            continue
+        chunk.append(w)
+    content = [w for w in chunk if tokenize(w) and w not in _GENERIC and not any(c.isdigit() for c in w)]
+    if not content:
+        return None
+    head = tokenize(content[-1])
+    heads = tuple(dict.fromkeys([head[-1], *(t for s in synonyms for t in tokenize(s)[-1:])]))
+    return Kind(" ".join(chunk), heads)
+
+
+def product_terms(title: str, product_type: str | None, tags: Sequence[str]) -> frozenset[str]:
+    """Stemmed terms of what a product *is*: title, type and tags (not the description)."""
+    return frozenset(tokenize(" ".join([title or "", product_type or "", " ".join(tags)])))
+
+
+def lexical_match(kind: Kind, terms: frozenset[str]) -> bool:
+    """A head word is one of the product's terms, or ends one (compounds) when it has 5+ letters."""
+    for h in kind.heads:
+        if h in terms:
+            return True
+        if len(h) >= 5 and any(len(t) > len(h) and t.endswith(h) for t in terms):
+            return True
+    return False
+
+
+def passes(kind: Kind, rows: np.ndarray, terms_of: Callable[[int], frozenset[str]], vectors: np.ndarray,
+           encode: Callable[[str], np.ndarray], threshold: float) -> np.ndarray:
+    """Boolean mask over ``rows``: which products are of the kind asked for (lexically or semantically)."""
+    ok = np.array([lexical_match(kind, terms_of(int(r))) for r in rows], dtype=bool)
+    if not ok.all() and threshold < 1.0:
+        q = encode(kind.phrase)
+        rest = np.flatnonzero(~ok)
+        ok[rest] = (vectors[rows[rest]] @ q) >= threshold
+    return ok
+
+
+def kind_vocabulary(products: Sequence[Any]) -> frozenset[str]:
+    """Stemmed words that name product kinds in this catalog: product types and each title's last word.
+
+    The floor applies only when the query's head is one of them, so an adjective left as the head
+    ("warm" with a Hats filter) or a word no product is called never empties an answer.
+    """
+    words: set[str] = set()
+    for p in products:
+        words.update(tokenize(p.product_type or ""))
+        last = tokenize(p.title or "")[-1:]
+        words.update(last)
+    return frozenset(words)
+
+
+def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarray], kind: Kind, rows: list[int],
+                cache: dict[int, frozenset[str]], threshold: float, vocabulary: frozenset[str]) -> set[int]:
+    """Rows (of ``cat``) that are not the kind of product the query names; ``cache`` keeps product terms."""
+    if not rows or not any(h in vocabulary for h in kind.heads):
+        return set()
+
+    def terms_of(row: int) -> frozenset[str]:
+        t = cache.get(row)
+        if t is None:
+            p = cat.products[row]
+            t = cache[row] = product_terms(p.title, p.product_type, p.tags)
+        return t
+
+    arr = np.asarray(rows, dtype=np.int64)
+    # The brand is not the kind: "Bergwerk backpack" must not pass Bergwerk hats on the brand's similarity.
+    brand = {w for r in rows for w in _WORD.findall((cat.products[r].vendor or "").lower())}
+    phrase = " ".join(w for w in kind.phrase.split() if w not in brand) or kind.phrase
+    ok = passes(Kind(phrase, kind.heads), arr, terms_of, vectors, encode, threshold)
+    return {int(r) for r in arr[~ok]}
+
+
+def order_near(cat: Any, constraints: Any, near: list[tuple[int, float, bool]], missed: set[int],
+               extra: np.ndarray | None) -> list[tuple[int, float, bool]]:
+    """Near matches: the right kind first, then fewer unmet constraints (best variant), then relevance."""
+    from search.filter.variants import variant_unmet
+
+    def unmet_count(row: int) -> int:
+        p = cat.products[row]
+        span = cat.variants_of(row)
+        pool = [v for v in span if extra is None or extra[v]] or list(span)
+        return min(len(variant_unmet(cat, row, p.variants[v - span.start], constraints)) for v in pool)
+
+    keyed = sorted(((r in missed), unmet_count(r), i) for i, (r, _, _) in enumerate(near))
+    return [near[k[2]] for k in keyed]

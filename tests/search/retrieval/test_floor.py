@@ -1,0 +1,52 @@
+"""The relevance floor: kind phrase, lexical / semantic kind match, near ordering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from search.retrieval.floor import Kind, kind_phrase, lexical_match, passes, product_terms
+
+
+@pytest.mark.parametrize(("text", "head"), [
+    ("Bergwerk backpack", "backpack"),
+    ("warm hat", "hat"),
+    ("washi tape", "tape"),
+    ("gold baby sandals for a 6-12 month old", "sandal"),
+    ("cortador de relva a bateria", "cortador"),
+    ("abri à vélos en métal pour le jardin", "abri"),
+    ("a hands-free breast pump I can wear under my top", "pump"),
+])
+def test_the_head_word_is_the_product_kind(text: str, head: str) -> None:
+    kind = kind_phrase(text)
+    assert kind is not None and kind.heads[0] == head
+
+
+@pytest.mark.parametrize("text", ["", "something to weigh my coffee beans", "a gift for my dad", "under 100"])
+def test_a_query_that_names_no_kind_has_no_floor(text: str) -> None:
+    assert kind_phrase(text) is None
+
+
+def test_synonyms_the_reader_added_count_as_heads() -> None:
+    kind = kind_phrase("jumper", synonyms=["sweater"])
+    assert kind is not None and set(kind.heads) == {"jumper", "sweater"}
+
+
+def test_lexical_match_uses_title_type_tags_and_compounds() -> None:
+    kind = kind_phrase("backpack")
+    assert kind is not None
+    assert lexical_match(kind, product_terms("Alpine 30L Backpacks", None, ()))
+    assert lexical_match(kind, product_terms("Alpine 30L", "Backpack", ()))
+    assert not lexical_match(kind, product_terms("Wool Beanie", "Hats", ("winter",)))
+    rucksack = kind_phrase("rucksack")
+    assert rucksack is not None and lexical_match(rucksack, product_terms("Wanderrucksack 30", None, ()))
+
+
+def test_semantic_match_rescues_a_product_without_the_word_and_threshold_one_is_lexical_only() -> None:
+    kind = Kind("backpack", ("backpack",))
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
+    terms = {0: frozenset({"backpack"}), 1: frozenset({"beani"}), 2: frozenset({"daypack"})}
+    rows = np.array([0, 1, 2])
+    enc = lambda _t: np.array([1.0, 0.0], dtype=np.float32)  # noqa: E731
+    assert passes(kind, rows, terms.__getitem__, vectors, enc, 0.5).tolist() == [True, False, True]
+    assert passes(kind, rows, terms.__getitem__, vectors, enc, 1.0).tolist() == [True, False, False]
