@@ -60,19 +60,26 @@ purple:purple|lavender:purple|lilac:purple|violet:purple|plum:purple|mauve:purpl
 brown:brown|chocolate:brown|coffee:brown|mocha:brown|espresso:brown|walnut:brown|cognac:brown
 camel:brown,beige|tan:brown,beige|caramel:brown,beige|taupe:beige,grey,brown|bronze:brown,gold
 beige:beige|sand:beige|oatmeal:beige|ecru:beige|nude:beige|champagne:beige,gold|natural:beige
-gold:gold|copper:orange,brown|silver:silver|multicolor:multicolor
+gold:gold|copper:orange,brown|silver:silver|multicolor:multicolor|kelly:green|pine:green|cypress:green|meadow:green
+granite:grey|shale:grey|fog:grey|mist:grey|asphalt:grey|heather:grey|steel:grey,silver|chrome:silver|alloy:silver
+raspberry:pink|peony:pink|strawberry:red|chili:red|pomegranate:red|turmeric:yellow|toast:brown|truffle:brown
+macchiato:brown|lagoon:blue|lapis:blue|midnight:blue|iris:purple|thistle:purple|wash:blue
 """
 
 # Forms of shades the lexicon does not list (lower case; accent-less spellings included).
 _EXTRA_FORMS = """
-black:jet black|negro azabache|tiefschwarz|schwarz matt|黒|黒い|ブラック
+black:jet black|negro azabache|tiefschwarz|schwarz matt|黒|黒い|ブラック|blk|pure black|solid black
+kelly:kelly|kelly green|verde kelly
+pine:pine|pine green|dried pine
+steel:steel|light steel|stainless steel|stainless
+wash:dark wash|light wash|mid wash|medium wash|stone wash|stonewash
 jet:jet|azabache|jais
 onyx:onyx|ónix|onix
 ebony:ebony|ébano|ébène|ebenholz
 graphite:graphite|grafito|graphit|grafite
 anthracite:anthracite|antracita|anthrazit|antracite
 slate:slate|pizarra|ardoise|schiefer|ardósia
-white:off-white|blanco roto|blanc cassé|gebrochenes weiß|白|白い|ホワイト
+white:off-white|blanco roto|blanc cassé|gebrochenes weiß|白|白い|ホワイト|wht
 off white:off white|off-white
 snow:snow|snow white
 pearl:pearl|perla|perle|pérola
@@ -243,7 +250,7 @@ def _phrase_shades(phrase: str) -> set[str]:
     for i, t in enumerate(toks):
         if i not in used and (s := _lookup(t) or _german_compound(t)) is not None:
             out.add(s)
-    return out
+    return out - {"heather"} if len(out) > 1 else out  # "Heather Raspberry": heather is the knit, not the colour
 
 
 def value_shades(value: str) -> frozenset[str]:
