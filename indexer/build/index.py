@@ -37,6 +37,7 @@ from indexer.build.dense import EXACT_MAX_ROWS, build_dense
 from indexer.build.embed import Encoder, encoder_name, load_encoder
 from indexer.build.embedcache import cache_for
 from indexer.build.lexical import LexicalIndex
+from indexer.build.multilingual import write_vectors
 from indexer.build.snapshot import (
     FORMAT,
     Checkpoint,
@@ -322,8 +323,10 @@ def build_index(
     progress: ProgressCallback = no_progress,
     exact_max_rows: int = EXACT_MAX_ROWS,
     checkpoint: Checkpoint = no_checkpoint,
+    multilingual: bool = False,
 ) -> BuildReport:
     """Build, verify and switch to a new snapshot of ``products`` (see the module docstring).
+    ``multilingual``: also write the multilingual dense index (:mod:`indexer.build.multilingual`) beside it.
 
     ``progress`` receives one task per stage (the embed stage counts texts); ``checkpoint`` is called at
     each risky moment (crash tests pause there; the default does nothing).
@@ -350,6 +353,9 @@ def build_index(
         manifest = _manifest(version, encoder.name, watermark, plan, merchants, report, indexes)
         _write_and_verify(build_dir, manifest, plan, merchants, crawled_at, indexes,
                           stages=stages, checkpoint=checkpoint)
+        if multilingual:
+            with stages.stage("multilingual"):
+                write_vectors(build_dir, plan.rows)
         final = _switch(workspace, build_dir, version, encoder.name, plan, report,
                         stages=stages, checkpoint=checkpoint)
         report.version, report.path = version, str(final)
