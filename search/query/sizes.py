@@ -33,6 +33,7 @@ _SIZE_AFTER_WORD = re.compile(
 _STANDALONE_LETTERS = re.compile(r"(?<![\w\-/])(?P<v>xxs|xs|xxxxl|xxxl|xxl|xl|[2-6]xl)(?![\w\-/])")
 _IN_LETTER = re.compile(r"(?<![\w])(?:in|en|em)\s+(?P<v>S|M|L)(?![\w\-/])")
 _MEASURE_RX = re.compile(rf"(?<![\w.,])(?P<v>{_MEASURE})")
+_AGE = re.compile(rf"{_NUMR}\s?(?:(?:-|–|to|a)\s?{_NUMR}\s?)?{_AGE_UNIT}")
 _COMPARE_BEFORE = re.compile(r"(?:under|below|over|above|less than|more than|up to|around|about|approx\.?|"
                              r"approximately|at least|at most|max|min|within|~|<|>|<=|>=|≤|≥|unter|über|moins de|"
                              r"plus de|menos de|más de|mais de|até)\s*$")
@@ -147,7 +148,9 @@ def _measurements(st: QueryState, cv: CompiledVocabulary | None) -> None:
             continue
         surface = m.group("v")
         values = closest_first(surface, _size_values(cv, surface))
-        loose = before(_COMPAT_BEFORE, st.low, m.start()) or before(_COMPARE_BEFORE, st.low, m.start())
+        # "for my 40 oz quencher" describes another item, but "for a 6-12 month old" is the wearer's age: a size
+        age = _AGE.fullmatch(surface) is not None
+        loose = (before(_COMPAT_BEFORE, st.low, m.start()) and not age) or before(_COMPARE_BEFORE, st.low, m.start())
         if values and not loose:
             st.add(Found(m.start(), m.end(), "size", values, True))
         else:

@@ -41,3 +41,9 @@ def test_parsed_months_take_the_catalogs_spelling() -> None:
     vocab = _vocab("Acme", sizes=("0-6 meses", "6-12 meses"))
     assert set(parse_query("sandals 6-12 months", vocab).attributes["size"]) == {"6-12 meses"}
     assert set(parse_query("sandales 6-12 mois", vocab).attributes["size"]) == {"6-12 meses"}
+
+
+def test_an_age_after_for_a_is_the_wearers_size() -> None:
+    vocab = _vocab("Acme", sizes=("6-12 meses", "40 oz"))
+    assert set(parse_query("gold sandals for a 6-12 month old", vocab).attributes["size"]) >= {"6-12 meses"}
+    assert "size" not in parse_query("boot for my 40 oz quencher", vocab).attributes  # another item's size
