@@ -11,7 +11,10 @@ Rules (documented choices):
   function word of the catalogs' languages). SKU fragments are not words: the BM25 index, which holds
   "bot" from a SKU "WI-57700-bot-s", does not decide.
 * Only words of **at least 4 letters** are corrected (letters only: codes such as "xl200" or "20l"
-  never are); shorter words have too many neighbours to guess safely.
+  never are); shorter words have too many neighbours to guess safely. Contractions ("don't") and
+  capitalised words after the first (names: "Malaysia", a German noun) are left alone, and so is a
+  query holding a function word of the catalogs' other languages ("für", "pour", "para", "um"...):
+  its words are not typos of the catalog's English.
 * Candidates are the catalog's words of 4+ letters (titles, tags, product types and vendors count
   three times a description's first 2,000 characters: the words a product is named by), at edit
   distance (Levenshtein with transpositions: "wahsi" → washi is one edit) 1 for words of 4-6 letters
@@ -64,6 +67,12 @@ meine avec pour chez leur leurs cette celui celle sont être avoir très aussi m
 uma umas para pelo pela pelos pelas entre sobre como mais menos muito também até desde sem com
 pentru care este sunt foarte mult mai fără între despre până
 """.split())
+
+
+# Function words of the catalogs' other languages (none an English word): a query holding one is not corrected.
+_FOREIGN = re.compile(r"(?<![\w'’])(?:de|del|los|las|el|para|con|una|une|des|du|les|pour|avec|sur|notre|votre|"
+                      r"für|mit|und|ein|eine|einen|meine|mein|ich|nicht|ist|uma|com|não|pelo|pela|dos|nas|nos|"
+                      r"della|che|pentru|și|sau|sie|im|um)(?![\w'’])")
 
 
 def _fold(text: str) -> str:
@@ -129,14 +138,18 @@ class Speller:
         def fix(m: re.Match[str]) -> str:
             surface = m.group()
             word = _fold(surface)
-            if len(word) < MIN_LENGTH or not word.isascii() or self.known(word):
-                return surface
+            if len(word) < MIN_LENGTH or not word.isascii() or "'" in word or "’" in word or self.known(word):
+                return surface  # short, another script, a contraction ("don't", "we're"), or a catalog word
+            if surface[:1].isupper() and m.start() > 0:
+                return surface  # a name written as one mid-sentence ("Malaysia", "Tochter"): not a typo to guess
             got = self.suggest(word)
             if got is None or _STEMMER.stemWord(got) == _STEMMER.stemWord(word):
                 return surface  # nothing close, or another form of the same word ("horses"/"horse"): BM25 agrees
             corrected[surface] = got
             return got
 
+        if _FOREIGN.search(text.lower()):
+            return text, {}  # a query in another language: its words are not typos of the catalog's English
         out = _WORD.sub(fix, text)
         return out, corrected
 

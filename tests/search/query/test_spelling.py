@@ -41,6 +41,14 @@ def test_another_form_of_a_catalog_word_is_not_a_typo() -> None:
     assert sp.correct("mugs speakers")[1] == {}  # "mug", "speaker" are in the catalog: BM25 stems alike
 
 
+def test_names_contractions_and_other_languages_are_left_alone() -> None:
+    sp = build_speller(_catalog())
+    assert sp.correct("Beenie for winter")[1] == {"Beenie": "beanie"}  # the first word may be capitalised
+    assert sp.correct("mug shipped to Malaysa")[1] == {}  # a capitalised word mid-sentence is a name
+    assert sp.correct("I don't want a speakr")[1] == {"speakr": "speaker"}  # a contraction is no typo
+    assert sp.correct("gorro para mi hija, speakr")[1] == {}  # a Spanish query: not the catalog's English
+
+
 def test_short_words_and_codes_are_left_alone() -> None:
     sp = build_speller(_catalog())
     assert sp.correct("mog") == ("mog", {})  # 3 letters: too many neighbours
