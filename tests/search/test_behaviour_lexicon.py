@@ -163,4 +163,5 @@ def test_japanese_colour_and_product_word(engine: Engine) -> None:
 
 def test_unknown_script_words_stay_in_the_text(engine: Engine) -> None:
     resp = _search(engine, "日本の手ぬぐい")
-    assert "日本" in resp.interpreted.text
+    assert "日本" in resp.interpreted.text and "tenugui" in resp.interpreted.text  # the known word is read
+    assert any("日本" in n for n in resp.interpreted.notes)
