@@ -147,13 +147,13 @@ LOOSE_COLOUR_AFTER = ("tones", "tone", "tonos", "tons", "shades", "hues", "ish",
 
 # canonical material: surface forms. Longer forms win (longest match), so "organic cotton" beats "cotton".
 _MATERIALS = """
-wool:wool|woollen|woolen|lana|laine|wolle|lã|merino|merino wool
+wool:wool|woollen|woolen|lana|laine|wolle|lã|merino|merino wool|lână
 cashmere:cashmere|cachemire|kaschmir|caxemira
 organic cotton:organic cotton|algodón orgánico|coton bio|bio-baumwolle|biobaumwolle|algodão orgânico|cotone biologico
-cotton:cotton|algodón|algodon|coton|baumwolle|algodão|cotone
+cotton:cotton|algodón|algodon|coton|baumwolle|algodão|cotone|bumbac
 linen:linen|lino|leinen|linho
-silk:silk|seda|soie|seide|seta
-leather:leather|genuine leather|real leather|cuero|cuir|leder|couro|pelle
+silk:silk|seda|soie|seide|seta|mătase|matase
+leather:leather|genuine leather|real leather|cuero|cuir|leder|couro|pelle|piele naturală
 faux leather:faux leather|vegan leather|pu leather|leatherette|kunstleder|similicuir|cuero sintético
 suede:suede|daim|wildleder|camurça|camoscio
 denim:denim
@@ -164,7 +164,7 @@ fleece:fleece|polar fleece
 satin:satin|cetim
 chiffon:chiffon
 bamboo:bamboo|bambú|bambou|bambus|bambu
-wood:wood|wooden|solid wood|madera|bois|holz|madeira|legno
+wood:wood|wooden|solid wood|madera|bois|holz|madeira|legno|lemn
 oak:oak|solid oak|roble|chêne|eiche|carvalho|rovere
 walnut:walnut|nogal|noyer|nussbaum|nogueira|noce
 teak:teak|teca|teck
@@ -172,8 +172,8 @@ acacia:acacia
 rattan:rattan|ratán|rotin
 wicker:wicker|mimbre|osier
 marble:marble|mármol|marbre|marmor|mármore|marmo
-glass:glass|tempered glass|vidrio|verre|glas|vidro|vetro
-ceramic:ceramic|ceramics|cerámica|céramique|keramik|cerâmica|ceramica
+glass:glass|tempered glass|vidrio|verre|glas|vidro|vetro|sticlă
+ceramic:ceramic|ceramics|cerámica|céramique|keramik|cerâmica|ceramica|ceramică
 porcelain:porcelain|porcelana|porcelaine|porzellan|porcellana
 stoneware:stoneware|grès|steinzeug
 cast iron:cast iron|hierro fundido|gusseisen|ferro fundido|ghisa
@@ -228,7 +228,7 @@ METAL_MATERIAL_AFTER = frozenset("plated filled plate vermeil".split())
 # Words that introduce an option value: "size 7", "talla L", "Größe 42". "ring size 7" is read as "size 7" and
 # "ring" stays in the text (it is the product).
 SIZE_WORDS = ("us size", "uk size", "eu size", "size", "sizes", "sz", "talla", "taille", "tamaño", "tamano", "tamanho",
-              "größe", "grösse", "groesse", "taglia", "maat", "storlek", "misura")
+              "größe", "grösse", "groesse", "taglia", "maat", "storlek", "misura", "mărime", "marime", "mărimea")
 # Size words that are ordinary adjectives: hard only in a size context ("size medium", "in medium", "hoodie, medium").
 SIZE_ADJECTIVES = {
     "extra small": "xs", "x-small": "xs", "small": "s", "medium": "m", "large": "l", "x-large": "xl",
