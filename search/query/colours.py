@@ -46,7 +46,7 @@ black:black|jet:black|onyx:black|ebony:black|charcoal:grey|graphite:grey|anthrac
 white:white|ivory:white,beige|off white:white,beige|snow:white|pearl:white|chalk:white|cream:beige,white
 grey:grey|silver grey:grey,silver|ash:grey|heather grey:grey|stone:beige,grey|pewter:grey,silver
 red:red|crimson:red|scarlet:red|burgundy:red|maroon:red|wine:red|cherry:red|ruby:red|vermilion:red
-red:red|brick:red,brown|rust:orange,brown,red|carmine:red|cardinal:red|oxblood:red
+red:red|brick:red,brown|rust:orange,brown|carmine:red|cardinal:red|oxblood:red
 pink:pink|rose:pink|blush:pink|fuchsia:pink,purple|magenta:pink,purple|salmon:pink,orange
 coral:pink,orange|peach:orange,pink|rose gold:gold,pink
 orange:orange|mustard:yellow|ochre:yellow,brown|apricot:orange|terracotta:orange,brown|tangerine:orange
