@@ -99,9 +99,9 @@ class EngineSettings:
     multilingual_gated: bool = True
     multilingual_dir: str | None = field(default_factory=lambda: os.environ.get("AISLE_MULTILINGUAL_DIR"))
     # Relevance floor (search.retrieval.floor): with constraints, an exact result must be the kind of
-    # product the query names, lexically or by MiniLM cosine >= this to the query's kind phrase
+    # product the query names, lexically or by MiniLM cosine >= this (5-fold CV on dev-100) to its kind phrase
     # (calibrated on dev, 5-fold CV); None switches the floor off. Near matches that miss the kind come last.
-    kind_threshold: float | None = 0.3
+    kind_threshold: float | None = 0.2
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale

@@ -32,7 +32,8 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 _BREAK = frozenset(
     "for with without under over below above to in into from that which who whose i im my our we you your "
     "me us he she it its is are be can could would should will so when while if as at on by per near around "
-    "than less more up shipped ship shipping delivered delivery deliver sent send fits fit size sized "
+    "than less more up shipped ship shipping delivered delivery deliver sent send fits "
+    "we're i'm i'd you're it's they "
     "de del da do das dos à au aux pour avec sans para con sin por em no na für mit ohne zum zur pentru cu "
     "fara din la".split())
 _GENERIC = frozenset(
