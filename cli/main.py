@@ -46,10 +46,10 @@ class State:
 
     @classmethod
     def engine_settings(cls) -> EngineSettings:
-        """Engine settings with what the environment provides (the Etsy key for live re-checks)."""
+        """Engine settings with what the environment provides (the Etsy key and allow-list for live re-checks)."""
         from search.engine import EngineSettings
 
-        return EngineSettings(etsy_api_key=cls.settings().etsy_api_key)
+        return EngineSettings(etsy_api_key=cls.settings().etsy_api_key, allow_hosts=cls.settings().allow_hosts)
 
     @classmethod
     def workspace(cls) -> Workspace:

@@ -15,6 +15,18 @@ The merchant's answer is authoritative; the index is never trusted over it. For 
   ``stale_data``: the data was just read). Shipping comes from the indexed ship-to list.
 * A price that differs from the indexed one sets ``price_changed`` with both prices.
 
+Every request goes through the one guarded client (:class:`indexer.crawl.guarded.GuardedClient`): the
+merchant URL and every redirect hop are checked against the SSRF guard (allow-list: ``allow_hosts``, from
+``--allow-host``/``AISLE_ALLOW_HOSTS``) and connected to at the address that was checked; ``x-api-key``
+never follows a redirect to another origin. A refused hop makes the item ``merchant_unreachable``.
+
+Amplification is bounded (:class:`LiveChecker`): one call reads at most ``check_max_products`` products
+live, at most ``check_max_per_merchant`` of them from one merchant (a Shopify product costs one request,
+an Etsy listing two, plus one per Etsy shop). Items whose product is past a cap are answered, not
+fetched: not eligible, reason ``not_checked`` (check them in a later call). A product's fresh answer
+(live facts or "no longer listed"; never a failure) is cached for ``check_cache_ttl_s`` seconds and
+reused without a merchant request (cache hits cost nothing against the caps).
+
 Items are grouped per merchant and merchants are read in parallel (``check_workers``); each product
 is read once however many of its variants are in the cart. One checkout per merchant: Shopify, one
 cart permalink with all that store's *eligible* items (none eligible: no link); Etsy, which has no
@@ -25,6 +37,8 @@ listing's URL or, for several listings, the shop's page.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +49,9 @@ from urllib.parse import quote
 import httpx
 
 from indexer.attributes import currency_exponent, from_divisor
+from indexer.crawl.guarded import GuardedClient
+from indexer.crawl.netguard import HostGuard
+from indexer.errors import AisleError, ConfigError
 from indexer.models import Merchant, Product, Variant
 from indexer.sanitise import plain_text as plain
 from search.filter.catalog import CatalogArrays
@@ -55,6 +72,14 @@ class CheckSettings(Protocol):
     def http_timeout_s(self) -> float: ...
     @property
     def check_workers(self) -> int: ...
+    @property
+    def allow_hosts(self) -> tuple[str, ...]: ...
+    @property
+    def check_max_products(self) -> int: ...
+    @property
+    def check_max_per_merchant(self) -> int: ...
+    @property
+    def check_cache_ttl_s(self) -> float: ...
     def policy(self) -> Policy: ...
 
 
@@ -78,7 +103,7 @@ class _Live:
 def _get_json(http: httpx.Client, url: str, headers: dict[str, str] | None = None) -> Any:
     try:
         r = http.get(url, headers=headers)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, AisleError) as exc:  # AisleError: the guard refused a hop (HostNotAllowedError)
         raise _Unreachable(str(exc)) from None
     if r.status_code == 404:
         raise _Gone(url)
@@ -171,14 +196,28 @@ def _shop_checker(http: httpx.Client, m: Merchant, key: str | None) -> Callable[
     return ok
 
 
+def _read_live(http: httpx.Client, p: Product, merchant: Merchant | None, key: str | None,
+               shop_ok: Callable[[], bool]) -> _Live | str:
+    """The merchant's answer about one product, or the reason it has none."""
+    try:
+        if merchant is None:
+            raise _Unreachable("merchant missing from the snapshot")
+        if p.platform == "shopify":
+            return _shopify(http, p, merchant)
+        return _etsy(http, p, merchant, key, shop_ok)
+    except _Gone:
+        return "no_longer_listed"
+    except _Unreachable:
+        return "merchant_unreachable"
+
+
 def _check_merchant(
-    http: httpx.Client, cat: CatalogArrays, mid: str, items: list[tuple[int, int, int]], country: str,
-    settings: CheckSettings, now: float,
+    cat: CatalogArrays, mid: str, items: list[tuple[int, int, int]], country: str, settings: CheckSettings,
+    now: float, read: Callable[[int, Product], _Live | str],
 ) -> list[tuple[int, CheckedItem]]:
-    """Re-check one merchant's items ``(position in request, flat variant index, quantity)``."""
-    merchant = cat.merchants.get(mid)
+    """Re-check one merchant's items ``(position in request, flat variant index, quantity)``; ``read(row,
+    product)`` gives the merchant's answer (or a reason) for one product."""
     policy = dataclasses.replace(settings.policy(), stale_ttl_s=None)
-    shop_ok = _shop_checker(http, merchant, settings.etsy_api_key) if merchant is not None else (lambda: False)
     lives: dict[int, _Live | str] = {}
     out: list[tuple[int, CheckedItem]] = []
     for pos, v, qty in items:
@@ -186,17 +225,7 @@ def _check_merchant(
         p = cat.products[row]
         indexed = p.variants[v - int(cat.var_start[row])]
         if row not in lives:
-            try:
-                if merchant is None:
-                    raise _Unreachable("merchant missing from the snapshot")
-                if p.platform == "shopify":
-                    lives[row] = _shopify(http, p, merchant)
-                else:
-                    lives[row] = _etsy(http, p, merchant, settings.etsy_api_key, shop_ok)
-            except _Gone:
-                lives[row] = "no_longer_listed"
-            except _Unreachable:
-                lives[row] = "merchant_unreachable"
+            lives[row] = read(row, p)
         live = lives[row]
         indexed_price = Money(amount=indexed.price, currency=indexed.currency) if indexed.price is not None else None
         base: dict[str, Any] = {"variant_id": indexed.variant_id, "doc_id": p.doc_id, "quantity": qty,
@@ -237,38 +266,127 @@ def _checkout(cat: CatalogArrays, mid: str, entries: list[tuple[CheckedItem, int
     )
 
 
-def check_items(
-    request: CheckRequest, cat: CatalogArrays, *, settings: CheckSettings, http: httpx.Client | None, now: float
-) -> CheckResponse:
-    """Re-check every item of ``request`` live (rules in the module docstring)."""
-    country = request.country.upper()
-    by_merchant: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    results: dict[int, CheckedItem] = {}
-    for pos, item in enumerate(request.items):
-        cands = cat.variant_index.get(item.variant_id, [])
-        if item.doc_id:
-            cands = [v for v in cands if cat.products[cat.var_row[v]].doc_id == item.doc_id]
-        if not cands:
-            results[pos] = CheckedItem(variant_id=item.variant_id, doc_id=item.doc_id, quantity=item.quantity,
-                                       eligible=False, reasons=["unknown_variant"], price=None, checked_at=iso(now))
-            continue
-        v = cands[0]
-        by_merchant[cat.products[cat.var_row[v]].merchant_id].append((pos, v, item.quantity))
-    client = http or httpx.Client(timeout=settings.http_timeout_s, follow_redirects=True, max_redirects=3,
-                                  headers={"user-agent": "aisle-recheck/0.1"})
-    try:
+_USER_AGENT = "aisle-recheck/0.1"
+_Key = tuple[str, str, str, str]
+
+
+class LiveChecker:
+    """The live re-check of one engine: its guarded client, its caps and its cache of fresh answers.
+
+    ``http`` must be a :class:`~indexer.crawl.guarded.GuardedClient` (default: one over
+    ``HostGuard(settings.allow_hosts)``, or over ``guard`` when given, e.g. with a test resolver).
+    Thread-safe: concurrent calls share the cache. :attr:`fetched` counts products read from merchants.
+    """
+
+    def __init__(self, settings: CheckSettings, *, http: httpx.Client | None = None, guard: HostGuard | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if http is not None and not isinstance(http, GuardedClient):
+            raise ConfigError("the live re-check only sends requests through indexer.crawl.guarded.GuardedClient")
+        if settings.check_max_products < 1 or settings.check_max_per_merchant < 1:
+            raise ConfigError("check_max_products and check_max_per_merchant must be at least 1")
+        self.settings, self._clock = settings, clock
+        self._own = http is None
+        self.http: httpx.Client = http or GuardedClient(
+            guard or HostGuard(settings.allow_hosts), timeout=settings.http_timeout_s, max_redirects=3,
+            headers={"user-agent": _USER_AGENT})
+        self._cache: dict[_Key, tuple[float, _Live | str]] = {}
+        self._lock = threading.Lock()
+        self.fetched = 0
+
+    def close(self) -> None:
+        """Close the client (when this checker made it)."""
+        if self._own:
+            self.http.close()
+
+    @staticmethod
+    def _key(p: Product, m: Merchant | None) -> _Key:
+        return (m.base_url if m else "", p.platform, p.product_id, p.handle or "")
+
+    def _cached(self, key: _Key) -> _Live | str | None:
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None or hit[0] < self._clock():
+                return None
+            return hit[1]
+
+    def _remember(self, key: _Key, live: _Live | str) -> None:
+        if live in ("merchant_unreachable", "not_checked") or self.settings.check_cache_ttl_s <= 0:
+            return  # only fresh answers are worth repeating; a failure is tried again next time
+        with self._lock:
+            if len(self._cache) > 4096:  # drop what expired; a cache of seconds stays small
+                now = self._clock()
+                self._cache = {k: v for k, v in self._cache.items() if v[0] >= now}
+            self._cache[key] = (self._clock() + self.settings.check_cache_ttl_s, live)
+
+    def _budget(self, cat: CatalogArrays, by_merchant: dict[str, list[tuple[int, int, int]]]) -> set[int]:
+        """Rows that may be read from merchants in this call (cached rows cost nothing), in cart order."""
+        allowed: set[int] = set()
+        left = self.settings.check_max_products
+        for mid, items in by_merchant.items():
+            m, mine = cat.merchants.get(mid), 0
+            for row in dict.fromkeys(int(cat.var_row[v]) for _, v, _ in items):
+                if self._cached(self._key(cat.products[row], m)) is not None:
+                    continue
+                if left > 0 and mine < self.settings.check_max_per_merchant:
+                    allowed.add(row)
+                    left, mine = left - 1, mine + 1
+        return allowed
+
+    def _merchant(self, cat: CatalogArrays, mid: str, items: list[tuple[int, int, int]], country: str,
+                  now: float, allowed: set[int]) -> list[tuple[int, CheckedItem]]:
+        merchant = cat.merchants.get(mid)
+        key = self.settings.etsy_api_key
+        shop_ok = _shop_checker(self.http, merchant, key) if merchant is not None else (lambda: False)
+
+        def read(row: int, p: Product) -> _Live | str:
+            k = self._key(p, merchant)
+            hit = self._cached(k)
+            if hit is not None:
+                return hit
+            if row not in allowed:
+                return "not_checked"
+            with self._lock:
+                self.fetched += 1
+            live = _read_live(self.http, p, merchant, key, shop_ok)
+            self._remember(k, live)
+            return live
+
+        return _check_merchant(cat, mid, items, country, self.settings, now, read)
+
+    def check(self, request: CheckRequest, cat: CatalogArrays, *, now: float) -> CheckResponse:
+        """Re-check every item of ``request`` live (rules in the module docstring)."""
+        country = request.country.upper()
+        by_merchant: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        results: dict[int, CheckedItem] = {}
+        for pos, item in enumerate(request.items):
+            cands = cat.variant_index.get(item.variant_id, [])
+            if item.doc_id:
+                cands = [v for v in cands if cat.products[cat.var_row[v]].doc_id == item.doc_id]
+            if not cands:
+                results[pos] = CheckedItem(variant_id=item.variant_id, doc_id=item.doc_id, quantity=item.quantity,
+                                           eligible=False, reasons=["unknown_variant"], price=None, checked_at=iso(now))
+                continue
+            v = cands[0]
+            by_merchant[cat.products[cat.var_row[v]].merchant_id].append((pos, v, item.quantity))
+        allowed = self._budget(cat, by_merchant)
         if by_merchant:
-            workers = max(1, min(settings.check_workers, len(by_merchant)))
+            workers = max(1, min(self.settings.check_workers, len(by_merchant)))
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(_check_merchant, client, cat, mid, items, country, settings, now)
+                futures = [pool.submit(self._merchant, cat, mid, items, country, now, allowed)
                            for mid, items in by_merchant.items()]
                 for f in futures:
                     results.update(dict(f.result()))
+        items = [results[i] for i in range(len(request.items))]
+        checkouts = [_checkout(cat, mid, [(results[pos], v) for pos, v, _ in its]) for mid, its in by_merchant.items()]
+        return CheckResponse(country=country, items=items, checkouts=checkouts, eligible=all(i.eligible for i in items))
+
+
+def check_items(
+    request: CheckRequest, cat: CatalogArrays, *, settings: CheckSettings, http: httpx.Client | None, now: float
+) -> CheckResponse:
+    """One-off form of :meth:`LiveChecker.check` (no cache kept between calls)."""
+    checker = LiveChecker(settings, http=http)
+    try:
+        return checker.check(request, cat, now=now)
     finally:
-        if http is None:
-            client.close()
-    items = [results[i] for i in range(len(request.items))]
-    checkouts = []
-    for mid, its in by_merchant.items():
-        checkouts.append(_checkout(cat, mid, [(results[pos], v) for pos, v, _ in its]))
-    return CheckResponse(country=country, items=items, checkouts=checkouts, eligible=all(i.eligible for i in items))
+        checker.close()

@@ -113,6 +113,12 @@ class EngineSettings:
     vendor_in_title: bool = True  # a brand as a whole-word phrase in the title meets a vendor constraint
     rank_with_constraint_words: bool = True  # rank by the remaining text plus the constraint words
     check_workers: int = 8  # merchants re-checked in parallel
+    # Live re-check egress (search.check): private hosts it may reach (AISLE_ALLOW_HOSTS), products read live
+    # per call and per merchant per call (items past a cap: not_checked), seconds a fresh answer is reused.
+    allow_hosts: tuple[str, ...] = field(default_factory=lambda: Settings.from_env().allow_hosts)
+    check_max_products: int = 20
+    check_max_per_merchant: int = 8
+    check_cache_ttl_s: float = 10.0
 
     def policy(self) -> Policy:
         return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)
@@ -146,6 +152,7 @@ class Engine:
         self._explicit_encoder = encoder
         self._encoder: Encoder | None = encoder
         self._http = http
+        self._checker: Any = None  # search.check.LiveChecker, made on the first check (it owns a cache)
         self._workspace = workspace
         self._clock = clock
         self._lock = threading.Lock()
@@ -437,10 +444,13 @@ class Engine:
 
     def check(self, request: CheckRequest) -> CheckResponse:
         """Live re-check of cart items against the merchants (see :mod:`search.check`)."""
-        from search.check import check_items
+        from search.check import LiveChecker
 
         state = self._state
-        return check_items(request, state.cat, settings=self.settings, http=self._http, now=float(self._clock()))
+        with self._lock:
+            if self._checker is None:
+                self._checker = LiveChecker(self.settings, http=self._http)
+        return self._checker.check(request, state.cat, now=float(self._clock()))
 
 
 def search(request: SearchRequest, *, engine: Engine) -> SearchResponse:

@@ -133,7 +133,7 @@ def demo(
             console.print(Rule(f"1. storefront simulator serving {catalog} at {sf.base_url}"))
         out["crawl"] = _crawl(ws, sf, show)
         out["index"] = _index(ws, model, show)
-        engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=DEMO_ETSY_KEY))
+        engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=DEMO_ETSY_KEY, allow_hosts=("127.0.0.1",)))
         answers = _ask(engine, questions, limit, show)
         out["answers"] = answers
         check = _recheck(engine, answers, show)

@@ -21,8 +21,11 @@ Faults retried with exponential backoff and jitter (``backoff_base * 2**attempt`
 
 Other 4xx answers are not retried. A fault that outlives the retries raises
 :class:`~indexer.errors.FetchError` (``RateLimitedError`` for 429) with ``code`` = the kind (or
-``http_<status>``), the URL and the status. Every URL (and redirect) first passes the
-:class:`~indexer.crawl.netguard.HostGuard`. :attr:`PoliteClient.stats` counts requests and retried faults by kind.
+``http_<status>``), the URL and the status. Requests go through the one guarded client
+(:class:`~indexer.crawl.guarded.AsyncGuardedClient`): every URL and redirect hop passes the
+:class:`~indexer.crawl.netguard.HostGuard` and is sent to the address it checked, and credentials
+(``x-api-key``) never follow a redirect to another origin. :attr:`PoliteClient.stats` counts requests and
+retried faults by kind.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from indexer import jsontext
+from indexer.crawl.guarded import AsyncGuardedClient
 from indexer.crawl.netguard import HostGuard
 from indexer.errors import FetchError, HostNotAllowedError, RateLimitedError
 
@@ -129,14 +133,12 @@ class PoliteClient:
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> PoliteClient:
-        async def guard_hook(request: httpx.Request) -> None:
-            await self.guard.check(str(request.url))  # also runs for every redirect hop
-
-        self._client = httpx.AsyncClient(
-            transport=self._transport, timeout=httpx.Timeout(self.settings.timeout), follow_redirects=True,
-            max_redirects=5, headers={"user-agent": self.settings.user_agent, "accept": "application/json"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            event_hooks={"request": [guard_hook]}, trust_env=False)
+        # The guarded client checks and pins every hop and drops credentials on a cross-origin redirect.
+        self._client = AsyncGuardedClient(
+            self.guard, transport=self._transport, timeout=httpx.Timeout(self.settings.timeout),
+            follow_redirects=True, max_redirects=5,
+            headers={"user-agent": self.settings.user_agent, "accept": "application/json"},
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
         return self
 
     async def __aexit__(self, *exc: object) -> None:

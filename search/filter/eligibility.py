@@ -57,6 +57,7 @@ REASONS: dict[str, str] = {
     "merchant_unreachable": "Live re-check: the merchant could not be read (network error, timeout, bad answer).",
     "no_longer_listed": "Live re-check: the merchant no longer lists this product or variant.",
     "unknown_variant": "Live re-check: the variant id is not in the index.",
+    "not_checked": "Live re-check: not read this time, a per-call or per-merchant cap was reached (check it again).",
 }
 
 NOTES: dict[str, str] = {

@@ -89,7 +89,7 @@ def sample_world(sample_dir: Path, tmp: Path, *, model: str | None = "hashing-64
         crawl_into(ws, sf, targets or None)
         report = index_workspace(ws, model, "cpu")
         assert report.status == "built"
-        engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=ETSY_KEY))
+        engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=ETSY_KEY, allow_hosts=("127.0.0.1",)))
         yield World(sf, ws, engine, sample_dir, {"hostile": added})
 
 

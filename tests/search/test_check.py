@@ -22,6 +22,8 @@ from search.schema import CartItem, CheckRequest
 from tests.search.conftest import load_catalog, make_snapshot
 
 KEY = "testkey:testsecret"
+LOOPBACK = ("127.0.0.1",)  # the simulator; the live re-check refuses private addresses otherwise
+CHECK = EngineSettings(etsy_api_key=KEY, allow_hosts=LOOPBACK)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def world(sample_dir: Path) -> Iterator[dict[str, Any]]:
     with running_storefront(sample_dir) as sf:
         products, merchants = load_catalog(sample_dir, shopify_base=sf.shopify_url, etsy_api=sf.etsy_api)
         snap = make_snapshot(products, merchants)
-        engine = Engine(snap, encoder=HashingEncoder(64), settings=EngineSettings(etsy_api_key=KEY))
+        engine = Engine(snap, encoder=HashingEncoder(64), settings=CHECK)
         yield {"sf": sf, "engine": engine, "products": products, "merchants": {m.merchant_id: m for m in merchants}}
 
 
@@ -103,7 +105,8 @@ def test_etsy_variant_sold_out_vacation_and_grouping(world) -> None:
 def test_etsy_without_api_key_is_unreachable(world) -> None:
     shop = next(m for m in world["merchants"].values() if m.platform == "etsy")
     p = _find(world, shop.merchant_id)
-    engine = Engine(world["engine"].snapshot, encoder=HashingEncoder(64), settings=EngineSettings(etsy_api_key=None))
+    engine = Engine(world["engine"].snapshot, encoder=HashingEncoder(64),
+                    settings=EngineSettings(etsy_api_key=None, allow_hosts=LOOPBACK))
     resp = engine.check(CheckRequest(items=[CartItem(variant_id=p.variants[0].variant_id)]))
     item = resp.items[0]
     assert item.reasons == ["merchant_unreachable"] and item.price is None and item.indexed_price is not None
@@ -137,7 +140,8 @@ def test_unreachable_merchant_is_never_trusted(world) -> None:
     p = _find(world, "thames-pottery")
     dead = replace(snap.merchants[p.merchant_id], base_url=f"http://127.0.0.1:{port}/shopify/x")
     snap2 = make_snapshot(list(snap.products), [*(m for k, m in snap.merchants.items() if k != p.merchant_id), dead])
-    engine = Engine(snap2, encoder=HashingEncoder(64), settings=EngineSettings(http_timeout_s=2.0))
+    engine = Engine(snap2, encoder=HashingEncoder(64),
+                    settings=EngineSettings(http_timeout_s=2.0, allow_hosts=LOOPBACK))
     resp = engine.check(CheckRequest(items=[CartItem(variant_id=p.variants[0].variant_id)], country="GB"))
     item = resp.items[0]
     assert item.reasons == ["merchant_unreachable"] and not item.eligible and item.price is None
