@@ -199,7 +199,8 @@ def main() -> None:
     report["ratio_hybrid_vs_plain_bm25"] = round(report["engine"]["hybrid"]["ndcg@10"] / base, 3) if base else None
     if args.sweep:
         variants = {
-            "weighted sum (default)": settings,
+            "z-score + gated multilingual (default)": settings,
+            "weighted sum": replace(settings, fusion="weighted"),
             "rrf k=60": replace(settings, fusion="rrf"),
             "rrf k=60, lexical weight 1.5": replace(settings, fusion="rrf", weights=(1.5, 1.0)),
             "depth 100": replace(settings, candidate_depth=100),
