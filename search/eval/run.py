@@ -51,6 +51,7 @@ from indexer.errors import ConfigError, QueryError
 from indexer.progress import ProgressCallback, ProgressEvent, no_progress
 from search.eval.gold import Constraints, Hit, unmet
 from search.eval.io import EvalQuery, Qrels, RunDict
+from search.eval.sets import groups_of
 from search.schema import MAX_LIMIT, Mode, SearchRequest, SearchResponse
 
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -138,18 +139,8 @@ class EvalResult:
             "queries": self.queries,
             "settings": self.settings,
             "warnings": self.warnings,
-            "groups": self.groups(),
+            "groups": groups_of(self),
         }
-
-    def groups(self) -> dict[str, Any]:
-        """nDCG per query kind and per split with 95% intervals, and the hybrid-below-best count."""
-        from search.eval.sets import group_scores, worse_than_best
-
-        metric = f"ndcg@{self.settings.get('k', 10)}"
-        per_mode = {m: {q: float(v[metric] or 0.0) for q, v in r.per_query.items()} for m, r in self.modes.items()}
-        worse = worse_than_best(per_mode)
-        return {"metric": metric, "by_kind": group_scores(self, metric, "kind"),
-                "by_split": group_scores(self, metric, "split"), "hybrid_below_best_by_0.1": worse}
 
 
 def metric_names(k: int, depth: int) -> list[str]:

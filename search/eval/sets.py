@@ -88,3 +88,11 @@ def worse_than_best(per_mode: dict[str, dict[str, float]], fused: str = "hybrid"
         if v < best - margin - 1e-12:
             out.append(q)
     return sorted(out)
+
+
+def groups_of(result: Any) -> dict[str, Any]:
+    """nDCG@k per query kind and per split with 95% intervals, and the hybrid-below-best queries."""
+    metric = f"ndcg@{result.settings.get('k', 10)}"
+    per_mode = {m: {q: float(v[metric] or 0.0) for q, v in r.per_query.items()} for m, r in result.modes.items()}
+    return {"metric": metric, "by_kind": group_scores(result, metric, "kind"),
+            "by_split": group_scores(result, metric, "split"), "hybrid_below_best_by_0.1": worse_than_best(per_mode)}
