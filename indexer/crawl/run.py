@@ -35,6 +35,7 @@ from indexer.errors import ConfigError, FetchError, HostNotAllowedError
 from indexer.models import Merchant
 from indexer.progress import ProgressCallback, ProgressEvent, no_progress
 from indexer.settings import ENV_ETSY_KEY
+from indexer.store.identity import normalise_origin
 from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page
 
 ETSY_API = "https://openapi.etsy.com/v3/application"
@@ -120,6 +121,10 @@ class CrawlReport:
                 "failed": dict(self.failed), "merchants": [asdict(m) for m in self.merchants]}
 
 
+class _IdentityRefused(Exception):
+    """A store claimed a merchant id that its origin may not speak for (already recorded)."""
+
+
 class _MerchantRun:
     """The :class:`~indexer.crawl.pagesink.PageSink` of one merchant: parse + write pages, record errors."""
 
@@ -136,6 +141,14 @@ class _MerchantRun:
         core.progress(ProgressEvent("start", self.key, target.label))
 
     async def merchant(self, merchant: Merchant, raw: dict[str, Any]) -> None:
+        # Identity first (indexer.store.identity): an origin that may not speak for this id stops the crawl
+        # here, before any page is fetched, with nothing written but the error.
+        conflict = await self.core.db(self.core.claim, self.target, merchant)
+        if conflict is not None:
+            self.current = merchant  # the error names the id that was claimed
+            await self.error(merchant.base_url, None, "identity_conflict", conflict)
+            self.current = None
+            raise _IdentityRefused(conflict)
         # The merchant row is written with the first page (or at the finish), in that transaction.
         self.current, self.raw = merchant, raw
         known = await self.core.db(self.core.store.known_hashes, merchant.merchant_id)
@@ -209,6 +222,7 @@ class _Core:
     def __init__(self, store: Store, settings: CrawlSettings, progress: ProgressCallback) -> None:
         self.store, self.settings, self.progress = store, settings, progress
         self.run_id = ""
+        self.claims: dict[str, str] = {}  # merchant id -> origin that spoke for it in this run
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-store")
         self._parse_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-parse")
 
@@ -220,6 +234,26 @@ class _Core:
         """Run pure CPU work (parsing, row building) on the parse thread."""
         return await asyncio.get_running_loop().run_in_executor(self._parse_pool, fn)
 
+    def claim(self, target: Target, merchant: Merchant) -> str | None:
+        """On the store thread: why ``merchant``'s origin may not speak for its id (None: it may).
+
+        The rules are :mod:`indexer.store.identity`'s, plus: a merchants-file entry naming the id
+        (``Target.merchant_id``) links the origin (the operator vouches for it) or, naming another id,
+        refuses the crawl; and within one run, the first origin that claimed a new id keeps it.
+        """
+        origin, mid = normalise_origin(merchant.base_url), merchant.merchant_id
+        if target.merchant_id is not None:
+            if target.merchant_id != mid:
+                return (f"{origin} says it is merchant {mid!r}, but the merchants file names it "
+                        f"{target.merchant_id!r}; refused, nothing changed")
+            self.store.link_merchant(mid, origin, now=self.store.now(), source="merchants-file", must_exist=False)
+        conflict = self.store.identity_conflict(mid, origin)
+        if conflict is None and self.claims.setdefault(mid, origin) != origin:
+            if origin not in self.store.merchant_links(mid):
+                conflict = (f"{origin} claims merchant {mid!r}, which {self.claims[mid]} claimed first in this "
+                            f"crawl; refused, nothing changed (aisle merchants link {mid} {origin} if both are it)")
+        return conflict
+
     async def one(self, client: PoliteClient, target: Target, gate: asyncio.Semaphore) -> MerchantReport:
         async with gate:
             run = _MerchantRun(self, target)
@@ -230,6 +264,8 @@ class _Core:
                 else:
                     complete = await crawl_etsy(client, s.etsy_api, target.ref, s.etsy_api_key or "", run,
                                                 limit=s.etsy_limit)
+            except _IdentityRefused:
+                complete = False  # recorded as identity_conflict; nothing else of this crawl is written
             except (HostNotAllowedError, FetchError) as exc:  # e.g. a redirect into a private network
                 await run.error(getattr(exc, "url", "") or target.ref, getattr(exc, "status", None), exc.code,
                                 exc.message)

@@ -8,6 +8,10 @@ blank lines are ignored. Each line is either JSON or text:
   ``{"etsy": 12345678}``.
 * Text lines: ``shopify https://store.example``, ``etsy 12345678``, or just a URL (a Shopify store)
   or just a number (an Etsy shop id).
+* Identity links: a JSON line may add ``"merchant_id": "northfield-knits.myshopify.com"``. The operator
+  vouches that this URL is that merchant: a store that moved keeps its merchant record (see
+  :mod:`indexer.store.identity`; without the entry, a second URL claiming a known id is refused), and a
+  store at that URL claiming any other id is refused.
 
 Duplicates (same platform and normalised reference) are dropped, first occurrence kept.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -30,6 +34,7 @@ class Target:
 
     platform: Literal["shopify", "etsy"]
     ref: str
+    merchant_id: str | None = None  # the operator's identity link (merchants file), None: none given
 
     @classmethod
     def shopify(cls, url: str) -> Target:
@@ -63,6 +68,12 @@ class Target:
 def _from_json(obj: Any, where: str) -> Target:
     if not isinstance(obj, dict):
         raise ConfigError(f"{where}: expected a JSON object")
+    link = obj.get("merchant_id")
+    if link is not None:
+        if not isinstance(link, str | int) or isinstance(link, bool) or not str(link).strip():
+            raise ConfigError(f"{where}: merchant_id must be a merchant id such as 'shop.myshopify.com'")
+        bare = _from_json({k: v for k, v in obj.items() if k != "merchant_id"}, where)
+        return replace(bare, merchant_id=str(link).strip())
     if "shopify" in obj:
         return Target.shopify(str(obj["shopify"]))
     if "etsy" in obj:

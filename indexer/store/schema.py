@@ -2,7 +2,9 @@
 
 Tables (all times are naive UTC ``TIMESTAMP``; prices are integer minor units plus currency):
 
-* ``merchants``: one row per Shopify store / Etsy shop (``raw_json`` keeps ``meta.json`` / the shop).
+* ``merchants``: one row per Shopify store / Etsy shop (``raw_json`` keeps ``meta.json`` / the shop);
+  ``origin`` is the store URL it was first crawled from, its identity (see :mod:`indexer.store.identity`).
+* ``merchant_links``: other origins the operator linked to a merchant id (``aisle merchants link``).
 * ``products``: one row per document id, with ``raw_json`` (the source JSON, so re-parsing needs no
   re-crawl), ``content_hash``, ``first_seen``/``last_seen``/``changed_at``/``removed_at``,
   ``last_run_id`` and ``change_seq`` (the store-wide change counter value of its last change).
@@ -20,7 +22,12 @@ CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS merchants (
     merchant_id VARCHAR PRIMARY KEY, platform VARCHAR NOT NULL, name VARCHAR, base_url VARCHAR,
     currency VARCHAR, country VARCHAR, ships_to VARCHAR, available BOOLEAN, shop_url VARCHAR,
-    raw_json VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP);
+    raw_json VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, origin VARCHAR);
+-- Catalogs made before merchant identity existed: the column is added, filled by the identity rules.
+ALTER TABLE merchants ADD COLUMN IF NOT EXISTS origin VARCHAR;
+CREATE TABLE IF NOT EXISTS merchant_links (
+    merchant_id VARCHAR NOT NULL, origin VARCHAR NOT NULL, linked_at TIMESTAMP, source VARCHAR,
+    PRIMARY KEY (merchant_id, origin));
 CREATE TABLE IF NOT EXISTS products (
     doc_id VARCHAR PRIMARY KEY, platform VARCHAR NOT NULL, merchant_id VARCHAR NOT NULL,
     product_id VARCHAR NOT NULL, title VARCHAR, handle VARCHAR, vendor VARCHAR, product_type VARCHAR,

@@ -27,6 +27,7 @@ import duckdb
 
 from indexer.errors import StoreError
 from indexer.models import Merchant, Product, Quarantined, make_doc_id
+from indexer.store.identity import MerchantIdentity, normalise_origin
 from indexer.store.read import CatalogReads
 from indexer.store.rows import (
     PARSER_VERSION,
@@ -50,13 +51,15 @@ Clock = Callable[[], datetime]
 
 # Columns of products written from the page (the rest are the write-time stamp, bound as parameters).
 _STAMP = "?, ?, ?, NULL, ?, ?"  # first_seen, last_seen, changed_at, removed_at, last_run_id, change_seq
+_Q13 = ", ".join("?" * 13)  # the merchants columns
 
 
-class Store(CatalogReads):
+class Store(CatalogReads, MerchantIdentity):
     """A DuckDB catalog file. Open with :meth:`Store.open`; use as a context manager.
 
     The record reads (:meth:`products`, :meth:`product`, :meth:`merchants`, :meth:`crawled_at`,
-    :meth:`raw_json`) live in :class:`~indexer.store.read.CatalogReads`.
+    :meth:`raw_json`) live in :class:`~indexer.store.read.CatalogReads`, merchant identity in
+    :class:`~indexer.store.identity.MerchantIdentity`.
 
     Not thread-safe: use one Store from one thread at a time (the crawler funnels all writes
     through a single worker thread). Every time it writes comes from its ``clock`` (:meth:`now`).
@@ -180,14 +183,15 @@ class Store(CatalogReads):
 
     def _upsert_merchant(self, merchant: Merchant, raw: dict[str, Any] | None, now: datetime) -> None:
         self._con.execute(
-            "INSERT INTO merchants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id) DO UPDATE SET "
+            f"INSERT INTO merchants VALUES ({_Q13}) ON CONFLICT (merchant_id) DO UPDATE SET "
             "platform = excluded.platform, name = excluded.name, base_url = excluded.base_url, "
             "currency = excluded.currency, country = excluded.country, ships_to = excluded.ships_to, "
             "available = excluded.available, shop_url = excluded.shop_url, raw_json = excluded.raw_json, "
-            "last_seen = excluded.last_seen",
+            "last_seen = excluded.last_seen, origin = coalesce(merchants.origin, excluded.origin)",  # first kept
             [merchant.merchant_id, merchant.platform, merchant.name, merchant.base_url, merchant.currency,
              merchant.country, json.dumps(list(merchant.ships_to)), merchant.available, merchant.shop_url,
-             json.dumps(raw, ensure_ascii=False) if raw is not None else None, now, now])
+             json.dumps(raw, ensure_ascii=False) if raw is not None else None, now, now,
+             normalise_origin(merchant.base_url)])
 
     def known_hashes(self, merchant_id: str) -> dict[str, str]:
         """doc_id → content hash of a merchant's current (not removed) products."""
