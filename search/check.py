@@ -25,7 +25,8 @@ live, at most ``check_max_per_merchant`` of them from one merchant (a Shopify pr
 an Etsy listing two, plus one per Etsy shop). Items whose product is past a cap are answered, not
 fetched: not eligible, reason ``not_checked`` (check them in a later call). A product's fresh answer
 (live facts or "no longer listed"; never a failure) is cached for ``check_cache_ttl_s`` seconds and
-reused without a merchant request (cache hits cost nothing against the caps).
+reused without a merchant request (cache hits cost nothing against the caps); ``checked_at`` then says
+when the merchant was actually read, so a reused answer never passes for a newer one.
 
 Items are grouped per merchant and merchants are read in parallel (``check_workers``); each product
 is read once however many of its variants are in the cart. One checkout per merchant: Shopify, one
@@ -213,12 +214,12 @@ def _read_live(http: httpx.Client, p: Product, merchant: Merchant | None, key: s
 
 def _check_merchant(
     cat: CatalogArrays, mid: str, items: list[tuple[int, int, int]], country: str, settings: CheckSettings,
-    now: float, read: Callable[[int, Product], _Live | str],
+    now: float, read: Callable[[int, Product], tuple[_Live | str, float]],
 ) -> list[tuple[int, CheckedItem]]:
     """Re-check one merchant's items ``(position in request, flat variant index, quantity)``; ``read(row,
-    product)`` gives the merchant's answer (or a reason) for one product."""
+    product)`` gives the merchant's answer (or a reason) for one product and when it was read."""
     policy = dataclasses.replace(settings.policy(), stale_ttl_s=None)
-    lives: dict[int, _Live | str] = {}
+    lives: dict[int, tuple[_Live | str, float]] = {}
     out: list[tuple[int, CheckedItem]] = []
     for pos, v, qty in items:
         row = int(cat.var_row[v])
@@ -226,10 +227,10 @@ def _check_merchant(
         indexed = p.variants[v - int(cat.var_start[row])]
         if row not in lives:
             lives[row] = read(row, p)
-        live = lives[row]
+        live, read_at = lives[row]
         indexed_price = Money(amount=indexed.price, currency=indexed.currency) if indexed.price is not None else None
         base: dict[str, Any] = {"variant_id": indexed.variant_id, "doc_id": p.doc_id, "quantity": qty,
-                                "title": plain(p.title), "indexed_price": indexed_price, "checked_at": iso(now)}
+                                "title": plain(p.title), "indexed_price": indexed_price, "checked_at": iso(read_at)}
         if isinstance(live, str) or indexed.variant_id not in live.variants:
             reason = live if isinstance(live, str) else "no_longer_listed"
             out.append((pos, CheckedItem(**base, eligible=False, reasons=[reason], price=None, available=False)))
@@ -289,7 +290,7 @@ class LiveChecker:
         self.http: httpx.Client = http or GuardedClient(
             guard or HostGuard(settings.allow_hosts), timeout=settings.http_timeout_s, max_redirects=3,
             headers={"user-agent": _USER_AGENT})
-        self._cache: dict[_Key, tuple[float, _Live | str]] = {}
+        self._cache: dict[_Key, tuple[float, _Live | str, float]] = {}  # key -> (expiry, answer, read at)
         self._lock = threading.Lock()
         self.fetched = 0
 
@@ -302,21 +303,21 @@ class LiveChecker:
     def _key(p: Product, m: Merchant | None) -> _Key:
         return (m.base_url if m else "", p.platform, p.product_id, p.handle or "")
 
-    def _cached(self, key: _Key) -> _Live | str | None:
+    def _cached(self, key: _Key) -> tuple[_Live | str, float] | None:
         with self._lock:
             hit = self._cache.get(key)
             if hit is None or hit[0] < self._clock():
                 return None
-            return hit[1]
+            return hit[1], hit[2]
 
-    def _remember(self, key: _Key, live: _Live | str) -> None:
+    def _remember(self, key: _Key, live: _Live | str, now: float) -> None:
         if live in ("merchant_unreachable", "not_checked") or self.settings.check_cache_ttl_s <= 0:
             return  # only fresh answers are worth repeating; a failure is tried again next time
         with self._lock:
             if len(self._cache) > 4096:  # drop what expired; a cache of seconds stays small
                 now = self._clock()
                 self._cache = {k: v for k, v in self._cache.items() if v[0] >= now}
-            self._cache[key] = (self._clock() + self.settings.check_cache_ttl_s, live)
+            self._cache[key] = (self._clock() + self.settings.check_cache_ttl_s, live, now)
 
     def _budget(self, cat: CatalogArrays, by_merchant: dict[str, list[tuple[int, int, int]]]) -> set[int]:
         """Rows that may be read from merchants in this call (cached rows cost nothing), in cart order."""
@@ -338,18 +339,18 @@ class LiveChecker:
         key = self.settings.etsy_api_key
         shop_ok = _shop_checker(self.http, merchant, key) if merchant is not None else (lambda: False)
 
-        def read(row: int, p: Product) -> _Live | str:
+        def read(row: int, p: Product) -> tuple[_Live | str, float]:
             k = self._key(p, merchant)
             hit = self._cached(k)
             if hit is not None:
                 return hit
             if row not in allowed:
-                return "not_checked"
+                return "not_checked", now
             with self._lock:
                 self.fetched += 1
             live = _read_live(self.http, p, merchant, key, shop_ok)
-            self._remember(k, live)
-            return live
+            self._remember(k, live, now)
+            return live, now
 
         return _check_merchant(cat, mid, items, country, self.settings, now, read)
 
@@ -380,13 +381,3 @@ class LiveChecker:
         checkouts = [_checkout(cat, mid, [(results[pos], v) for pos, v, _ in its]) for mid, its in by_merchant.items()]
         return CheckResponse(country=country, items=items, checkouts=checkouts, eligible=all(i.eligible for i in items))
 
-
-def check_items(
-    request: CheckRequest, cat: CatalogArrays, *, settings: CheckSettings, http: httpx.Client | None, now: float
-) -> CheckResponse:
-    """One-off form of :meth:`LiveChecker.check` (no cache kept between calls)."""
-    checker = LiveChecker(settings, http=http)
-    try:
-        return checker.check(request, cat, now=now)
-    finally:
-        checker.close()

@@ -23,7 +23,8 @@ from tests.search.conftest import load_catalog, make_snapshot
 
 KEY = "testkey:testsecret"
 LOOPBACK = ("127.0.0.1",)  # the simulator; the live re-check refuses private addresses otherwise
-CHECK = EngineSettings(etsy_api_key=KEY, allow_hosts=LOOPBACK)
+# No answer cache: these tests change the merchant between checks (the cache: tests/security/test_amplification.py).
+CHECK = EngineSettings(etsy_api_key=KEY, allow_hosts=LOOPBACK, check_cache_ttl_s=0.0)
 
 
 @pytest.fixture(scope="module")
