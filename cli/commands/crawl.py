@@ -15,7 +15,9 @@ console = Console()
 
 _MERCHANTS_HELP = (
     "File listing merchants, one per line: 'shopify URL', 'etsy SHOP_ID', a bare URL or shop id, or JSON lines "
-    "such as {\"platform\": \"shopify\", \"url\": \"https://...\"}; '#' starts a comment."
+    "such as {\"platform\": \"shopify\", \"url\": \"https://...\"}; '#' starts a comment. A JSON line may add "
+    "\"merchant_id\": \"ID\" to vouch that the URL is that merchant (a store that moved); otherwise a URL "
+    "claiming a merchant id first crawled from another URL is refused (identity_conflict)."
 )
 
 
