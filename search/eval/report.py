@@ -19,7 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from search.eval.run import EvalResult, ModeResult
+from search.eval.metrics import ModeResult
+from search.eval.run import EvalResult
 
 _COLORS = {"bm25": "#4C72B0", "dense": "#DD8452", "hybrid": "#55A868"}
 _BASE_COLOR = "#8C8C8C"

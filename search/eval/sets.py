@@ -60,7 +60,7 @@ def merge_qrels(parts: Sequence[Qrels]) -> Qrels:
 
 def group_scores(result: Any, metric: str, key: str) -> dict[str, dict[str, dict[str, Any]]]:
     """``{group: {mode: {"mean", "ci", "n"}}}`` of ``metric`` for groups ``result.queries[q][key]``."""
-    from search.eval.run import bootstrap_ci
+    from search.eval.metrics import bootstrap_ci
 
     groups = sorted({str(v[key]) for v in result.queries.values() if v.get(key)})
     seed = int(result.settings.get("seed", 0))

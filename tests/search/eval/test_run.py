@@ -10,7 +10,8 @@ from scipy.stats import ttest_rel
 from indexer.errors import ConfigError
 from search.eval.gold import parse_constraints
 from search.eval.io import EvalQuery, load_run, save_run
-from search.eval.run import bootstrap_ci, evaluate, rank_run, strict_scores
+from search.eval.metrics import bootstrap_ci, rank_run, strict_scores
+from search.eval.run import evaluate
 from search.schema import Context, SearchRequest
 from tests.search.evalfixtures import fixture_engine, result
 
