@@ -38,6 +38,7 @@ listing's URL or, for several listings, the shop's page.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from collections import defaultdict
@@ -50,7 +51,7 @@ from urllib.parse import quote
 import httpx
 
 from indexer.attributes import currency_exponent, from_divisor
-from indexer.crawl.guarded import GuardedClient
+from indexer.crawl.guarded import GuardedClient, read_capped
 from indexer.crawl.netguard import HostGuard
 from indexer.errors import AisleError, ConfigError
 from indexer.models import Merchant, Product, Variant
@@ -103,15 +104,15 @@ class _Live:
 
 def _get_json(http: httpx.Client, url: str, headers: dict[str, str] | None = None) -> Any:
     try:
-        r = http.get(url, headers=headers)
-    except (httpx.HTTPError, AisleError) as exc:  # AisleError: the guard refused a hop (HostNotAllowedError)
+        r, data = read_capped(http, url, headers=headers)  # at most 2 MiB, 3 timeouts in all
+    except (httpx.HTTPError, AisleError) as exc:  # AisleError: a refused hop, an answer too big or too slow
         raise _Unreachable(str(exc)) from None
     if r.status_code == 404:
         raise _Gone(url)
     if r.status_code != 200:
         raise _Unreachable(f"HTTP {r.status_code}")
     try:
-        return r.json()
+        return json.loads(data)
     except ValueError:
         raise _Unreachable("not JSON") from None
 

@@ -21,17 +21,20 @@ What they add to httpx:
   ``max_redirects`` hops (3 by default), redirects followed unless ``follow_redirects=False``.
 
 An injected ``transport`` (tests: ``httpx.MockTransport``) is wrapped, not replaced, so it also only
-ever sees checked, pinned requests.
+ever sees checked, pinned requests. :func:`read_capped` reads an answer with a size and total-time cap
+(a hostile server can trickle or flood); the crawler's ``PoliteClient`` has its own caps.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
 from indexer.crawl.netguard import HostGuard, Pinned
+from indexer.errors import FetchError
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
@@ -145,3 +148,28 @@ class AsyncGuardedClient(httpx.AsyncClient):
 
     def _redirect_headers(self, request: httpx.Request, url: httpx.URL, method: str) -> httpx.Headers:
         return strip_secrets(super()._redirect_headers(request, url, method), request.url, url, self._secret)
+
+
+MAX_ANSWER_BYTES = 2 * 1024 * 1024
+
+
+def read_capped(http: httpx.Client, url: str, *, headers: dict[str, str] | None = None,
+                max_bytes: int = MAX_ANSWER_BYTES, total_s: float | None = None) -> tuple[httpx.Response, bytes]:
+    """``GET url`` and read its body, refusing more than ``max_bytes`` or more than ``total_s`` seconds in all.
+
+    httpx's timeouts bound each read, not the whole answer: a merchant trickling bytes, or sending a huge
+    body, would otherwise hold a worker and its memory. Raises :class:`~indexer.errors.FetchError`
+    (``too_large`` / ``timeout``) past a limit; httpx errors and refusals of the guard pass through.
+    """
+    total = total_s if total_s is not None else 3 * (http.timeout.read or 5.0)
+    deadline = time.monotonic() + total
+    with http.stream("GET", url, headers=headers) as resp:
+        chunks, size = [], 0
+        for chunk in resp.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"answer larger than {max_bytes} bytes", url=url, code="too_large")
+            if time.monotonic() > deadline:
+                raise FetchError(f"answer took longer than {total:g} s", url=url, code="timeout")
+            chunks.append(chunk)
+    return resp, b"".join(chunks)

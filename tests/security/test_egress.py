@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -177,3 +178,28 @@ def test_embedded_public_ipv4_stays_public() -> None:
     for address in ("2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8"):
         assert is_public(ipaddress.ip_address(address))
     assert not is_public(ipaddress.ip_address("64:ff9b:1::a00:1"))  # local-use NAT64 is never public
+
+
+def test_a_huge_or_trickling_answer_is_cut_off() -> None:
+    from indexer.crawl.guarded import read_capped
+
+    big = b'{"variants": [' + b" " * (3 * 1024 * 1024) + b"]}"
+    with serving("127.0.0.1", lambda s: (200, {"content-type": "application/json"}, big)) as store:
+        m = dataclasses.replace(merchant("big.myshopify.com"), base_url=store.url)
+        v = variant({"Size": "M"}, price=1500)
+        engine = Engine(make_snapshot([product("Hat", [v], m=m)], [m]),
+                        settings=EngineSettings(allow_hosts=("127.0.0.1",), etsy_api_key=None))
+        item = engine.check(CheckRequest(items=[CartItem(variant_id=v.variant_id)])).items[0]
+        assert item.reasons == ["merchant_unreachable"]
+
+    def trickle() -> Iterator[bytes]:
+        for _ in range(50):
+            time.sleep(0.05)
+            yield b" "
+
+    slow = httpx.MockTransport(lambda r: httpx.Response(200, content=trickle()))
+    with GuardedClient(HostGuard(), transport=slow, timeout=0.1) as http:
+        t0 = time.monotonic()
+        with pytest.raises(FetchError, match="longer than"):
+            read_capped(http, "http://8.8.8.8/products/x.js")
+        assert time.monotonic() - t0 < 1.0
