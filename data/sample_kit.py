@@ -14,7 +14,7 @@ from typing import Any
 
 SEED = 20260301
 BASE = datetime(2026, 3, 1, 9, 0, 0)
-CDN = "https://cdn.example.com/aisle-sample"
+CDN = "https://cdn.shopify.com/s/files/aisle-sample"
 ZERO_DECIMAL = {"JPY"}
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from indexer.errors import ConfigError, NotFoundError, QueryError
 from indexer.settings import Settings
-from search.answer import decode_cursor, encode_cursor, product_out, result_out
+from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.filter.catalog import CatalogArrays
 from search.filter.eligibility import Policy, assess, eligible_mask
 from search.filter.variants import (
@@ -152,6 +152,7 @@ class Engine:
         self._explicit_encoder = encoder
         self._encoder: Encoder | None = encoder
         self._http = http
+        self._cursor_key = cursor_key(workspace.home if workspace is not None else None)  # signs cursors
         self._checker: Any = None  # search.check.LiveChecker, made on the first check (it owns a cache)
         self._workspace = workspace
         self._clock = clock
@@ -300,7 +301,7 @@ class Engine:
         snap, cat = state.snapshot, state.cat
         if len(request.query) > MAX_QUERY_CHARS:
             raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters", code="query_too_long")
-        offset = decode_cursor(request.cursor, request, snap.version)
+        offset = decode_cursor(request.cursor, request, snap.version, self._cursor_key)
         s = self.settings
         it = interpret(request, snap.vocabulary, cat, fallback_attrs=s.text_fallback_attrs,
                        vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
@@ -340,7 +341,7 @@ class Engine:
                                     colors=[ColorReading(word=c.word, family=c.family, values=list(c.values))
                                             for c in it.colours]),
             results=results,
-            next_cursor=encode_cursor(nxt, request, snap.version) if nxt < len(order) else None,
+            next_cursor=encode_cursor(nxt, request, snap.version, self._cursor_key) if nxt < len(order) else None,
             snapshot=snap.version,
             took_ms=round((time.perf_counter() - t0) * 1000.0, 3),
         )

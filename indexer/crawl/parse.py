@@ -8,15 +8,22 @@
 A record that cannot become a :class:`~indexer.models.Product` (no id, no title, unparseable or
 absurd price, no variants) yields a :class:`~indexer.models.Quarantined` with a reason instead of
 raising, so one bad record never costs the rest of its page.
+
+Links go through the one URL policy, :func:`indexer.urls.check_merchant_url`: a record whose product
+link is refused (``javascript:``, another host...) is quarantined with the reason (``unsafe url: ...``);
+a refused image is dropped and its reason kept in ``Product.extra["dropped_urls"]``. Shopify product
+links are built by aisle from the crawled origin and the URL-quoted handle, never taken from the record.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from indexer import jsontext
 from indexer.attributes import canonical_attribute, currency_exponent, from_divisor, html_to_text, to_minor
 from indexer.models import Merchant, Option, OptionValue, Product, Quarantined, Variant, make_doc_id
+from indexer.urls import check_merchant_url
 
 # A price above this many major units is treated as a data error (quarantined), not a product.
 ABSURD_PRICE_MAJOR = 10_000_000_000
@@ -163,13 +170,14 @@ def _shopify_record(raw: dict[str, Any], merchant: Merchant, pid: int, title: st
     gift = "gift card" in title.lower() or "gift card" in (ptype or "").lower() or bool(raw.get("gift_card"))
     body = raw.get("body_html") or ""
     body = body if isinstance(body, str) else _text(body)
+    images, dropped = _images(raw.get("images") or [], merchant)
     return Product(
         doc_id=make_doc_id("shopify", mid, pid),
         platform="shopify",
         merchant_id=mid,
         product_id=str(pid),
         title=title,
-        url=f"{merchant.base_url}/products/{handle}" if handle else merchant.base_url,
+        url=f"{merchant.base_url}/products/{quote(handle, safe='')}" if handle else merchant.base_url,
         variants=tuple(variants),
         handle=handle,
         vendor=_text(raw.get("vendor")) or None,
@@ -178,10 +186,26 @@ def _shopify_record(raw: dict[str, Any], merchant: Merchant, pid: int, title: st
         body_html=body,
         body_text=html_to_text(body),
         options=options,
-        images=tuple(str(im.get("src")) for im in raw.get("images") or [] if isinstance(im, dict) and im.get("src")),
+        images=images,
         gift_card=gift,
         updated_at=_text(raw.get("updated_at")) or None,
+        extra={"dropped_urls": dropped} if dropped else {},
     )
+
+
+def _images(raws: Any, merchant: Merchant) -> tuple[tuple[str, ...], list[str]]:
+    """The image sources the URL policy keeps, and a reason for each one it dropped."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for im in raws:  # not a list: TypeError, the record is quarantined as unreadable
+        if not isinstance(im, dict) or not im.get("src"):
+            continue
+        url, why = check_merchant_url(im.get("src"), merchant.base_url, merchant.platform)
+        if url is None:
+            dropped.append(f"image: {why}")
+        else:
+            kept.append(url)
+    return tuple(kept), dropped
 
 
 def etsy_merchant(shop: dict[str, Any], api_base: str) -> Merchant:
@@ -247,10 +271,14 @@ def _etsy_product(
     return Product(
         doc_id=make_doc_id("etsy", merchant.merchant_id, lid),
         platform="etsy",
+    link = listing.get("url") or f"https://www.etsy.com/listing/{lid}"
+    url, why = check_merchant_url(link, merchant.base_url, "etsy")
+    if url is None:
+        return Quarantined(merchant.merchant_id, str(lid), f"unsafe url: {why}", _dump(raw))
         merchant_id=merchant.merchant_id,
         product_id=str(lid),
         title=title,
-        url=str(listing.get("url") or f"https://www.etsy.com/listing/{lid}"),
+        url=url,
         variants=tuple(variants),
         vendor=merchant.name,
         product_type=None,

@@ -6,7 +6,11 @@ and a ``checkout_url``:
 
 * Shopify: the cart permalink ``{store}/cart/{variant_id}:{qty}`` (several items of one store:
   ``{store}/cart/{v1}:{q1},{v2}:{q2}``), which opens the merchant's checkout with those items;
-* Etsy: the listing URL (Etsy has no public cart permalink; the buyer picks the variant there).
+* Etsy: the listing page ``https://www.etsy.com/listing/{listing_id}`` (Etsy has no public cart
+  permalink; the buyer picks the variant there).
+
+Both are built by aisle from what it verified (the crawled store origin, the listing id), never taken
+from a merchant-provided link, so a hostile ``url`` (``javascript:...``) can never become a checkout link.
 
 The link is given whether or not the variant is eligible: ``eligible`` and ``reasons`` say whether
 to use it (a ``stale_data`` variant is usually fine after a :meth:`search.engine.Engine.check`).
@@ -41,6 +45,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from urllib.parse import quote
 from indexer.models import Merchant, Product, Variant
 from search.filter.catalog import CatalogArrays
 from search.filter.shipping import is_digital, merchant_ships_to
@@ -72,6 +77,9 @@ class Policy:
     """The eligibility knobs (from :class:`search.engine.EngineSettings`)."""
 
     stale_ttl_s: float | None = 24 * 3600.0  # None or 0: never stale
+ETSY_LISTING = "https://www.etsy.com/listing/"
+
+
     max_quantity_per_item: int = 10
 
 
@@ -95,16 +103,16 @@ def iso(ts: float) -> str:
 
 def cart_permalink(base_url: str, items: Sequence[tuple[str, int]]) -> str:
     """Shopify cart permalink for ``(variant_id, quantity)`` items of one store."""
-    return base_url.rstrip("/") + "/cart/" + ",".join(f"{vid}:{qty}" for vid, qty in items)
+    return base_url.rstrip("/") + "/cart/" + ",".join(f"{quote(str(vid), safe='')}:{int(qty)}" for vid, qty in items)
 
 
 def checkout_url(product: Product, variant: Variant, merchant: Merchant | None, quantity: int = 1) -> str | None:
-    """Shopify cart permalink, or the Etsy listing URL (see module docstring)."""
+    """Shopify cart permalink, or the Etsy listing page (see module docstring): built, never copied."""
     if product.platform == "shopify":
         if merchant is None or not merchant.base_url:
             return None
         return cart_permalink(merchant.base_url, [(variant.variant_id, quantity)])
-    return product.url or None
+    return ETSY_LISTING + quote(product.product_id, safe="") if product.product_id else None
 
 
 def static_reasons(
