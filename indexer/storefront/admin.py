@@ -2,7 +2,9 @@
 
 It changes the running catalog (see :mod:`indexer.storefront.mutate`) and reads or resets the fault
 log. It is never fault-injected. Requests from a non-loopback client get 403, so a simulator started
-with ``--allow-public`` still cannot be changed from elsewhere.
+with ``--allow-public`` still cannot be changed from elsewhere. A POST must declare
+``Content-Type: application/json`` (else ``415 unsupported_media_type``): a web page can send a
+cross-site ``text/plain`` or form POST to a loopback port without a preflight, never a JSON one.
 
 =======  ===========================  =====================================================================
 method   path                         body / answer
@@ -58,6 +60,12 @@ def is_loopback(host: str | None) -> bool:
 
 
 def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
+def _json_content(request: Request) -> bool:
+    """True when the request declares a JSON body (``application/json``, parameters allowed)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json"
+
+
     """Loopback check, JSON body parsing and error mapping around one admin operation."""
 
     async def endpoint(request: Request) -> Response:
@@ -66,6 +74,11 @@ def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
         body: dict[str, Any] = {}
         if request.method == "POST":
             raw = await request.body()
+            if not _json_content(request):
+                # A browser sends text/plain, form and multipart bodies cross-site without a preflight;
+                # application/json it does not, so requiring it stops a web page from driving the admin API.
+                return _json(415, {"error": "admin requests must be sent as Content-Type: application/json",
+                                   "code": "unsupported_media_type"})
             try:
                 parsed = json.loads(raw) if raw.strip() else {}
             except json.JSONDecodeError as exc:

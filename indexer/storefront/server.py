@@ -35,7 +35,7 @@ class AdminClient:
         """Raw call: ``admin("POST", "set_price", {...})``; errors raise from the indexer.errors tree."""
         url = f"{self.base_url}/_admin/{op.lstrip('/')}"
         with httpx.Client(timeout=10.0, trust_env=False) as client:
-            resp = client.request(method, url, json=body if method != "GET" else None)
+            resp = client.request(method, url, json=(body or {}) if method != "GET" else None)
         try:
             data = resp.json()
         except ValueError:

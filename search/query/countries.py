@@ -202,6 +202,18 @@ ZA:south african
 """
 
 
+# Every officially assigned ISO 3166-1 alpha-2 code (249): a two-letter value outside it is no country.
+ISO_ALPHA2: frozenset[str] = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
+CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP
+KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT
+MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
+UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+""".split())
+
+
 def _parse(table: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in table.strip().splitlines():
@@ -228,10 +240,12 @@ def country_code(value: str) -> str | None:
     from :func:`country_names` ("Germany", "the United Kingdom"); None when unknown.
 
     The request ``context.country`` and a destination named in the query are read by the same table, so
-    "UK" means GB in both.
+    "UK" means GB in both. A two-letter value must be an assigned ISO 3166-1 code (:data:`ISO_ALPHA2`):
+    ``ZZ``, ``ÜS`` or ``U\\x00`` is None, never a country.
     """
     v = " ".join((value or "").strip().lower().split())
     v = v.removeprefix("the ").strip(" .")
     if len(v) == 2 and v.isascii() and v.isalpha():
-        return "GB" if v == "uk" else v.upper()
+        code = "GB" if v == "uk" else v.upper()
+        return code if code in ISO_ALPHA2 else None
     return country_names().get(v)

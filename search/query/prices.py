@@ -43,6 +43,23 @@ from decimal import Decimal, InvalidOperation
 
 from indexer.attributes import currency_exponent
 
+# ISO 4217 currency codes in use (funds and precious-metal codes left out): what a request may name.
+ISO_4217: frozenset[str] = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG
+HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD
+MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+""".split())
+
+
+def currency_code(value: str | None) -> str | None:
+    """``value`` as an ISO 4217 code (upper case) when it is one in use (:data:`ISO_4217`), else None."""
+    v = (value or "").strip().upper()
+    return v if v in ISO_4217 else None
+
+
 _DOLLAR_CURRENCIES = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD", "JMD", "BSD", "BBD", "BZD", "FJD",
                                 "TTD", "MXN", "CLP", "COP", "ARS", "UYU"})
 _AMBIGUOUS: dict[str, tuple[str, ...]] = {

@@ -3,7 +3,8 @@
 :func:`error_for` turns an exception into an :class:`EdgeError` ``(HTTP status, code, message)``:
 an :class:`~indexer.errors.AisleError` keeps its own ``http_status`` and ``code``; a pydantic
 validation failure gets a specific code (:func:`validation_error`: ``malformed_json``,
-``unknown_filter``, ``unknown_field``, ``query_too_long``, ``limit_too_large``) or the generic
+``unknown_filter``, ``unknown_field``, ``query_too_long``, ``limit_too_large``, and aisle's own
+``bad_country``, ``bad_currency``, ``bad_price_range``) or the generic
 ``invalid_request``; anything else is :data:`INTERNAL` (``500 internal``) with a fixed message, so
 no stack trace or exception text reaches a client. HTTP renders it in
 :func:`search.serve.guard.render_error` (UCP-shaped under ``/ucp/``), MCP as a tool error.
@@ -21,6 +22,8 @@ from indexer.errors import AisleError
 from search.schema import MAX_LIMIT, MAX_QUERY_CHARS, Filters
 
 FILTER_NAMES: tuple[str, ...] = tuple(Filters.model_fields)
+#: Validation error types raised by aisle's own validators, answered as ``400`` with the type as the code.
+OWN_CODES = frozenset({"bad_country", "bad_currency", "bad_price_range", "malformed_json"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ def _specific(e: Mapping[str, Any], d: dict[str, str], details: list[dict[str, s
     last = path[-1] if path else ""
     if kind == "extra_forbidden":
         return EdgeError(400, "unknown_field", f"unknown field {d['field']!r}", details)
+    if kind in OWN_CODES:  # aisle's own validators (search.schema): the error type is the code
+        where = "" if d["field"] in ("", "body") else f"{d['field']}: "
+        return EdgeError(400, kind, where + d["message"], details)
     if kind == "string_too_long" and last == "query":
         return EdgeError(400, "query_too_long", f"query is longer than {MAX_QUERY_CHARS} characters", details)
     if kind == "less_than_equal" and last == "limit":

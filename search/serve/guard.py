@@ -1,4 +1,9 @@
-"""The edge of the HTTP API, below routing: bearer auth, the body-size cap and request telemetry.
+"""The edge of the HTTP API, below routing: the Host check, bearer auth, the body-size cap and telemetry.
+
+On a loopback bind every request must name a loopback host (``127.0.0.1``, ``localhost``, ``[::1]`` or
+the bind address, any port) in its ``Host`` header, else ``421 bad_host``: a web page that rebinds its
+own domain name to 127.0.0.1 (DNS rebinding) sends its own name as Host and is refused, as ``/mcp``
+already did. Off loopback the bearer token guards (a page cannot know it).
 
 :class:`EdgeGuard` is pure ASGI middleware, so a refused request is answered before any body parsing or
 routing, and an unexpected exception is answered ``500 internal`` here (Starlette's last-resort handler
@@ -41,6 +46,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("aisle.api")
+MAX_JSON_DEPTH = 64  # no aisle request nests deeper than ~6 levels
 
 
 class EndpointStats(BaseModel):
@@ -97,6 +103,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def loopback_hosts(bind_host: str) -> frozenset[str]:
+    """Host names a loopback server answers to (lower case, without port or IPv6 brackets)."""
+    return frozenset({"127.0.0.1", "localhost", "::1", bind_host.strip("[]").lower()})
+
+
+def host_name(header: str) -> str:
+    """The host of a ``Host`` header value, without port or IPv6 brackets, lower case."""
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:].split("]", 1)[0]
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
 def render_error(path: str, err: EdgeError, telemetry: Telemetry | None = None) -> JSONResponse:
     if telemetry is not None:
         telemetry.codes[err.code] += 1
@@ -108,11 +127,22 @@ def render_error(path: str, err: EdgeError, telemetry: Telemetry | None = None) 
 class EdgeGuard:
     """Pure ASGI middleware: bearer auth, body-size cap, request telemetry (before any parsing)."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int, telemetry: Telemetry) -> None:
+    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int, telemetry: Telemetry,
+                 bind_host: str | None = None) -> None:
         self.app = app
+        self.hosts = loopback_hosts(bind_host) if bind_host is not None and is_loopback(bind_host) else None
         self.token = token.encode() if token else None
         self.max_body_bytes = max_body_bytes
         self.telemetry = telemetry
+
+    def _host_ok(self, scope: Scope) -> bool:
+        if self.hosts is None:
+            return True
+        for name, value in scope.get("headers", ()):
+            if name == b"host":
+                name = host_name(value.decode("latin-1"))
+                return name in self.hosts or is_loopback(name)
+        return True  # no Host header: not a browser (every browser request carries one)
 
     def _authorized(self, scope: Scope) -> bool:
         if self.token is None:
@@ -141,14 +171,17 @@ class EdgeGuard:
             await send(message)
 
         try:
+            if not self._host_ok(scope):
+                err = EdgeError(421, "bad_host", "this server answers only requests addressed to a loopback host")
+                await render_error(path, err, self.telemetry)(scope, receive, send_status)
+                return
             if not self._authorized(scope):
                 err = EdgeError(401, "unauthorized", "missing or invalid bearer token")
                 await render_error(path, err, self.telemetry)(scope, receive, send_status)
                 return
             replay = await self._read_body(scope, receive)
-            if replay is None:
-                err = EdgeError(413, "body_too_large", f"request body is larger than {self.max_body_bytes} bytes")
-                await render_error(path, err, self.telemetry)(scope, receive, send_status)
+            if isinstance(replay, EdgeError):
+                await render_error(path, replay, self.telemetry)(scope, receive, send_status)
                 return
             try:
                 await self.app(scope, replay, send_status)
@@ -163,11 +196,13 @@ class EdgeGuard:
         finally:
             self.telemetry.record(path, status, (time.perf_counter() - started) * 1000)
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> Receive | None:
-        """Read the whole body (bounded) and return a receive that replays it; None when too large."""
+    async def _read_body(self, scope: Scope, receive: Receive) -> Receive | EdgeError:
+        """Read the whole body (bounded) and return a receive that replays it, or the error to answer
+        (``413 body_too_large``; ``400 malformed_json`` for JSON nested deeper than :data:`MAX_JSON_DEPTH`)."""
+        too_large = EdgeError(413, "body_too_large", f"request body is larger than {self.max_body_bytes} bytes")
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                return None
+                return too_large
         if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
             return receive  # streams (MCP's GET) must not be drained here
         chunks: list[bytes] = []
@@ -180,11 +215,13 @@ class EdgeGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                return None
+                return too_large
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if json_depth(body) > MAX_JSON_DEPTH:
+            return EdgeError(400, "malformed_json", f"request body nests JSON deeper than {MAX_JSON_DEPTH} levels")
         sent = False
 
         async def replay() -> Message:
@@ -195,6 +232,34 @@ class EdgeGuard:
             return await receive()
 
         return replay
+
+
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
+
+
+def json_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in ``body`` (brackets inside strings skipped); linear in its length.
+
+    Deep nesting is refused before parsing: the parsers recurse once per level, so a 64 kB body of
+    ``[[[[...`` would otherwise cost a RecursionError (or a stack) inside the framework. No regular
+    expression here: escapes are removed by plain replacement (``\\\\`` pairs first, then ``\\"``), after
+    which every quote opens or closes a string.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = most = 0
+    in_string = False
+    for c in body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE):
+        if c == 34:  # "
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif c in (91, 123):  # [ {
+            depth += 1
+            most = max(most, depth)
+        else:
+            depth -= 1
+    return most
 
 
 def _digest(value: bytes) -> bytes:

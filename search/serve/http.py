@@ -51,14 +51,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.errors import AisleError
 from indexer.workspace import Workspace
-from search.schema import CheckRequest, CheckResponse, ProductOut, SearchRequest, SearchResponse
-from search.serve.acp import acp_products
+from search.schema import CheckRequest, CheckResponse, ProductOut, SearchRequest, SearchResponse, country_or_error
+from search.serve.acp import ACP_CONTENT_HEADERS, acp_products
 from search.serve.errors import INTERNAL, EdgeError, error_for, validation_error
 from search.serve.guard import EdgeGuard, EndpointStats, Telemetry, is_loopback, render_error
 from search.serve.mcp import build_mcp_server
@@ -203,6 +203,7 @@ def _add_error_handlers(app: FastAPI, telemetry: Telemetry) -> None:
         return render_error(request.url.path, INTERNAL, telemetry)
 
     app.add_exception_handler(AisleError, on_aisle_error)
+    app.add_exception_handler(ValidationError, on_aisle_error)  # a model built inside a route (the UCP facade)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)
@@ -220,10 +221,10 @@ def _search_routes(eng: SearchEngine) -> APIRouter:
     @router.get("/v1/products/{doc_id}", response_model=ProductOut, responses=_ERRORS, tags=["search"])
     def product(
         doc_id: str = Path(min_length=1, max_length=300, description="Product id from search results."),
-        country: str = Query("US", pattern=r"^[A-Za-z]{2}$", description="Buyer country, ISO 3166-1 alpha-2."),
+        country: str = Query("US", min_length=2, max_length=60, description="Buyer country, ISO 3166-1 alpha-2."),
     ) -> Response:
         """A product with all variants, options, prices (minor units) and eligibility for the buyer country."""
-        return _json(sanitised(eng.get_product(doc_id, country.upper()), inside=True))
+        return _json(sanitised(eng.get_product(doc_id, country_or_error(country)), inside=True))
 
     @router.post("/v1/checkout/check", response_model=CheckResponse, responses=_ERRORS, tags=["checkout"])
     def check(request: CheckRequest) -> Response:
@@ -285,6 +286,7 @@ def _commerce_routes(eng: SearchEngine) -> APIRouter:
             nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
             resp.headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
         resp.headers["X-Aisle-Snapshot"] = str(snap.version)
+        resp.headers.update(ACP_CONTENT_HEADERS)  # the feed schema allows no extra body field
         return resp
 
     return router
@@ -325,5 +327,6 @@ def create_app(
     app.include_router(_ops_routes(eng, telemetry, watcher))
     app.include_router(_commerce_routes(eng))
     app.router.routes.extend(mcp_asgi.routes)
-    app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry)  # type: ignore[arg-type]
+    app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry,  # type: ignore[arg-type]
+                       bind_host=bind_host)
     return app

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field, ValidationError, WithJsonSchema
+from pydantic import Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from indexer.errors import AisleError
 from search.filter.eligibility import REASONS
@@ -33,13 +33,13 @@ from search.schema import (
     CartItem,
     CheckRequest,
     CheckResponse,
-    Context,
     Filters,
     ProductOut,
     SearchRequest,
     SearchResponse,
+    country_or_error,
 )
-from search.serve.errors import error_for
+from search.serve.errors import error_for, validation_error
 from search.serve.protocol import SearchEngine
 from search.serve.sanitise import sanitised
 
@@ -126,6 +126,11 @@ _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_wor
 
 
 def _tool_error(exc: BaseException) -> ToolError:
+    if isinstance(exc, ValidationError):
+        # Tool arguments are the request body: say so, as FastAPI does, so that field names read the same
+        # as over HTTP (an argument called "query" is not a query-string parameter).
+        errors = exc.errors(include_url=False, include_input=False)
+        return ToolError(json.dumps(validation_error([{**e, "loc": ("body", *e["loc"])} for e in errors]).body()))
     return ToolError(json.dumps(error_for(exc).body()))
 
 
@@ -136,49 +141,52 @@ def _call(fn: Any, *args: Any) -> Any:
         raise _tool_error(exc) from None
 
 
+def _arg(tp: Any, **field: Any) -> WithJsonSchema:
+    """``Annotated[Any, _arg(tp, ...)]``: a tool parameter that the SDK passes through as given, with
+    ``tp``'s JSON schema for agents to read.
+
+    The values are validated inside the tool by aisle's own models, so a bad argument comes back in the
+    aisle error envelope with a specific code (``bad_country``, ``limit_too_large``...), never as the
+    SDK's raw validation text that echoes the input.
+    """
+    return WithJsonSchema(_inline_refs(TypeAdapter(Annotated[tp, Field(**field)]).json_schema()))
+
+
+_COUNTRY = _arg(str, pattern=r"^[A-Za-z]{2}$",
+                description="Buyer's country, ISO 3166-1 alpha-2 (e.g. US). Eligibility and shipping depend on it.")
+_QUERY = _arg(str, max_length=MAX_QUERY_CHARS, description="What the shopper wants, in natural language.")
+_CURRENCY = _arg(str | None, pattern=r"^[A-Za-z]{3}$",
+                 description="Preferred currency, ISO 4217; also the currency of price filters.")
+_BUYABLE = _arg(bool, description="Only variants the buyer can buy now (in stock, ships to the country).")
+_NEAR = _arg(bool, description="After the exact matches, also return near misses (match.exact=false, match.unmet "
+             "lists what they miss): useful when few products meet every constraint.")
+_DOC_ID = TypeAdapter(Annotated[str, Field(min_length=1, max_length=300)])
+
+
+def _country(country: Any) -> str:
+    """The buyer country, validated as the HTTP API does (code ``bad_country`` when it is none)."""
+    return _call(country_or_error, country)  # type: ignore[no-any-return]
+
+
 def _search_tool(engine: SearchEngine) -> Callable[..., SearchResponse]:
-    """The ``search_catalog`` tool: its parameters are the MCP input schema (validated by the SDK)."""
+    """The ``search_catalog`` tool: its parameters are the MCP input schema (validated by aisle's models)."""
 
     def search_catalog(
-        query: Annotated[
-            str, Field(max_length=MAX_QUERY_CHARS, description="What the shopper wants, in natural language.")
-        ] = "",
-        country: Annotated[
-            str,
-            Field(
-                pattern=r"^[A-Za-z]{2}$",
-                description="Buyer's country, ISO 3166-1 alpha-2 (e.g. US). Eligibility and shipping depend on it.",
-            ),
-        ] = "US",
-        currency: Annotated[
-            str | None,
-            Field(
-                pattern=r"^[A-Za-z]{3}$",
-                description="Preferred currency, ISO 4217; also the currency of price filters.",
-            ),
-        ] = None,
-        filters: Annotated[dict[str, Any] | None, WithJsonSchema(FILTERS_SCHEMA)] = None,
-        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Results per page (1-100).")] = 10,
-        cursor: Annotated[str | None, Field(max_length=200, description="next_cursor from a previous page.")] = None,
-        buyable_only: Annotated[
-            bool, Field(description="Only variants the buyer can buy now (in stock, ships to the country).")
-        ] = False,
-        include_near: Annotated[
-            bool,
-            Field(
-                description=(
-                    "After the exact matches, also return near misses (match.exact=false, match.unmet lists what "
-                    "they miss): useful when few products meet every constraint."
-                )
-            ),
-        ] = False,
+        query: Annotated[Any, _QUERY] = "",
+        country: Annotated[Any, _COUNTRY] = "US",
+        currency: Annotated[Any, _CURRENCY] = None,
+        filters: Annotated[Any, WithJsonSchema(FILTERS_SCHEMA)] = None,
+        limit: Annotated[Any, _arg(int, ge=1, le=MAX_LIMIT, description="Results per page (1-100).")] = 10,
+        cursor: Annotated[Any, _arg(str | None, max_length=200, description="next_cursor of a previous page.")] = None,
+        buyable_only: Annotated[Any, _BUYABLE] = False,
+        include_near: Annotated[Any, _NEAR] = False,
     ) -> SearchResponse:
         request = _call(
             SearchRequest.model_validate,
             {
                 "query": query,
                 "filters": filters,
-                "context": Context(country=country, currency=currency),
+                "context": {"country": country, "currency": currency},
                 "limit": limit,
                 "cursor": cursor,
                 "buyable_only": buyable_only,
@@ -195,19 +203,11 @@ def _product_tool(engine: SearchEngine) -> Callable[..., ProductOut]:
     """The ``get_product`` tool."""
 
     def get_product(
-        doc_id: Annotated[
-            str,
-            Field(
-                min_length=1,
-                max_length=300,
-                description="Product id from search results, e.g. shopify:store.myshopify.com:123.",
-            ),
-        ],
-        country: Annotated[
-            str, Field(pattern=r"^[A-Za-z]{2}$", description="Buyer's country, ISO 3166-1 alpha-2 (e.g. US).")
-        ] = "US",
+        doc_id: Annotated[Any, _arg(str, min_length=1, max_length=300, description="Product id from search "
+                                    "results, e.g. shopify:store.myshopify.com:123.")],
+        country: Annotated[Any, _COUNTRY] = "US",
     ) -> ProductOut:
-        product = _call(engine.get_product, doc_id, country.upper())
+        product = _call(engine.get_product, _call(_DOC_ID.validate_python, doc_id), _country(country))
         return ProductOut.model_validate(sanitised(product, inside=True))
 
     return get_product
@@ -217,13 +217,9 @@ def _check_tool(engine: SearchEngine) -> Callable[..., CheckResponse]:
     """The ``check_checkout`` tool."""
 
     def check_checkout(
-        items: Annotated[
-            list[CartItem],
-            Field(min_length=1, max_length=50, description="Cart lines: [{variant_id, quantity, doc_id?}]."),
-        ],
-        country: Annotated[
-            str, Field(pattern=r"^[A-Za-z]{2}$", description="Buyer's country, ISO 3166-1 alpha-2 (e.g. US).")
-        ] = "US",
+        items: Annotated[Any, _arg(list[CartItem], min_length=1, max_length=50,
+                                   description="Cart lines: [{variant_id, quantity, doc_id?}].")],
+        country: Annotated[Any, _COUNTRY] = "US",
     ) -> CheckResponse:
         request = _call(CheckRequest.model_validate, {"items": items, "country": country})
         result = _call(engine.check, request)
@@ -260,5 +256,8 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
 
 
 def run_stdio(engine: SearchEngine) -> None:
-    """Serve the MCP tools over stdio until the client closes the pipe (``aisle mcp``)."""
-    build_mcp_server(engine).run("stdio")
+    """Serve the MCP tools over stdio until the client closes the pipe (``aisle mcp``); malformed lines
+    are answered with JSON-RPC errors (:mod:`search.serve.stdio`)."""
+    from search.serve.stdio import run_stdio_server
+
+    run_stdio_server(build_mcp_server(engine))

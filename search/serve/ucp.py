@@ -44,6 +44,7 @@ from search.schema import (
     SearchRequest,
     SearchResponse,
     VariantOut,
+    iso_country,
 )
 from search.serve.protocol import SearchEngine
 from search.serve.sanitise import clean_merchant_text
@@ -81,7 +82,7 @@ class UcpContext(BaseModel):
     def _alpha2(cls, v: str | None) -> str | None:
         if v is not None and (len(v) != 2 or not v.isascii() or not v.isalpha()):
             raise ValueError("address_country must be an ISO 3166-1 alpha-2 code such as 'US'")
-        return v.upper() if v else v
+        return iso_country(v) if v else v
 
 
 class UcpPagination(BaseModel):

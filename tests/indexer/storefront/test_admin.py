@@ -142,7 +142,8 @@ def test_admin_errors(fresh_sf: RunningStorefront, client: httpx.Client) -> None
         fresh_sf.admin.set_price("shopify", STORE, 1, 1, "cheap")
     with pytest.raises(ConfigError):
         fresh_sf.admin.set_price("amazon", STORE, 1, 1, "1.00")
-    r = client.post(f"{fresh_sf.base_url}/_admin/set_price", content=b"not json")
+    r = client.post(f"{fresh_sf.base_url}/_admin/set_price", content=b"not json",
+                    headers={"content-type": "application/json"})
     assert r.status_code == 400 and "error" in r.json()
     r = client.post(f"{fresh_sf.base_url}/_admin/set_price", json={"platform": "shopify"})
     assert r.status_code == 400 and "missing field" in r.json()["error"]

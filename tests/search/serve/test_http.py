@@ -182,7 +182,8 @@ def test_validation_error_codes(client: httpx.Client) -> None:
     _error(client.post("/v1/search", json={"query": ""}), 400, "empty_query")
     _error(client.post("/v1/search", json={"query": "hat", "cursor": "not-a-cursor"}), 400, "bad_cursor")
     _error(client.get("/v1/products/shopify:nowhere:1"), 404, "not_found")
-    _error(client.get("/v1/products/x", params={"country": "USA"}), 422, "invalid_request")
+    _error(client.get("/v1/products/x", params={"country": "ZZ"}), 400, "bad_country")
+    _error(client.get("/v1/products/x", params={"country": "U" * 61}), 422, "invalid_request")
     _error(client.post("/v1/checkout/check", json={"items": []}), 422, "invalid_request")
     _error(client.post("/v1/checkout/check", json={"items": [{"variant_id": "1", "quantity": 0}]}), 422,
            "invalid_request")

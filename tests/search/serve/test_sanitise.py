@@ -82,7 +82,7 @@ def test_raw_engine_is_really_raw(raw: RawEngine) -> None:
 
 
 def test_http(raw: RawEngine) -> None:
-    client = TestClient(create_app(engine=raw, refresh_interval=0))
+    client = TestClient(create_app(engine=raw, refresh_interval=0), base_url="http://127.0.0.1")
     found = client.post("/v1/search", json={"query": "hat"}).json()
     _assert_clean(found)
     assert found["results"][0]["title"] == CLEAN
