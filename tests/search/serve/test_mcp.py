@@ -111,7 +111,7 @@ def test_mcp_http_sessions_in_parallel(world: World, base_url: str) -> None:
 
 def test_mcp_over_stdio_with_aisle_mcp(world: World) -> None:
     aisle = shutil.which("aisle") or str(Path(sys.executable).with_name("aisle"))
-    env = {**os.environ, "AISLE_ETSY_API_KEY": ETSY_KEY, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "AISLE_ETSY_API_KEY": ETSY_KEY, "AISLE_ALLOW_HOSTS": "127.0.0.1", "HF_HUB_OFFLINE": "1"}
     params = StdioServerParameters(command=aisle, args=["--home", str(world.ws.home), "mcp"], env=env)
 
     async def run() -> dict[str, Any]:
