@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 import typer
+
+_ALLOW_HELP = ("Private host, IP or CIDR block the live re-check may reach (repeatable; added to env "
+               "AISLE_ALLOW_HOSTS), e.g. 127.0.0.1 for the storefront simulator. Public addresses need none.")
+
+
+def _allow(hosts: list[str]) -> None:
+    """Add ``--allow-host`` entries to AISLE_ALLOW_HOSTS, read by every worker's engine (and checked now)."""
+    from cli.main import State
+    from indexer.crawl.netguard import parse_allow_list
+    from indexer.settings import ENV_ALLOW_HOSTS, Settings
+
+    if hosts:
+        parse_allow_list(hosts)  # a garbled entry is a ConfigError before anything starts
+        os.environ[ENV_ALLOW_HOSTS] = ",".join([*hosts, *Settings.from_env().allow_hosts])
+        State._settings = Settings.from_env()
 
 
 def serve(
@@ -21,6 +37,7 @@ def serve(
                                   "debug."),
     access_log: bool = typer.Option(False, "--access-log/--no-access-log", help="Log every request (uvicorn's "
                                     "access log)."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help=_ALLOW_HELP),
 ) -> None:
     """Serve the search API for agents: POST /v1/search, GET /v1/products/{doc_id}, POST /v1/checkout/check,
     GET /v1/health, GET /v1/stats, the UCP facade POST /ucp/catalog/search, and MCP at /mcp. OpenAPI at /docs.
@@ -32,6 +49,7 @@ def serve(
     from cli.main import State
     from search.serve.server import serve as run_server
 
+    _allow(allow_host)
     run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
                native_threads=native_threads, log_level=log_level, access_log=access_log)
 
@@ -39,6 +57,7 @@ def serve(
 def mcp(
     refresh_interval: float = typer.Option(1.0, "--refresh-interval", min=0.0, help="Seconds between checks for "
                                            "a new current snapshot (0: never switch)."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help=_ALLOW_HELP),
 ) -> None:
     """Serve the MCP tools (search_catalog, get_product, check_checkout) over stdio, for agent hosts
     that launch a local MCP server (e.g. {"command": "aisle", "args": ["mcp"]}).
@@ -53,6 +72,7 @@ def mcp(
     from search.serve.watcher import SnapshotWatcher
 
     limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
+    _allow(allow_host)
     workspace = State.workspace()
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):

@@ -203,3 +203,17 @@ def test_a_huge_or_trickling_answer_is_cut_off() -> None:
         with pytest.raises(FetchError, match="longer than"):
             read_capped(http, "http://8.8.8.8/products/x.js")
         assert time.monotonic() - t0 < 1.0
+
+
+def test_serve_and_mcp_take_allow_host_for_the_live_recheck(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from cli.commands.serve import _allow
+    from cli.main import _register_commands, app
+
+    monkeypatch.setenv("AISLE_ALLOW_HOSTS", "10.0.0.0/8")
+    _allow(["127.0.0.1"])
+    assert EngineSettings().allow_hosts == ("127.0.0.1", "10.0.0.0/8")
+    _register_commands()
+    bad = CliRunner().invoke(app, ["--home", str(tmp_path), "mcp", "--allow-host", "http://x/"])
+    assert bad.exit_code != 0 and "allow-host" in str(bad.exception)
