@@ -42,10 +42,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import numpy as np
 
-from urllib.parse import quote
 from indexer.models import Merchant, Product, Variant
 from search.filter.catalog import CatalogArrays
 from search.filter.shipping import is_digital, merchant_ships_to
@@ -72,14 +72,14 @@ NOTES: dict[str, str] = {
 }
 
 
+ETSY_LISTING = "https://www.etsy.com/listing/"
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The eligibility knobs (from :class:`search.engine.EngineSettings`)."""
 
     stale_ttl_s: float | None = 24 * 3600.0  # None or 0: never stale
-ETSY_LISTING = "https://www.etsy.com/listing/"
-
-
     max_quantity_per_item: int = 10
 
 
