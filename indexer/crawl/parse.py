@@ -267,14 +267,14 @@ def _etsy_product(
                     or [_etsy_listing_variant(listing, lid, title, state == "active", merchant.currency)])
     except _Reject as bad:
         return Quarantined(merchant.merchant_id, str(lid), bad.reason, _dump(raw))
-    desc = listing.get("description") or ""
-    return Product(
-        doc_id=make_doc_id("etsy", merchant.merchant_id, lid),
-        platform="etsy",
     link = listing.get("url") or f"https://www.etsy.com/listing/{lid}"
     url, why = check_merchant_url(link, merchant.base_url, "etsy")
     if url is None:
         return Quarantined(merchant.merchant_id, str(lid), f"unsafe url: {why}", _dump(raw))
+    desc = listing.get("description") or ""
+    return Product(
+        doc_id=make_doc_id("etsy", merchant.merchant_id, lid),
+        platform="etsy",
         merchant_id=merchant.merchant_id,
         product_id=str(lid),
         title=title,

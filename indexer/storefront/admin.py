@@ -59,13 +59,13 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
 def _json_content(request: Request) -> bool:
     """True when the request declares a JSON body (``application/json``, parameters allowed)."""
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return media == "application/json"
 
 
+def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
     """Loopback check, JSON body parsing and error mapping around one admin operation."""
 
     async def endpoint(request: Request) -> Response:
@@ -73,12 +73,12 @@ def _json_content(request: Request) -> bool:
             return _json(403, {"error": "the admin API only answers loopback clients", "code": "forbidden"})
         body: dict[str, Any] = {}
         if request.method == "POST":
-            raw = await request.body()
             if not _json_content(request):
                 # A browser sends text/plain, form and multipart bodies cross-site without a preflight;
                 # application/json it does not, so requiring it stops a web page from driving the admin API.
                 return _json(415, {"error": "admin requests must be sent as Content-Type: application/json",
                                    "code": "unsupported_media_type"})
+            raw = await request.body()
             try:
                 parsed = json.loads(raw) if raw.strip() else {}
             except json.JSONDecodeError as exc:
