@@ -49,7 +49,8 @@ class State:
         """Engine settings with what the environment provides (the Etsy key and allow-list for live re-checks)."""
         from search.engine import EngineSettings
 
-        return EngineSettings(etsy_api_key=cls.settings().etsy_api_key, allow_hosts=cls.settings().allow_hosts)
+        return EngineSettings(etsy_api_key=cls.settings().etsy_api_key, allow_hosts=cls.settings().allow_hosts,
+                              etsy_tokens=str(cls.workspace().home))
 
     @classmethod
     def workspace(cls) -> Workspace:

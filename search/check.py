@@ -45,12 +45,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 
 from indexer.attributes import currency_exponent, from_divisor
+from indexer.crawl.etsy_auth import bearer_sync
 from indexer.crawl.guarded import GuardedClient, read_capped
 from indexer.crawl.netguard import HostGuard
 from indexer.errors import AisleError, ConfigError
@@ -147,13 +149,17 @@ def _shopify(http: httpx.Client, p: Product, m: Merchant) -> _Live:
     return _Live(out, p, m)
 
 
-def _etsy(http: httpx.Client, p: Product, m: Merchant, key: str | None, shop_ok: Callable[[], bool]) -> _Live:
+def _etsy(http: httpx.Client, p: Product, m: Merchant, key: str | None, shop_ok: Callable[[], bool],
+          bearer: str | None = None) -> _Live:
     if not key:
         raise _Unreachable("no Etsy API key (set AISLE_ETSY_API_KEY)")
     hdr = {"x-api-key": key}
     base = m.base_url.rstrip("/")
     listing = _get_json(http, f"{base}/listings/{quote(p.product_id, safe='')}", hdr)
-    inv = _get_json(http, f"{base}/listings/{quote(p.product_id, safe='')}/inventory", hdr)
+    # Inventory is owner-only on Etsy: a connected shop is read with its owner's token; for a public shop the
+    # listing is all there is (it is then the one variant, at listing level). extra["etsy_access"] says which.
+    inv = {} if bearer is None else _get_json(http, f"{base}/listings/{quote(p.product_id, safe='')}/inventory",
+                                              {**hdr, "authorization": f"Bearer {bearer}"})
     if not isinstance(listing, dict) or not isinstance(inv, dict):
         raise _Unreachable("unexpected Etsy answer")
     state = str(listing.get("state") or "active")
@@ -176,7 +182,8 @@ def _etsy(http: httpx.Client, p: Product, m: Merchant, key: str | None, shop_ok:
         price, cur = _money(listing.get("price"), m.currency)
         qty = listing.get("quantity") if isinstance(listing.get("quantity"), int) else None
         out[p.product_id] = (price, cur, active and (qty is None or qty > 0), qty)
-    live_p = dataclasses.replace(p, personalization_required=bool(listing.get("personalization_is_required")))
+    live_p = dataclasses.replace(p, personalization_required=bool(listing.get("personalization_is_required")),
+                                 extra={**p.extra, "etsy_access": "public" if bearer is None else "connected"})
     live_m = dataclasses.replace(m, available=shop_ok())
     return _Live(out, live_p, live_m)
 
@@ -199,14 +206,14 @@ def _shop_checker(http: httpx.Client, m: Merchant, key: str | None) -> Callable[
 
 
 def _read_live(http: httpx.Client, p: Product, merchant: Merchant | None, key: str | None,
-               shop_ok: Callable[[], bool]) -> _Live | str:
+               shop_ok: Callable[[], bool], bearer: Callable[[], str | None] = lambda: None) -> _Live | str:
     """The merchant's answer about one product, or the reason it has none."""
     try:
         if merchant is None:
             raise _Unreachable("merchant missing from the snapshot")
         if p.platform == "shopify":
             return _shopify(http, p, merchant)
-        return _etsy(http, p, merchant, key, shop_ok)
+        return _etsy(http, p, merchant, key, shop_ok, bearer())
     except _Gone:
         return "no_longer_listed"
     except _Unreachable:
@@ -339,6 +346,12 @@ class LiveChecker:
         merchant = cat.merchants.get(mid)
         key = self.settings.etsy_api_key
         shop_ok = _shop_checker(self.http, merchant, key) if merchant is not None else (lambda: False)
+        home = getattr(self.settings, "etsy_tokens", None)  # connected Etsy shops (indexer.crawl.etsy_auth)
+
+        def bearer() -> str | None:
+            if home is None or merchant is None or merchant.platform != "etsy":
+                return None
+            return bearer_sync(Path(home), merchant.merchant_id, HostGuard(self.settings.allow_hosts))
 
         def read(row: int, p: Product) -> tuple[_Live | str, float]:
             k = self._key(p, merchant)
@@ -349,7 +362,7 @@ class LiveChecker:
                 return "not_checked", now
             with self._lock:
                 self.fetched += 1
-            live = _read_live(self.http, p, merchant, key, shop_ok)
+            live = _read_live(self.http, p, merchant, key, shop_ok, bearer)
             self._remember(k, live, now)
             return live, now
 

@@ -109,6 +109,7 @@ class EngineSettings:
     http_timeout_s: float = 5.0  # per merchant request in a live re-check
     # Entry points pass the key from indexer.settings.Settings; the default reads AISLE_ETSY_API_KEY through it.
     etsy_api_key: str | None = field(default_factory=lambda: Settings.from_env().etsy_api_key)
+    etsy_tokens: str | None = None  # workspace home: its etsy/tokens/ are the connected shops (indexer.crawl.etsy_auth)
     text_fallback_attrs: frozenset[str] | None = None  # attributes product text may meet; None = all
     vendor_in_title: bool = True  # a brand as a whole-word phrase in the title meets a vendor constraint
     rank_with_constraint_words: bool = True  # rank by the remaining text plus the constraint words

@@ -57,7 +57,7 @@ def crawl(
     env = State.settings()
     settings = CrawlSettings(delay=delay, timeout=timeout, retries=retries, concurrency=concurrency, per_host=per_host,
                              etsy_api=etsy_api, etsy_api_key=env.etsy_api_key,
-                             allow_hosts=tuple(allow_host) + env.allow_hosts)
+                             allow_hosts=tuple(allow_host) + env.allow_hosts, etsy_tokens=str(State.workspace().home))
     ws = State.workspace()
     with Store.open(ws.catalog_db) as store, progress_bars("crawl", not as_json and sys.stderr.isatty()) as bars:
         report = run_crawl(dedupe(targets), store, settings=settings, progress=bars)
@@ -94,6 +94,7 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the statisti
 
     with Store.open(State.workspace().catalog_db, read_only=True) as store:
         doc = store.stats()
+    _etsy_access(doc, State.workspace().home)
     if as_json:
         print(json.dumps(doc, ensure_ascii=False))
         return
@@ -104,12 +105,24 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the statisti
         last = m["last_crawl"] or "never"
         if m["last_crawl"] and not m["last_crawl_complete"]:
             last += " (incomplete)"
-        table.add_row(f"{m['name']} [dim]{m['id']}[/dim]", m["platform"], str(m["products"]), str(m["variants"]),
+        platform = m["platform"] + (f" ({m['etsy_access']})" if "etsy_access" in m else "")
+        table.add_row(f"{m['name']} [dim]{m['id']}[/dim]", platform, str(m["products"]), str(m["variants"]),
                       str(m["available_variants"]), last, str(m["errors"]))
     console.print(table)
     console.print(f"{doc['products']} products ({doc['removed_products']} removed not counted), {doc['variants']} "
                   f"variants ({doc['available_variants']} available), {doc['quarantined']} quarantined records, "
                   f"{doc['crawl_runs']} crawl runs")
+
+
+def _etsy_access(doc: dict[str, Any], home: Path) -> None:
+    """Add ``etsy_access`` to each Etsy merchant: ``"connected"`` (its owner's grant is stored and not revoked:
+    crawls read its variants) or ``"public"`` (listing level). Read from the token store, never the tokens."""
+    from indexer.crawl.etsy_auth import TokenStore
+
+    connected = {t.shop_id for t in TokenStore(home).all() if not t.revoked}
+    for m in doc.get("merchants", []):
+        if m.get("platform") == "etsy":
+            m["etsy_access"] = "connected" if str(m.get("id")) in connected else "public"
 
 
 def register(app: typer.Typer) -> None:

@@ -8,14 +8,22 @@
 * A listing whose inventory cannot be fetched is recorded as an error and not stored (its previous
   version, if any, stays); a failed listings page is recorded and skipped. Either makes the crawl
   incomplete, so nothing is marked removed.
+* Inventory is an owner-only read on Etsy. A **connected** shop (its owner granted ``listings_r``; tokens in
+  the workspace, :mod:`indexer.crawl.etsy_auth`) is read with ``Authorization: Bearer`` as well, refreshed
+  before expiry and after a 401. A **public** shop (no grant) is read at listing level: no inventory calls;
+  a listing with variations becomes a product whose variants are unknown (see
+  :func:`indexer.crawl.parse.etsy_product`). A grant revoked mid-crawl stops that shop's walk with the error
+  ``etsy_auth_revoked``; the page being read is not stored, so the stored catalog is left as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from indexer import jsontext
+from indexer.crawl.etsy_auth import EtsyAuth, EtsyAuthError, EtsyAuthRevoked, TokenStore
 from indexer.crawl.http import PoliteClient
 from indexer.crawl.pagesink import PageSink, ParsedPage, Skip
 from indexer.crawl.parse import etsy_merchant, etsy_product
@@ -53,10 +61,16 @@ _UNKNOWN_COUNT = 1 << 62  # the shop did not say how many listings it has: walk 
 
 
 async def crawl_etsy(client: PoliteClient, api_base: str, shop_id: str, api_key: str, sink: PageSink, *,
-                     limit: int = MAX_LIMIT) -> bool:
-    """Crawl one Etsy shop into ``sink``; True when the crawl is complete (see module docstring)."""
+                     limit: int = MAX_LIMIT, tokens: str | None = None) -> bool:
+    """Crawl one Etsy shop into ``sink``; True when the crawl is complete (see module docstring).
+
+    ``tokens`` is the workspace directory holding connected shops' tokens (None: every shop is public).
+    """
     api = api_base.rstrip("/")
     walk = _ShopWalk(client, api, shop_id, api_key, sink, limit=max(1, min(MAX_LIMIT, limit)))
+    if tokens is not None:
+        auth = EtsyAuth(TokenStore(Path(tokens)), client.guard)
+        walk.auth = auth if auth.connected(shop_id) else None
     merchant = await walk.merchant(f"{api}/shops/{shop_id}")
     if merchant is None:
         return False
@@ -70,6 +84,9 @@ class _ShopWalk:
                  limit: int) -> None:
         self.client, self.api, self.sink, self.limit = client, api, sink, limit
         self.headers = {"x-api-key": api_key}
+        self.shop_id = shop_id
+        self.auth: EtsyAuth | None = None  # None: a public shop, read at listing level
+        self.revoked = False
         self.listings_url = f"{api}/shops/{shop_id}/listings/active"
         self.errors = 0
         self.seen: set[Any] = set()  # listings taken in this crawl
@@ -92,6 +109,18 @@ class _ShopWalk:
             return None
         await self.sink.merchant(merchant, shop)
         return merchant
+
+    async def owner_get(self, url: str) -> Any:
+        """GET an owner-only resource with the shop's bearer token (one refresh and retry after a 401)."""
+        assert self.auth is not None
+        token = await self.auth.bearer(self.shop_id)
+        try:
+            return await self.client.get_json(url, headers={**self.headers, "authorization": f"Bearer {token}"})
+        except FetchError as exc:
+            if exc.status != 401:
+                raise
+        token = await self.auth.bearer(self.shop_id, stale=token)
+        return await self.client.get_json(url, headers={**self.headers, "authorization": f"Bearer {token}"})
 
     async def listings(self, merchant: Merchant) -> bool:
         """Walk the active listings page by page; True when every listing was read without error."""
@@ -118,6 +147,8 @@ class _ShopWalk:
             if count is None:
                 count = self.expect(body)
             await self.page(merchant, page_url, results)
+            if self.revoked:
+                return False
             offset += len(results)
             if len(results) < self.limit:
                 break
@@ -150,12 +181,18 @@ class _ShopWalk:
                     continue
                 self.seen.add(lid)
             fresh.append(r if isinstance(r, dict) else {"listing_id": None, "_not_an_object": r})
-        wanted = [r["listing_id"] for r in fresh if isinstance(r.get("listing_id"), int)]
-        invs: dict[Any, dict[str, Any] | None] = dict(await asyncio.gather(*(self.inventory(lid) for lid in wanted)))
-        # A listing whose inventory failed is left out (error recorded); one without a usable id goes to the
-        # parser, which quarantines it with its reason.
-        pairs = [(r, invs.get(r.get("listing_id"))) for r in fresh
-                 if not (isinstance(r.get("listing_id"), int) and invs.get(r["listing_id"]) is None)]
+        if self.auth is None:  # public: the listing is all there is
+            pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = [(r, None) for r in fresh]
+        else:
+            wanted = [r["listing_id"] for r in fresh if isinstance(r.get("listing_id"), int)]
+            got = await asyncio.gather(*(self.inventory(lid) for lid in wanted))
+            invs: dict[Any, dict[str, Any] | None] = dict(got)
+            if self.revoked:  # nothing of this page is stored: the catalog keeps what it had
+                return
+            # A listing whose inventory failed is left out (error recorded); one without a usable id goes to the
+            # parser, which quarantines it with its reason.
+            pairs = [(r, invs.get(r.get("listing_id"))) for r in fresh
+                     if not (isinstance(r.get("listing_id"), int) and invs.get(r["listing_id"]) is None)]
         if pairs:
             await self.sink.page(page_url, lambda skip, m=merchant, p=pairs: parse_page(m, p, skip))  # type: ignore[misc]
 
@@ -163,7 +200,15 @@ class _ShopWalk:
         """One listing's inventory; None (error recorded) when it cannot be fetched or is not an object."""
         url = f"{self.api}/listings/{lid}/inventory"
         try:
-            inv = await self.client.get_json(url, headers=self.headers)
+            inv = await self.owner_get(url)
+        except EtsyAuthRevoked as exc:
+            if not self.revoked:
+                self.revoked = True
+                await self.error(url, 401, exc.code, f"Etsy shop {self.shop_id}: {exc.message}")
+            return lid, None
+        except EtsyAuthError as exc:
+            await self.error(url, None, exc.code, f"inventory of listing {lid}: {exc.message}")
+            return lid, None
         except FetchError as exc:
             await self.error(exc.url or url, exc.status, exc.code, f"inventory of listing {lid}: {exc.message}")
             return lid, None

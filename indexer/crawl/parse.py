@@ -243,7 +243,11 @@ def etsy_product(
     """An Etsy listing (+ its inventory, when fetched) → Product (or Quarantined).
 
     Each non-deleted inventory product is a variant (its enabled offering gives price and
-    quantity). Without an inventory the listing itself is the single variant.
+    quantity). Without an inventory (a public shop: inventory is an owner-only read) the listing itself is
+    the single variant at listing level (the minimum price, the listing's quantity); when the listing
+    ``has_variations``, ``extra["variants_unknown"]`` is True: its real variants exist but are not known,
+    so no variant-level constraint can be answered exactly. Nothing is guessed from the title.
+    ``extra["etsy_access"]`` says how it was read: ``"connected"`` (with inventory) or ``"public"``.
     """
     lid = listing.get("listing_id") if isinstance(listing, dict) else None
     return _guarded(_etsy_product, lid, {"listing": listing, "inventory": inventory}, merchant, listing, inventory)
@@ -294,6 +298,8 @@ def _etsy_product(
             "listing_type": listing.get("listing_type"),
             "materials": list(listing.get("materials") or []),
             "is_personalizable": bool(listing.get("is_personalizable")),
+            "etsy_access": "public" if inventory is None else "connected",
+            "variants_unknown": inventory is None and listing.get("has_variations") is True,
         },
     )
 

@@ -61,6 +61,7 @@ class CrawlSettings:
     retry_after_max: float = 120.0
     shopify_limit: int = 250
     etsy_limit: int = 100
+    etsy_tokens: str | None = None  # the workspace home: etsy/tokens/ holds connected shops (crawl.etsy_auth)
 
     def validate(self, targets: Sequence[Target]) -> None:
         """ConfigError for unusable values (negative times, no Etsy key with Etsy targets...)."""
@@ -263,7 +264,7 @@ class _Core:
                     complete = await crawl_shopify(client, target.ref, run, limit=s.shopify_limit)
                 else:
                     complete = await crawl_etsy(client, s.etsy_api, target.ref, s.etsy_api_key or "", run,
-                                                limit=s.etsy_limit)
+                                                limit=s.etsy_limit, tokens=s.etsy_tokens)
             except _IdentityRefused:
                 complete = False  # recorded as identity_conflict; nothing else of this crawl is written
             except (HostNotAllowedError, FetchError) as exc:  # e.g. a redirect into a private network

@@ -38,6 +38,7 @@ from starlette.routing import Route
 from indexer.errors import AisleError, ConfigError
 from indexer.storefront import mutate
 from indexer.storefront.catalog import Catalog, dumps
+from indexer.storefront.etsy_oauth import OAuthServer
 from indexer.storefront.faults import FaultInjector, parse_faults
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -102,6 +103,7 @@ class _Admin:
 
     def __init__(self, catalog: Catalog, injector: FaultInjector) -> None:
         self.catalog, self.injector = catalog, injector
+        self.oauth: OAuthServer | None = None
 
     def stores(self, _: Request, __: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -150,13 +152,20 @@ class _Admin:
         self.injector.reset()
         return self.injector.stats()
 
+    def revoke(self, _: Request, b: dict[str, Any]) -> Any:
+        """``{"shop_id": N}``: the shop owner removes the app; every token of their grants stops working."""
+        if self.oauth is None or not isinstance(b["shop_id"], int):
+            raise ConfigError("shop_id must be an integer (and the app must serve Etsy OAuth)")
+        return {"revoked": self.oauth.revoke(b["shop_id"])}
+
     def health(self, _: Request, __: dict[str, Any]) -> Any:
         return {"ok": True}
 
 
-def admin_routes(catalog: Catalog, injector: FaultInjector) -> list[Route]:
-    """The ``/_admin/*`` routes bound to one catalog and fault injector."""
+def admin_routes(catalog: Catalog, injector: FaultInjector, oauth: OAuthServer | None = None) -> list[Route]:
+    """The ``/_admin/*`` routes bound to one catalog and fault injector (and Etsy OAuth state, for revoke)."""
     admin = _Admin(catalog, injector)
+    admin.oauth = oauth
     table: list[tuple[str, Callable[[Request, dict[str, Any]], Any], list[str]]] = [
         ("/_admin/health", admin.health, ["GET"]),
         ("/_admin/stores", admin.stores, ["GET"]),
@@ -167,5 +176,6 @@ def admin_routes(catalog: Catalog, injector: FaultInjector) -> list[Route]:
         ("/_admin/set_vacation", admin.set_vacation, ["POST"]),
         ("/_admin/faults", admin.faults, ["GET", "POST"]),
         ("/_admin/faults/reset", admin.reset, ["POST"]),
+        ("/_admin/etsy/revoke", admin.revoke, ["POST"]),
     ]
     return [Route(path, _guard(fn), methods=methods) for path, fn, methods in table]

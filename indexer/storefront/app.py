@@ -4,6 +4,8 @@ Paths (one server, one port)::
 
     /shopify/<slug>/...              a Shopify store (see indexer.storefront.shopify)
     /etsy/v3/application/...         the Etsy Open API v3 (see indexer.storefront.etsy)
+    /etsy/oauth/connect              Etsy's OAuth 2.0 authorisation page (see indexer.storefront.etsy_oauth)
+    /etsy/v3/public/oauth/token      Etsy's OAuth 2.0 token endpoint
     /_admin/...                      the admin API, loopback only (see indexer.storefront.admin)
     /                                a JSON index of the stores and shops
 
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,6 +31,7 @@ from indexer.errors import ConfigError
 from indexer.storefront import etsy, shopify
 from indexer.storefront.admin import admin_routes
 from indexer.storefront.catalog import Catalog, ShopifyStore, dumps, load_catalog
+from indexer.storefront.etsy_oauth import OAuthServer
 from indexer.storefront.faults import FaultInjector, FaultSpec, as_fault_spec
 from indexer.storefront.reply import HTML, Reply, html_page, json_reply
 
@@ -49,6 +53,7 @@ class _Settings:
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.meter = meter
+        self.oauth = OAuthServer(catalog)
         self.stopping: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -138,11 +143,9 @@ def _etsy_routes(cfg: _Settings) -> list[Route]:
             key = etsy.check_key(request.headers)
             if key is None:
                 return _to_response(etsy.error(403, etsy.MISSING_SECRET))
-            headers, over = cfg.meter.hit(key)
-            if over:
-                reply = etsy.error(429, "You have exceeded your quota of 10 requests per second.")
-                reply.headers = {**headers, "retry-after": "1"}
-                return _to_response(reply)
+            headers, refused = cfg.meter.hit(key)
+            if refused is not None:
+                return _to_response(refused)
             reply = fn(request)
             reply.headers = {**reply.headers, **headers}
             if reply.faultable:
@@ -158,10 +161,26 @@ def _etsy_routes(cfg: _Settings) -> list[Route]:
         ("/shops/{shop_id}/listings/active",
          lambda r: etsy.active_listings(c, r.path_params["shop_id"], r.query_params)),
         ("/listings/{listing_id}", lambda r: etsy.listing(c, r.path_params["listing_id"])),
-        ("/listings/{listing_id}/inventory", lambda r: etsy.inventory(c, r.path_params["listing_id"])),
+        ("/listings/{listing_id}/inventory",
+         lambda r: etsy.inventory(c, r.path_params["listing_id"], cfg.oauth, r.headers)),
         ("/{rest:path}", lambda r: etsy.error(404, f"Resource not found: {r.url.path}")),
     ]
     return [Route(base + path, bind(fn), methods=["GET", "HEAD"]) for path, fn in table]  # type: ignore[arg-type]
+
+
+def _oauth_routes(cfg: _Settings) -> list[Route]:
+    """Etsy's OAuth 2.0 pages (see indexer.storefront.etsy_oauth); never faulted, no API key needed."""
+
+    async def connect(request: Request) -> Response:
+        return _to_response(cfg.oauth.connect(request.query_params))
+
+    async def token(request: Request) -> Response:
+        # A form body (application/x-www-form-urlencoded) parsed here: no multipart dependency for one form.
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+        return _to_response(cfg.oauth.token(form))
+
+    return [Route("/etsy/oauth/connect", connect, methods=["GET"]),
+            Route("/etsy/v3/public/oauth/token", token, methods=["POST"])]
 
 
 def create_app(
@@ -173,12 +192,16 @@ def create_app(
     slow_seconds: float = 5.0,
     retry_after: float = 1.0,
     enforce_etsy_rate_limit: bool = False,
+    etsy_token_ttl: float = 3600.0,
+    etsy_limit_per_second: int = etsy.LIMIT_PER_SECOND,
+    etsy_limit_per_day: int = etsy.LIMIT_PER_DAY,
 ) -> Starlette:
     """Build the simulator app over a catalog directory (loaded into memory now).
 
     ``faults`` is a :class:`FaultSpec` or a spec string (see :func:`parse_faults`); ``seed`` makes the
     fault draws reproducible; ``page_cap`` is Shopify's ``page * limit`` cap; ``slow_seconds`` is the
-    delay of a ``timeout`` fault; ``retry_after`` is the ``Retry-After`` of a 429 fault. Raises
+    delay of a ``timeout`` fault; ``retry_after`` is the ``Retry-After`` of a 429 fault; ``etsy_token_ttl``
+    is the lifetime of an Etsy OAuth access token and ``etsy_limit_per_*`` Etsy's rate limits. Raises
     :class:`~indexer.errors.ConfigError` for an unusable catalog or bad settings.
     """
     if page_cap < 1:
@@ -187,7 +210,9 @@ def create_app(
         raise ConfigError("slow_seconds and retry_after must not be negative")
     catalog = load_catalog(Path(catalog_dir))
     injector = FaultInjector(as_fault_spec(faults), seed)
-    cfg = _Settings(catalog, injector, page_cap, slow_seconds, retry_after, etsy.RateMeter(enforce_etsy_rate_limit))
+    meter = etsy.RateMeter(enforce_etsy_rate_limit, per_second=etsy_limit_per_second, per_day=etsy_limit_per_day)
+    cfg = _Settings(catalog, injector, page_cap, slow_seconds, retry_after, meter)
+    cfg.oauth = OAuthServer(catalog, token_ttl=etsy_token_ttl)
 
     async def index(_: Request) -> Response:
         return _to_response(json_reply(200, {
@@ -202,7 +227,8 @@ def create_app(
         yield
         cfg.stopping.set()
 
-    routes = [Route("/", index), *admin_routes(catalog, injector), *_shopify_routes(cfg), *_etsy_routes(cfg)]
+    routes = [Route("/", index), *admin_routes(catalog, injector, cfg.oauth), *_shopify_routes(cfg),
+              *_oauth_routes(cfg), *_etsy_routes(cfg)]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.storefront = cfg
     return app

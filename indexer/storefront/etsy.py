@@ -6,10 +6,15 @@
   re-check sees ``sold_out``); ``GET /listings/<id>/inventory``.
 * Every call needs ``x-api-key: keystring:shared_secret``; otherwise 403
   ``{"error": "Shared secret is required in x-api-key header."}``.
+* ``/listings/<id>/inventory`` is an owner-only read, as on Etsy: it also needs ``Authorization: Bearer
+  <token>`` from the shop owner's OAuth grant with scope ``listings_r`` (401 ``{"error": "invalid_token"}``
+  without a usable token, 403 for another shop's token or a missing scope; see
+  :mod:`indexer.storefront.etsy_oauth`). The public reads need the API key alone.
 * Every authorised answer carries ``x-limit-per-second`` (10), ``x-remaining-this-second``,
-  ``x-limit-per-day`` (10000) and ``x-remaining-today``, counted per key. The limits are only
-  reported by default; with ``enforce=True`` a key over its per-second budget gets 429 with
-  ``retry-after: 1`` like the real API.
+  ``x-limit-per-day`` (10000) and ``x-remaining-today``, counted per key (the keystring). The daily budget
+  is always enforced: a key past it gets 429 with ``retry-after`` = the seconds until midnight UTC, when
+  the day's count starts again. The per-second limit is only reported by default; with ``enforce=True`` a
+  key over it gets 429 with ``retry-after: 1`` like the real API. Both limits are settable for tests.
 * Errors are ``{"error": "..."}``. A shop on vacation keeps its listings (``is_vacation`` says it).
 """
 
@@ -21,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from indexer.storefront.catalog import Catalog
+from indexer.storefront.etsy_oauth import OAuthServer
 from indexer.storefront.reply import Reply, json_reply
 
 LIMIT_PER_SECOND = 10
@@ -32,27 +38,44 @@ MISSING_SECRET = "Shared secret is required in x-api-key header."
 
 
 class RateMeter:
-    """Per-key request counts for the rate-limit headers (per wall-clock second and per day)."""
+    """Per-key request counts for the rate-limit headers (per wall-clock second and per UTC day)."""
 
-    def __init__(self, enforce: bool = False) -> None:
-        self.enforce = enforce
+    def __init__(self, enforce: bool = False, *, per_second: int = LIMIT_PER_SECOND,
+                 per_day: int = LIMIT_PER_DAY) -> None:
+        self.enforce, self.per_second, self.per_day = enforce, per_second, per_day
         self._second: dict[str, tuple[int, int]] = {}
-        self._day: Counter[str] = Counter()
+        self._day: Counter[tuple[str, int]] = Counter()
 
-    def hit(self, key: str) -> tuple[dict[str, str], bool]:
-        """Count one request; return the headers and whether it is over the per-second limit."""
-        now = int(time.time())
-        sec, n = self._second.get(key, (now, 0))
-        n = n + 1 if sec == now else 1
-        self._second[key] = (now, n)
-        self._day[key] += 1
+    def hit(self, api_key: str) -> tuple[dict[str, str], Reply | None]:
+        """Count one request; return the headers and, when the key is over a limit, the 429 answer.
+
+        A refused request still counts against the second (as Etsy's sliding window does) but not the day.
+        """
+        key = api_key.split(":", 1)[0]
+        now = time.time()
+        sec, n = self._second.get(key, (int(now), 0))
+        n = n + 1 if sec == int(now) else 1
+        self._second[key] = (int(now), n)
+        day = int(now // 86400)
+        over_day = self._day[(key, day)] >= self.per_day
+        if not over_day:
+            self._day[(key, day)] += 1
         headers = {
-            "x-limit-per-second": str(LIMIT_PER_SECOND),
-            "x-remaining-this-second": str(max(0, LIMIT_PER_SECOND - n)),
-            "x-limit-per-day": str(LIMIT_PER_DAY),
-            "x-remaining-today": str(max(0, LIMIT_PER_DAY - self._day[key])),
+            "x-limit-per-second": str(self.per_second),
+            "x-remaining-this-second": str(max(0, self.per_second - n)),
+            "x-limit-per-day": str(self.per_day),
+            "x-remaining-today": str(max(0, self.per_day - self._day[(key, day)])),
         }
-        return headers, self.enforce and n > LIMIT_PER_SECOND
+        if over_day:
+            wait = max(1, int((day + 1) * 86400 - now))
+            reply = error(429, f"You have exceeded your quota of {self.per_day} requests per day.")
+            reply.headers = {**headers, "retry-after": str(wait)}
+            return headers, reply
+        if self.enforce and n > self.per_second:
+            reply = error(429, f"You have exceeded your quota of {self.per_second} requests per second.")
+            reply.headers = {**headers, "retry-after": "1"}
+            return headers, reply
+        return headers, None
 
 
 def error(status: int, message: str) -> Reply:
@@ -111,10 +134,17 @@ def listing(catalog: Catalog, listing_id: str) -> Reply:
     return Reply(200, s.listing_bytes(x), faultable=True)
 
 
-def inventory(catalog: Catalog, listing_id: str) -> Reply:
-    """``GET /listings/<listing_id>/inventory``."""
+def inventory(catalog: Catalog, listing_id: str, oauth: OAuthServer, headers: Mapping[str, str]) -> Reply:
+    """``GET /listings/<listing_id>/inventory`` (owner-only: the bearer token must be the shop owner's)."""
     lid = _int(listing_id)
     found = catalog.etsy_listing(lid) if lid is not None else None
     if found is None or lid is None:
+        # Etsy checks the token before it looks the listing up: no token, no hint whether it exists.
+        refused = oauth.authorise(headers, -1)
+        if refused is not None and refused.status == 401:
+            return refused
         return error(404, f"Could not find a Listing with listing_id = {listing_id}")
+    refused = oauth.authorise(headers, found[0].shop_id)
+    if refused is not None:
+        return refused
     return Reply(200, found[0].inventory_bytes(lid), faultable=True)

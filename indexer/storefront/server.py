@@ -164,10 +164,14 @@ def running_storefront(
     enforce_etsy_rate_limit: bool = False,
     host: str = "127.0.0.1",
     port: int = 0,
+    **etsy_options: Any,
 ) -> Iterator[RunningStorefront]:
-    """Serve ``catalog_dir`` on ``host:port`` (0 = a free port) in a background thread until exit."""
+    """Serve ``catalog_dir`` on ``host:port`` (0 = a free port) in a background thread until exit.
+
+    ``etsy_options`` go to :func:`create_app` (``etsy_token_ttl``, ``etsy_limit_per_second``, ``etsy_limit_per_day``).
+    """
     app = create_app(catalog_dir, faults=faults, seed=seed, page_cap=page_cap, slow_seconds=slow_seconds,
-                     retry_after=retry_after, enforce_etsy_rate_limit=enforce_etsy_rate_limit)
+                     retry_after=retry_after, enforce_etsy_rate_limit=enforce_etsy_rate_limit, **etsy_options)
     cfg = app.state.storefront
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]

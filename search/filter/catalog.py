@@ -108,6 +108,7 @@ class CatalogArrays:
     prod_gift: np.ndarray  # bool (N,)
     prod_personalization: np.ndarray  # bool (N,)
     prod_digital: np.ndarray  # bool (N,): Etsy download-only listings need no shipping
+    prod_variants_unknown: np.ndarray  # bool (N,): an Etsy listing with variations read at listing level
     prod_crawled: np.ndarray  # float64 (N,) epoch seconds, NaN unknown
     variant_index: dict[str, list[int]]
 
@@ -222,6 +223,7 @@ class _Builder:
         self.gift = np.zeros(n, dtype=bool)
         self.pers = np.zeros(n, dtype=bool)
         self.digital = np.zeros(n, dtype=bool)
+        self.unknown = np.zeros(n, dtype=bool)
         self.crawled = np.full(n, np.nan, dtype=np.float64)
         self.variant_index: dict[str, list[int]] = _listing()
         self.v = 0
@@ -263,6 +265,7 @@ class _Builder:
         self.gift[row] = p.gift_card
         self.pers[row] = p.personalization_required
         self.digital[row] = is_digital(p)
+        self.unknown[row] = isinstance(p.extra, dict) and p.extra.get("variants_unknown") is True
         self.crawled[row] = parse_time(crawled_at.get(p.doc_id))
 
     def _has_masks(self) -> dict[str, np.ndarray]:
@@ -288,5 +291,5 @@ class _Builder:
             type_rows=_postings(self.ptype), merchant_rows=_postings(self.merch),
             platform_rows=_postings(self.plat), prod_merchant=self.prod_merchant, merchant_ids=self.merchant_ids,
             prod_gift=self.gift, prod_personalization=self.pers, prod_digital=self.digital,
-            prod_crawled=self.crawled, variant_index=dict(self.variant_index),
+            prod_variants_unknown=self.unknown, prod_crawled=self.crawled, variant_index=dict(self.variant_index),
         )

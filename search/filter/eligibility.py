@@ -27,6 +27,9 @@ which ``buyable_only`` uses before retrieval so that dropping ineligible results
   vacation (or the merchant is missing from the snapshot).
 * ``gift_card``: gift cards are outside agent checkout.
 * ``personalization_required``: the listing needs personalisation text the buyer must write.
+* ``variants_unknown``: an Etsy listing with variations read at listing level (a public shop: Etsy lets only
+  the owner read its inventory); which variant, at what price, is the buyer's choice on the listing page
+  (the ``checkout_url``), not something aisle can vouch for.
 * ``stale_data``: the index read this product longer ago than the stale TTL (default 24 h,
   :class:`search.engine.EngineSettings`), or when it was read is unknown. Re-check before buying.
 * ``quantity_exceeded``: more than the per-item policy (``max_quantity_per_item``, default 10), or
@@ -62,6 +65,8 @@ REASONS: dict[str, str] = {
     "merchant_unreachable": "Live re-check: the merchant could not be read (network error, timeout, bad answer).",
     "no_longer_listed": "Live re-check: the merchant no longer lists this product or variant.",
     "unknown_variant": "Live re-check: the variant id is not in the index.",
+    "variants_unknown": "An Etsy listing with variations read without its owner's grant: its variants (options, "
+                        "per-variant price and stock) are unknown; choose the variant on the listing page.",
     "not_checked": "Live re-check: not read this time, a per-call or per-merchant cap was reached (check it again).",
 }
 
@@ -144,6 +149,8 @@ def static_reasons(
         reasons.append("gift_card")
     if product.personalization_required:
         reasons.append("personalization_required")
+    if isinstance(product.extra, dict) and product.extra.get("variants_unknown") is True:
+        reasons.append("variants_unknown")
     if quantity > policy.max_quantity_per_item or (
         variant.quantity is not None and variant.quantity > 0 and quantity > variant.quantity
     ):
@@ -192,6 +199,7 @@ def eligible_mask(cat: CatalogArrays, *, country: str, now: float, policy: Polic
     for i, mid in enumerate(cat.merchant_ids):
         merchant_ok[i] = cat.merchants[mid].available
     prod_ok = merchant_ok[cat.prod_merchant] & cat.ships_mask(country) & ~cat.prod_gift & ~cat.prod_personalization
+    prod_ok &= ~cat.prod_variants_unknown
     if policy.stale_ttl_s:
         with np.errstate(invalid="ignore"):
             prod_ok &= (now - cat.prod_crawled) <= policy.stale_ttl_s  # NaN (unknown) compares False

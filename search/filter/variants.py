@@ -12,6 +12,9 @@ constraints (vendor, product type, merchant, platform). The matching rules are i
   option shows an excluded value, or a product without that option whose own words say it, never qualifies.
 * :func:`variant_unmet` is the same rule for one variant, naming the constraints it fails (the
   ``unmet`` list of near matches).
+* An Etsy listing whose variants are unknown (``prod_variants_unknown``: read at listing level, without the
+  owner's grant) never meets a variant-level constraint (attribute, exclusion, price) exactly, however its
+  title or listing-level price reads: it can only be a near match naming those constraints unmet.
 * :func:`choose_variant` picks the variant to return among a product's candidates: the one whose
   option values best match the shopper's loose words (``hints`` such as "40 oz", "around 140 cm",
   and the query text), then available before unavailable, then the cheapest, then the merchant's
@@ -105,6 +108,10 @@ def satisfying_mask(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | N
         _and(~_attr_mask(cat, ac))
     if cons.has_price:
         _and(price_mask(cat, cons))
+    if (cons.attributes or cons.exclude or cons.has_price) and cat.prod_variants_unknown.any():
+        # A listing whose variants are unknown (Etsy, read without the owner's grant) cannot meet a
+        # variant-level constraint exactly: its listing-level price is only the minimum of its variants.
+        _and(~cat.prod_variants_unknown[cat.var_row])
     if cons.available_only:
         _and(cat.var_available.copy())
     pm = product_mask(cat, cons)
@@ -199,14 +206,15 @@ def variant_unmet(cat: CatalogArrays, row: int, var: Variant, cons: Constraints)
     shopper named).
     """
     p = cat.products[row]
-    out = [ac.label for ac in cons.attributes if not _attr_met(cat, row, var, ac)]
-    out += [f"exclude.{ac.label}" for ac in cons.exclude if _attr_met(cat, row, var, ac)]
+    unknown = bool(cat.prod_variants_unknown[row])  # variants unknown: no variant-level constraint is known met
+    out = [ac.label for ac in cons.attributes if unknown or not _attr_met(cat, row, var, ac)]
+    out += [f"exclude.{ac.label}" for ac in cons.exclude if unknown or _attr_met(cat, row, var, ac)]
     if cons.has_price:
         ok = var.price is not None
         ok = ok and (cons.currency is None or (var.currency or "").upper() == cons.currency.upper())
         ok = ok and (cons.price_min is None or (var.price or 0) >= cons.price_min)
         ok = ok and (cons.price_max is None or (var.price or 0) <= cons.price_max)
-        if not ok:
+        if unknown or not ok:
             out.append("price")
     if cons.available_only and not var.available:
         out.append("available")

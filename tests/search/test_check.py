@@ -19,6 +19,7 @@ from indexer.models import Product
 from indexer.storefront import running_storefront
 from search.engine import Engine, EngineSettings
 from search.schema import CartItem, CheckRequest
+from tests.indexer.storefront.oauth_helpers import connect_shop
 from tests.search.conftest import load_catalog, make_snapshot
 
 KEY = "testkey:testsecret"
@@ -28,11 +29,14 @@ CHECK = EngineSettings(etsy_api_key=KEY, allow_hosts=LOOPBACK, check_cache_ttl_s
 
 
 @pytest.fixture(scope="module")
-def world(sample_dir: Path) -> Iterator[dict[str, Any]]:
+def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with running_storefront(sample_dir) as sf:
+        home = tmp_path_factory.mktemp("etsy-home")  # both Etsy shops connected: the re-check reads variants
+        for shop_id in sf.etsy_shop_ids.values():
+            connect_shop(sf, home, shop_id)
         products, merchants = load_catalog(sample_dir, shopify_base=sf.shopify_url, etsy_api=sf.etsy_api)
         snap = make_snapshot(products, merchants)
-        engine = Engine(snap, encoder=HashingEncoder(64), settings=CHECK)
+        engine = Engine(snap, encoder=HashingEncoder(64), settings=replace(CHECK, etsy_tokens=str(home)))
         yield {"sf": sf, "engine": engine, "products": products, "merchants": {m.merchant_id: m for m in merchants}}
 
 

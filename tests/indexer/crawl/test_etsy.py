@@ -13,16 +13,19 @@ from indexer.crawl.http import ClientSettings, PoliteClient
 from indexer.crawl.netguard import HostGuard
 from indexer.storefront import running_storefront
 from tests.indexer.crawl_helpers import RecordingSink, make_catalog
+from tests.indexer.storefront.oauth_helpers import connect_shop
 
 
-def fetch(api: str, shop_id: int, *, key: str = "key:secret", limit: int = 100, retries: int = 3
-          ) -> tuple[bool, RecordingSink]:
+def fetch(api: str, shop_id: int, *, key: str = "key:secret", limit: int = 100, retries: int = 3,
+          home: Path | None = None) -> tuple[bool, RecordingSink]:
+    """Crawl one shop; ``home`` is the workspace whose connected shops are read with their owner's token."""
     sink = RecordingSink()
 
     async def go() -> bool:
         settings = ClientSettings(delay=0, timeout=2.0, retries=retries, backoff_base=0.01, backoff_max=0.02)
         async with PoliteClient(settings, HostGuard(["127.0.0.1"])) as client:
-            return await crawl_etsy(client, api, str(shop_id), key, sink, limit=limit)
+            return await crawl_etsy(client, api, str(shop_id), key, sink, limit=limit,
+                                    tokens=str(home) if home is not None else None)
 
     return asyncio.run(go()), sink
 
@@ -37,9 +40,10 @@ def active_ids(catalog: Path, slug: str) -> set[str]:
     return {str(x["listing_id"]) for x in listings if x["state"] == "active"}
 
 
-def test_a_shop_is_walked_by_offset_with_each_inventory(catalog: Path) -> None:
+def test_a_shop_is_walked_by_offset_with_each_inventory(catalog: Path, tmp_path: Path) -> None:
     with running_storefront(catalog) as sf:
-        complete, sink = fetch(sf.etsy_api, sf.etsy_shop_ids["kalima-arts"], limit=5)
+        connect_shop(sf, tmp_path, sf.etsy_shop_ids["kalima-arts"], api_key="key:secret")
+        complete, sink = fetch(sf.etsy_api, sf.etsy_shop_ids["kalima-arts"], limit=5, home=tmp_path)
     assert complete and not sink.errors
     assert set(sink.product_ids) == active_ids(catalog, "kalima-arts") and len(sink.product_ids) == 21
     assert [u.rsplit("offset=", 1)[1] for u, _ in sink.pages] == ["0", "5", "10", "15", "20"]
@@ -73,10 +77,11 @@ def test_an_unknown_shop_is_a_recorded_404(catalog: Path) -> None:
     assert not complete and [(e[1], e[2]) for e in sink.errors] == [(404, "http_404")]
 
 
-def test_failed_inventories_are_recorded_and_their_listings_left_out(catalog: Path) -> None:
+def test_failed_inventories_are_recorded_and_their_listings_left_out(catalog: Path, tmp_path: Path) -> None:
     # Seed 1 at 10% 5xx and no retries: the shop and listings pages pass, 16 inventories fail.
     with running_storefront(catalog, faults="500=0.1", seed=1) as sf:
-        complete, sink = fetch(sf.etsy_api, sf.etsy_shop_ids["life-made-magic"], retries=0)
+        connect_shop(sf, tmp_path, sf.etsy_shop_ids["life-made-magic"], api_key="key:secret")
+        complete, sink = fetch(sf.etsy_api, sf.etsy_shop_ids["life-made-magic"], retries=0, home=tmp_path)
     assert not complete
     assert all(e[2] == "5xx" and "/inventory" in e[0] for e in sink.errors)
     failed = {e[0].split("/listings/")[1].split("/")[0] for e in sink.errors}

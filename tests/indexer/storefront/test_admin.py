@@ -11,6 +11,7 @@ import pytest
 from indexer.errors import ConfigError, NotFoundError
 from indexer.storefront import RunningStorefront
 from indexer.storefront.admin import is_loopback
+from tests.indexer.storefront.oauth_helpers import owner_headers
 
 from .conftest import ETSY_KEY, SAMPLE
 
@@ -102,11 +103,12 @@ def test_etsy_changes(fresh_sf: RunningStorefront, client: httpx.Client) -> None
     hat = next(x for x in listings if x["title"] == "Hand Knit Red Wool Beanie")
     lid = hat["listing_id"]
     inv_url = f"{fresh_sf.etsy_api}/listings/{lid}/inventory"
-    inv = client.get(inv_url, headers=ETSY_KEY).json()
+    owner = owner_headers(fresh_sf, sid)  # inventory is an owner-only read
+    inv = client.get(inv_url, headers=owner).json()
     first = inv["products"][0]["product_id"]
 
     fresh_sf.admin.set_price("etsy", slug, lid, first, "19.00")
-    inv = client.get(inv_url, headers=ETSY_KEY).json()
+    inv = client.get(inv_url, headers=owner).json()
     assert inv["products"][0]["offerings"][0]["price"] == {"amount": 1900, "divisor": 100, "currency_code": "GBP"}
     listing = client.get(f"{fresh_sf.etsy_api}/listings/{lid}", headers=ETSY_KEY).json()
     assert listing["price"]["amount"] == 1900  # the listing shows its minimum price
@@ -120,14 +122,14 @@ def test_etsy_changes(fresh_sf: RunningStorefront, client: httpx.Client) -> None
     assert client.get(active_url, headers=ETSY_KEY).json()["count"] == count - 1
     fresh_sf.admin.set_available("etsy", slug, lid, first, True)
     assert client.get(active_url, headers=ETSY_KEY).json()["count"] == count
-    offering = client.get(inv_url, headers=ETSY_KEY).json()["products"][0]["offerings"][0]
+    offering = client.get(inv_url, headers=owner).json()["products"][0]["offerings"][0]
     assert offering["is_enabled"] and offering["quantity"] > 0
 
     added = fresh_sf.add_product("etsy", slug, {"title": "Test Listing", "price": {"amount": 500, "divisor": 100,
                                                                                     "currency_code": "GBP"}})
     assert client.get(active_url, headers=ETSY_KEY).json()["count"] == count + 1
     assert client.get(f"{fresh_sf.etsy_api}/listings/{added['listing_id']}/inventory",
-                      headers=ETSY_KEY).json()["products"][0]["offerings"][0]["price"]["amount"] == 500
+                      headers=owner).json()["products"][0]["offerings"][0]["price"]["amount"] == 500
     fresh_sf.remove_product("etsy", slug, added["listing_id"])
     assert client.get(f"{fresh_sf.etsy_api}/listings/{added['listing_id']}", headers=ETSY_KEY).status_code == 404
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from indexer.storefront import RunningStorefront
+from tests.indexer.storefront.oauth_helpers import owner_headers
 
 from .conftest import ETSY_KEY, SAMPLE
 
@@ -77,7 +78,8 @@ def test_listing_and_inventory(sample_sf: RunningStorefront, client: httpx.Clien
     board = next(x for x in listings if x["personalization_is_required"])
     r = client.get(f"{sample_sf.etsy_api}/listings/{board['listing_id']}", headers=ETSY_KEY)
     assert r.status_code == 200 and r.json() == board
-    inv = client.get(f"{sample_sf.etsy_api}/listings/{board['listing_id']}/inventory", headers=ETSY_KEY).json()
+    owner = owner_headers(sample_sf, sample_sf.etsy_shop_ids["hollowoak-woodworks"])
+    inv = client.get(f"{sample_sf.etsy_api}/listings/{board['listing_id']}/inventory", headers=owner).json()
     names = {pv["property_name"] for p in inv["products"] for pv in p["property_values"]}
     assert names == {"Size", "Wood type"}
     assert all("price" in o for p in inv["products"] for o in p["offerings"])
@@ -86,7 +88,7 @@ def test_listing_and_inventory(sample_sf: RunningStorefront, client: httpx.Clien
     assert client.get(f"{sample_sf.etsy_api}/listings/{sold['listing_id']}", headers=ETSY_KEY).json()["state"] == \
         "sold_out"
     assert client.get(f"{sample_sf.etsy_api}/listings/999", headers=ETSY_KEY).status_code == 404
-    assert client.get(f"{sample_sf.etsy_api}/listings/999/inventory", headers=ETSY_KEY).status_code == 404
+    assert client.get(f"{sample_sf.etsy_api}/listings/999/inventory", headers=owner).status_code == 404
     assert client.get(f"{sample_sf.etsy_api}/nothing/here", headers=ETSY_KEY).status_code == 404
 
 
