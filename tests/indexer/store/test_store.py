@@ -34,7 +34,7 @@ def raw_product(pid: int, price: str = "10.00", available: bool = True, sizes: t
         "variants": [{"id": pid * 100 + i, "title": f"{s} / Rouge", "option1": s, "option2": "Rouge", "option3": None,
                       "sku": f"SKU-{pid}-{s}", "available": available, "price": price, "compare_at_price": None,
                       "position": i + 1} for i, s in enumerate(sizes)],
-        "images": [{"src": f"https://cdn.example/{pid}.jpg"}],
+        "images": [{"src": f"https://cdn.shopify.com/s/files/{pid}.jpg"}],  # a CDN the URL policy keeps
     }
 
 
