@@ -1,7 +1,9 @@
 """``aisle demo``: the whole pipeline on the bundled sample catalog, end to end, on loopback.
 
 1. serve ``data/sample`` with the storefront simulator on a free 127.0.0.1 port;
-2. crawl every store and shop into the workspace catalog (the simulator's host is allow-listed);
+2. connect one sample Etsy shop (the owner's OAuth grant, PKCE flow against the simulator) and leave the
+   other public, then crawl every store and shop into the workspace catalog (the simulator's host is
+   allow-listed): the connected shop is read with its variants, the public one at listing level;
 3. index it (the real embedding model, offline);
 4. answer example chat queries through the engine and print the answers;
 5. live re-check the first buyable answer against the (still running) merchant, then stop the simulator.
@@ -50,15 +52,44 @@ def _crawl(ws: Workspace, sf: RunningStorefront, show: bool) -> dict[str, Any]:
     targets = [Target.shopify(sf.shopify_url(s)) for s in sf.shopify_slugs]
     targets += [Target.etsy(i) for i in sf.etsy_shop_ids.values()]
     settings = CrawlSettings(delay=0.0, timeout=10.0, etsy_api=sf.etsy_api, etsy_api_key=DEMO_ETSY_KEY,
-                             allow_hosts=("127.0.0.1",))
+                             allow_hosts=("127.0.0.1",), etsy_tokens=str(ws.home))
     if show:
         console.print(Rule(f"2. crawl {len(targets)} merchants into {ws.catalog_db}"))
+    access = _connect_one(ws, sf, show)
     with Store.open(ws.catalog_db) as store, progress_bars("crawl", show) as bars:
         report = crawl(targets, store, settings=settings, progress=bars)
     if show:
         console.print(f"{report.products} products from {len(report.merchants)} merchants "
                       f"in {report.seconds:.1f} s (complete: {report.complete})")
-    return report.to_dict()
+    return {**report.to_dict(), "etsy_access": access}
+
+
+def _connect_one(ws: Workspace, sf: RunningStorefront, show: bool) -> dict[str, str]:
+    """Connect the first sample Etsy shop (as its owner approving on the simulator's consent page would;
+    the redirect is read as a pasted URL) and disconnect the others: ``{shop_id: "connected" | "public"}``."""
+    import asyncio
+
+    import httpx
+
+    from indexer.crawl import etsy_auth
+    from indexer.crawl.netguard import HostGuard
+
+    store = etsy_auth.TokenStore(ws.home)
+    ids = [str(sf.etsy_shop_ids[slug]) for slug in sorted(sf.etsy_shop_ids, reverse=True)]  # wildthread first
+    pending = etsy_auth.begin(sf.etsy_api, DEMO_ETSY_KEY, ids[0], "http://127.0.0.1:9/callback")
+    guard = HostGuard(("127.0.0.1",))
+    guard.check_sync(pending.url)
+    with httpx.Client(trust_env=False, follow_redirects=False, timeout=10.0) as http:
+        redirected = http.get(pending.url).headers.get("location", "")
+    code = etsy_auth.code_from_redirect(pending, redirected)
+    store.save(asyncio.run(etsy_auth.exchange(pending, code, guard)))
+    for other in ids[1:]:
+        store.delete(other)
+    access = {sid: "connected" if i == 0 else "public" for i, sid in enumerate(ids)}
+    if show:
+        console.print("Etsy: " + ", ".join(f"shop {sid} {how}" for sid, how in access.items())
+                      + " (a public shop's listings with variations answer at listing level: variants_unknown)")
+    return access
 
 
 def _index(ws: Workspace, model: str | None, show: bool) -> dict[str, Any]:
@@ -133,7 +164,8 @@ def demo(
             console.print(Rule(f"1. storefront simulator serving {catalog} at {sf.base_url}"))
         out["crawl"] = _crawl(ws, sf, show)
         out["index"] = _index(ws, model, show)
-        engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=DEMO_ETSY_KEY, allow_hosts=("127.0.0.1",)))
+        engine = Engine.open(ws, settings=EngineSettings(etsy_api_key=DEMO_ETSY_KEY, allow_hosts=("127.0.0.1",),
+                                                         etsy_tokens=str(ws.home)))
         answers = _ask(engine, questions, limit, show)
         out["answers"] = answers
         check = _recheck(engine, answers, show)
