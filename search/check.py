@@ -22,7 +22,8 @@ never follows a redirect to another origin. A refused hop makes the item ``merch
 
 Amplification is bounded (:class:`LiveChecker`): one call reads at most ``check_max_products`` products
 live, at most ``check_max_per_merchant`` of them from one merchant (a Shopify product costs one request,
-an Etsy listing two, plus one per Etsy shop). Items whose product is past a cap are answered, not
+an Etsy listing two, plus one per Etsy shop); all calls together read at most ``check_merchant_per_minute``
+a minute from one merchant (:mod:`search.merchant_rate`). Items whose product is past a cap are answered, not
 fetched: not eligible, reason ``not_checked`` (check them in a later call). A product's fresh answer
 (live facts or "no longer listed"; never a failure) is cached for ``check_cache_ttl_s`` seconds and
 reused without a merchant request (cache hits cost nothing against the caps); ``checked_at`` then says
@@ -60,6 +61,7 @@ from indexer.models import Merchant, Product, Variant
 from indexer.sanitise import plain_text as plain
 from search.filter.catalog import CatalogArrays
 from search.filter.eligibility import Policy, cart_permalink, iso, static_reasons
+from search.merchant_rate import MerchantRate
 from search.schema import CheckedItem, CheckRequest, CheckResponse, MerchantCheckout, MerchantOut, Money
 
 
@@ -84,6 +86,8 @@ class CheckSettings(Protocol):
     def check_max_per_merchant(self) -> int: ...
     @property
     def check_cache_ttl_s(self) -> float: ...
+    @property
+    def check_merchant_per_minute(self) -> int: ...
     def policy(self) -> Policy: ...
 
 
@@ -293,13 +297,13 @@ class LiveChecker:
             raise ConfigError("the live re-check only sends requests through indexer.crawl.guarded.GuardedClient")
         if settings.check_max_products < 1 or settings.check_max_per_merchant < 1:
             raise ConfigError("check_max_products and check_max_per_merchant must be at least 1")
-        self.settings, self._clock = settings, clock
-        self._own = http is None
+        self.settings, self._clock, self._own = settings, clock, http is None
         self.http: httpx.Client = http or GuardedClient(
             guard or HostGuard(settings.allow_hosts), timeout=settings.http_timeout_s, max_redirects=3,
             headers={"user-agent": _USER_AGENT})
         self._cache: dict[_Key, tuple[float, _Live | str, float]] = {}  # key -> (expiry, answer, read at)
         self._lock = threading.Lock()
+        self._rate = MerchantRate(settings.check_merchant_per_minute, 60.0, clock)
         self.fetched = 0
 
     def close(self) -> None:
@@ -314,17 +318,15 @@ class LiveChecker:
     def _cached(self, key: _Key) -> tuple[_Live | str, float] | None:
         with self._lock:
             hit = self._cache.get(key)
-            if hit is None or hit[0] < self._clock():
-                return None
-            return hit[1], hit[2]
+        return None if hit is None or hit[0] < self._clock() else (hit[1], hit[2])
 
     def _remember(self, key: _Key, live: _Live | str, now: float) -> None:
         if live in ("merchant_unreachable", "not_checked") or self.settings.check_cache_ttl_s <= 0:
             return  # only fresh answers are worth repeating; a failure is tried again next time
         with self._lock:
             if len(self._cache) > 4096:  # drop what expired; a cache of seconds stays small
-                now = self._clock()
-                self._cache = {k: v for k, v in self._cache.items() if v[0] >= now}
+                t = self._clock()
+                self._cache = {k: v for k, v in self._cache.items() if v[0] >= t}
             self._cache[key] = (self._clock() + self.settings.check_cache_ttl_s, live, now)
 
     def _budget(self, cat: CatalogArrays, by_merchant: dict[str, list[tuple[int, int, int]]]) -> set[int]:
@@ -336,7 +338,7 @@ class LiveChecker:
             for row in dict.fromkeys(int(cat.var_row[v]) for _, v, _ in items):
                 if self._cached(self._key(cat.products[row], m)) is not None:
                     continue
-                if left > 0 and mine < self.settings.check_max_per_merchant:
+                if left > 0 and mine < self.settings.check_max_per_merchant and self._rate.take(mid):
                     allowed.add(row)
                     left, mine = left - 1, mine + 1
         return allowed

@@ -120,6 +120,7 @@ class EngineSettings:
     check_max_products: int = 20
     check_max_per_merchant: int = 8
     check_cache_ttl_s: float = 10.0
+    check_merchant_per_minute: int = 120  # products read live from one merchant per minute, all calls together
 
     def policy(self) -> Policy:
         return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)

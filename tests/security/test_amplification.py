@@ -114,3 +114,21 @@ def test_a_repeated_call_moves_on_past_what_it_already_checked(world: dict[str, 
     assert wire.total == 12
     assert sum(i.reasons == ["not_checked"] for i in first.items) == 4
     assert not any(i.reasons == ["not_checked"] for i in second.items)
+
+
+def test_many_calls_share_a_per_merchant_budget_per_minute(world: dict[str, Any]) -> None:
+    """Parallel or repeated calls cannot multiply the per-call cap: one merchant answers at most
+    ``check_merchant_per_minute`` product reads a minute, whoever asks."""
+    import threading
+
+    engine, wire = _engine(world, check_cache_ttl_s=0.0, check_merchant_per_minute=12)
+    items = _cart(world, "shopify", 8, "maple-trail")
+    answers: list[Any] = []
+    calls = [threading.Thread(target=lambda: answers.append(engine.check(CheckRequest(items=items, country="US"))))
+             for _ in range(4)]
+    for t in calls:
+        t.start()
+    for t in calls:
+        t.join()
+    assert wire.total == 12
+    assert sum(i.reasons != ["not_checked"] for a in answers for i in a.items) == 12
