@@ -30,12 +30,10 @@ by :meth:`Engine.refresh`; a request takes the state once at its start and keeps
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,20 +43,13 @@ from indexer.settings import Settings
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.filter.catalog import CatalogArrays
 from search.filter.eligibility import Policy, assess, eligible_mask
-from search.filter.variants import (
-    allowed_rows,
-    choose_variant,
-    rows_have_variant,
-    rows_of,
-    satisfying_mask,
-    variant_unmet,
-    variants_of_rows,
-)
+from search.filter.variants import allowed_rows, choose_variant, variant_unmet
 from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
 from search.query.spelling import speller_for
-from search.retrieval.floor import Kind, kind_missed, kind_phrase, kind_vocabulary, order_near
-from search.retrieval.retrieve import Fusion, Ranked, retrieve
+from search.retrieval.floor import Kind, kind_phrase, order_near
+from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
+from search.retrieval.retrieve import Fusion, Ranked
 from search.retrieval.threads import single_threaded
 from search.schema import (
     MAX_QUERY_CHARS,
@@ -92,12 +83,15 @@ class EngineSettings:
     weights: tuple[float, float] = (1.0, 1.0)  # (lexical, dense) fusion weights
     # > 0: the lexical weight times (share of query words the catalog knows) ** this (query-dependent fusion)
     coverage_power: float = 0.0
-    # Multilingual dense index (indexer.build.multilingual) as a third z-score signal in "zscore" fusion:
-    # its weight, gated (scaled by the share of query words the catalog lacks) or not; used when the
-    # snapshot folder (or multilingual_dir) holds vectors for the snapshot's rows.
-    multilingual_weight: float = 1.0
+    # Query-dependent fusion (search.retrieval.retrieve.query_weights): lexical weight × (share of the query's
+    # words the best BM25 product holds) ** match_power; dense weight × max(1, query words / length_pivot).
+    match_power: float = 0.0
+    length_pivot: float = 0.0
+    # Multilingual USE index (indexer.build.multilingual) as a third z-score signal, gated by the share of query
+    # words the catalog lacks; vectors beside the snapshot or in multilingual_dir. Off: +0.003 on dev-100 only.
+    multilingual_weight: float = 0.0
     multilingual_gated: bool = True
-    multilingual_dir: str | None = field(default_factory=lambda: os.environ.get("AISLE_MULTILINGUAL_DIR"))
+    multilingual_dir: str | None = None
     # Relevance floor (search.retrieval.floor): with constraints, an exact result must be the kind of
     # product the query names, lexically or by MiniLM cosine >= this (5-fold CV on dev-100) to its kind phrase
     # (calibrated on dev, 5-fold CV); None switches the floor off. Near matches that miss the kind come last.
@@ -187,20 +181,7 @@ class Engine:
             self._encoder = None  # a new snapshot with another model: load that one lazily
         cat = CatalogArrays.build(snapshot.products, snapshot.merchants, snapshot.crawled_at)
         speller_for(cat.products)  # the typo dictionary, built once per snapshot, not on its first query
-        return _State(snapshot, cat, self._multilingual(snapshot))
-
-    def _multilingual(self, snapshot: Snapshot) -> np.ndarray | None:
-        if self.settings.multilingual_weight <= 0:
-            return None
-        from indexer.build.multilingual import load_vectors
-
-        ids = [p.doc_id for p in snapshot.products]
-        for folder in (snapshot.path, *( [Path(self.settings.multilingual_dir)] if self.settings.multilingual_dir
-                                        else [])):
-            vec = load_vectors(Path(folder), ids)
-            if vec is not None:
-                return vec
-        return None
+        return _State(snapshot, cat, multilingual_vectors(snapshot, self.settings))
 
     @property
     def snapshot(self) -> Snapshot:
@@ -314,7 +295,7 @@ class Engine:
         extra = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
         # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
         vmask, allowed = allowed_rows(cat, cons, extra)
-        ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual)
+        ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual, it.text)
         order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
                                                                                           strict=True)]
         kind = kind_phrase(it.text, it.expanded) if s.kind_threshold is not None and not cons.empty else None
@@ -349,64 +330,22 @@ class Engine:
         )
 
     def _rank(self, snap: Snapshot, cat: CatalogArrays, mode: str, text: str, allowed: np.ndarray | None,
-              vmask: np.ndarray | None, multi: np.ndarray | None = None) -> Ranked:
-        s = self.settings
-        if not text.strip():
-            if vmask is None and allowed is not None:
-                vmask = variants_of_rows(cat, allowed)
-            return self._browse(cat, vmask, s.candidate_depth)
-        ranked = retrieve(
-            mode=mode, text=text, lexical_index=snap.lexical, dense_index=snap.dense, vectors=snap.vectors,
-            encode=lambda t: self._encode(snap, t), depth=s.candidate_depth, allowed=allowed, fusion=s.fusion,
-            rrf_k=s.rrf_k, weights=s.weights, exact_threshold=s.exact_threshold, coverage_power=s.coverage_power,
-            multilingual=(multi, self._encode_multilingual, s.multilingual_weight, s.multilingual_gated)
-            if multi is not None else None,
-        )
-        if len(ranked) < 2:
-            return ranked
-        # Equal scores (frequent with rank fusion): a product with a qualifying variant in stock first.
-        in_stock = rows_have_variant(cat, ranked.rows, vmask, cat.var_available)
-        o = np.lexsort((~in_stock, -ranked.scores))
-        return Ranked(ranked.rows[o], ranked.scores[o])
-
-    @staticmethod
-    def _browse(cat: CatalogArrays, vmask: np.ndarray | None, depth: int) -> Ranked:
-        """No words to rank by: satisfying variant in stock first, then cheapest, then snapshot order."""
-        idx = np.flatnonzero(vmask) if vmask is not None else np.arange(cat.n_variants)
-        if idx.size == 0:
-            return Ranked.empty()
-        rows = cat.var_row[idx]
-        unavailable = (~cat.var_available[idx]).astype(np.int64)
-        price = np.where(cat.var_price[idx] >= 0, cat.var_price[idx], np.iinfo(np.int64).max)
-        o = np.lexsort((price, unavailable, rows))  # per row: best variant first
-        rows, unavailable, price = rows[o], unavailable[o], price[o]
-        first = np.ones(rows.size, dtype=bool)
-        first[1:] = rows[1:] != rows[:-1]
-        rows, unavailable, price = rows[first], unavailable[first], price[first]
-        o = np.lexsort((rows, price, unavailable))[:depth]
-        n = len(o)
-        return Ranked(rows[o].astype(np.int64), (1.0 - np.arange(n) / max(n, 1)).astype(np.float32))
+              vmask: np.ndarray | None, multi: np.ndarray | None = None, query_text: str | None = None) -> Ranked:
+        return rank(snap, cat, mode, text, allowed, vmask, settings=self.settings,
+                    encode=lambda t: self._encode(snap, t), query_text=query_text,
+                    multilingual=(multi, self._encode_multilingual) if multi is not None else None)
 
     def _near(self, snap: Snapshot, cat: CatalogArrays, request: SearchRequest, it: Interpretation,
               allowed: np.ndarray | None, extra: np.ndarray | None) -> list[tuple[int, float, bool]]:
-        from search.filter.constraints import Constraints
-
-        scope = Constraints(merchants=it.constraints.merchants, platforms=it.constraints.platforms)  # stay hard
-        smask = satisfying_mask(cat, scope, extra=extra)
-        near_allowed = rows_of(cat, smask) if smask is not None else None
-        text = it.ranking_text or it.text
-        ranked = self._rank(snap, cat, request.mode, text, near_allowed, smask, self._state.multilingual)
-        exact = np.zeros(cat.n_products, dtype=bool)
-        if allowed is not None:
-            exact[allowed] = True
-        return [(int(r), float(sc), False) for r, sc in zip(ranked.rows, ranked.scores, strict=True) if not exact[r]]
+        multi = self._state.multilingual
+        return near_candidates(snap, cat, request.mode, it, allowed, extra, settings=self.settings,
+                               encode=lambda t: self._encode(snap, t),
+                               multilingual=(multi, self._encode_multilingual) if multi is not None else None)
 
     def _kind_missed(self, state: _State, kind: Kind, rows: list[int]) -> set[int]:
         snap = state.snapshot
-        if not state.kind_words:
-            state.kind_words.append(kind_vocabulary(snap.products))
-        return kind_missed(state.cat, snap.vectors, lambda t: self._encode(snap, t), kind, rows, state.kind_terms,
-                           float(self.settings.kind_threshold or 0.0), state.kind_words[0])
+        return floor_missed(snap, state.cat, kind, rows, threshold=float(self.settings.kind_threshold or 0.0),
+                            encode=lambda t: self._encode(snap, t), terms=state.kind_terms, words=state.kind_words)
 
     def _result(self, cat: CatalogArrays, it: Interpretation, row: int, score: float, exact: bool,
                 vmask: np.ndarray | None, extra: np.ndarray | None, now: float, kind_miss: bool = False) -> Result:

@@ -149,6 +149,24 @@ class LexicalIndex:
         vocab = getattr(self._bm25, "vocab_dict", None) or {}
         return [t for t in dict.fromkeys(tokenize(text)) if t in vocab and t != ""]
 
+    def matched_share(self, text: str, row: int) -> float:
+        """Share of ``text``'s distinct terms (known to the index or not) that document ``row`` contains.
+
+        How much of the query the best lexical hit explains: near 1 for "washi tape", low for a long
+        description whose few shared words are common ones (query-dependent fusion weighs BM25 by it).
+        """
+        words = [t for t in dict.fromkeys(tokenize(text)) if t]
+        if not words or not self.n_docs:
+            return 0.0
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        hit = 0
+        for t in words:
+            i = vocab.get(t)
+            if i is not None and np.any(indices[indptr[i]:indptr[i + 1]] == row):
+                hit += 1
+        return hit / len(words)
+
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every row for ``text`` (float32, length ``n_docs``; zeros when nothing matches)."""
         terms = self.query_terms(text)

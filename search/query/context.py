@@ -53,13 +53,16 @@ _LOC = (r"(?:i'?m|i’m|i am|we'?re|we’re|we are|i live|we live|based|located|
 _PREP = (r"(?:envíos? a|envios? a|enviar a|envío para|envio para|entrega en|entrega em|entrega para|livraison en|"
          r"livraison au|livraison aux|livraison à|livré en|livré au|spedizione in|spedizione a|lieferung nach|"
          r"versand nach|estoy en|vivo en|moro em|moro no|moro na|j'habite en|j'habite au|in|nach|für|fuer|en|au|"
-         r"aux|à|para|naar|til|till)")
+         r"aux|à|para|naar|til|till|pour|vers|hacia|pra|nach)")
+# The article a French/Spanish/Portuguese/German speaker puts before most country names ("pour la France",
+# "para el Perú", "para o Brasil", "in die Schweiz"); English "the" likewise.
+_ARTICLE = r"(?:(?:the|la|le|les|el|los|las|o|os|die|der|den|dem)\s+|l['’]\s*|(?<=para\s)as?\s+)"
 _NOT_BUYER = re.compile(r"(?:made|manufactured|produced|designed|printed|crafted|handmade|handcrafted|built|assembled|"
                         r"grown|sourced|roasted|brewed|bottled|imported|popular|famous|sold|born|hecho|hecha|hechos|"
                         r"fabricado|fabricada|fabriqué|fabriquée|fait|faite|hergestellt|gemacht|feito|feita|fatto|"
                         r"fatta|style|inspired)\s+$")
 _COUNTRY = re.compile(
-    rf"(?<![\w])(?P<trig>{_SHIP}|{_LOC}|{_PREP})\s+(?:the\s+)?(?P<c>{_alt(list(country_names()))})(?![\w])")
+    rf"(?<![\w])(?P<trig>{_SHIP}|{_LOC}|{_PREP})\s+{_ARTICLE}?(?P<c>{_alt(list(country_names()))})(?![\w])")
 _DEMONYM = re.compile(rf"(?<![\w])(?:i'?m|i’m|i am|we'?re|we’re|we are)\s+(?:an?\s+)?"
                       rf"(?P<d>{_alt(list(demonyms()))})(?=\s*(?:$|[,.;!?)]|buyer|customer|shopper|resident))")
 
@@ -70,7 +73,7 @@ def _country(st: QueryState) -> None:
         name = m.group("c")
         if name == "us" and st.s[m.start("c"):m.end("c")] != "US" and not re.search(r"the\s+$", st.low[:m.start("c")]):
             continue  # "ship to us" is a pronoun
-        if m.group("trig") in ("in", "en", "au", "aux", "à", "para", "für", "fuer") and \
+        if m.group("trig") in ("in", "en", "au", "aux", "à", "para", "für", "fuer", "pour", "pra") and \
                 before(_NOT_BUYER, st.low, m.start()):
             continue  # "made in Italy" states an origin
         if st.free(m.start(), m.end()):

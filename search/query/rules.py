@@ -114,6 +114,7 @@ def _materials(st: QueryState, cv: CompiledVocabulary | None) -> None:
         n, form = got
         a, b = st.spans[i][0], st.spans[i + n - 1][1]
         canon = _LEX.materials.get(form)
+        colour_too = False  # a metal word the catalog also sells as a colour value: never a hard material filter
         if canon in METALS:
             prev = st.words[i - 1] if i > 0 else ""
             nxt = st.words[i + n] if i + n < len(st.words) else ""
@@ -121,6 +122,7 @@ def _materials(st: QueryState, cv: CompiledVocabulary | None) -> None:
             if not made and _colour_context(st, a, b):
                 i += n
                 continue  # "earbuds in gold": a colour, read by the colour pass
+            colour_too = not made and _colour_values(cv, form, canon)
         if canon is None:
             values: tuple[str, ...] = (form,)
             own = values
@@ -136,9 +138,23 @@ def _materials(st: QueryState, cv: CompiledVocabulary | None) -> None:
             values = tuple(dict.fromkeys(values))
         # A material is a requirement when the catalog sells it as a variant option; a material only named in
         # product words ("organic cotton kurta") is evidence: a hard filter would drop products that omit the word.
-        hard = cv is None or any(v in cv.material_all for v in own)
+        # "gold baby sandals" where gold is a jewellery material *and* sandals come in colour "Dorado": the word
+        # is evidence for ranking, not a filter that would drop the Dorado variants.
+        hard = (cv is None or any(v in cv.material_all for v in own)) and not colour_too
         st.add(Found(a, b, "material", values, False, hard=hard))
         i += n
+
+def _colour_values(cv: CompiledVocabulary | None, form: str, canon: str | None) -> bool:
+    """Does the catalog sell this metal word as a colour ("Dorado", "Gold")? Then it is no hard material filter.
+
+    "gold baby sandals" against a catalog where gold is a jewellery material *and* sandals come in colour
+    "Dorado": a material filter would drop every Dorado variant; without a make ("solid gold") or a colour
+    context ("in gold") the word is ambiguous, so it ranks (evidence) and filters nothing.
+    """
+    if cv is None or canon is None:
+        return False
+    return bool(cv.colour_values.get(_LEX.colour(form) or canon))
+
 
 # ---------------------------------------------------------------- colours
 def _colours(st: QueryState, cv: CompiledVocabulary | None) -> None:

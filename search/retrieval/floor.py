@@ -47,6 +47,9 @@ class Kind:
 
     phrase: str
     heads: tuple[str, ...]
+    # What the query reader added for it (synonyms, translations): the semantic check also tries these, so
+    # a Spanish kind phrase is compared in English too (MiniLM reads English).
+    alternatives: tuple[str, ...] = ()
 
 
 def kind_phrase(text: str, synonyms: Sequence[str] = ()) -> Kind | None:
@@ -63,13 +66,23 @@ def kind_phrase(text: str, synonyms: Sequence[str] = ()) -> Kind | None:
     if not content:
         return None
     head = tokenize(content[-1])
-    heads = tuple(dict.fromkeys([head[-1], *(t for s in synonyms for t in tokenize(s)[-1:])]))
-    return Kind(" ".join(chunk), heads)
+    # "lawn mower" is also a "lawnmower": the last two content words written as one
+    joined = tokenize("".join(content[-2:]))[-1:] if len(content) >= 2 else []
+    heads = tuple(dict.fromkeys([head[-1], *joined, *(t for s in synonyms for t in tokenize(s)[-1:])]))
+    return Kind(" ".join(chunk), heads, tuple(s for s in synonyms if s.strip()))
 
 
 def product_terms(title: str, product_type: str | None, tags: Sequence[str]) -> frozenset[str]:
-    """Stemmed terms of what a product *is*: title, type and tags (not the description)."""
-    return frozenset(tokenize(" ".join([title or "", product_type or "", " ".join(tags)])))
+    """Stemmed terms of what a product *is*: title, type and tags (not the description).
+
+    Adjacent title/type words also count written as one ("Lawn Mower" is a "lawnmower").
+    """
+    terms = set(tokenize(" ".join([title or "", product_type or "", " ".join(tags)])))
+    for name in (title or "", product_type or ""):
+        words = _WORD.findall(name.lower())
+        for a, b in zip(words, words[1:], strict=False):
+            terms.update(tokenize(a + b)[-1:])
+    return frozenset(terms)
 
 
 def lexical_match(kind: Kind, terms: frozenset[str]) -> bool:
@@ -87,9 +100,11 @@ def passes(kind: Kind, rows: np.ndarray, terms_of: Callable[[int], frozenset[str
     """Boolean mask over ``rows``: which products are of the kind asked for (lexically or semantically)."""
     ok = np.array([lexical_match(kind, terms_of(int(r))) for r in rows], dtype=bool)
     if not ok.all() and threshold < 1.0:
-        q = encode(kind.phrase)
         rest = np.flatnonzero(~ok)
-        ok[rest] = (vectors[rows[rest]] @ q) >= threshold
+        sims = vectors[rows[rest]] @ encode(kind.phrase)
+        for alt in kind.alternatives[:4]:  # the reader's translations: compared in the encoder's language too
+            sims = np.maximum(sims, vectors[rows[rest]] @ encode(alt))
+        ok[rest] = sims >= threshold
     return ok
 
 
@@ -124,7 +139,7 @@ def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarra
     # The brand is not the kind: "Bergwerk backpack" must not pass Bergwerk hats on the brand's similarity.
     brand = {w for r in rows for w in _WORD.findall((cat.products[r].vendor or "").lower())}
     phrase = " ".join(w for w in kind.phrase.split() if w not in brand) or kind.phrase
-    ok = passes(Kind(phrase, kind.heads), arr, terms_of, vectors, encode, threshold)
+    ok = passes(Kind(phrase, kind.heads, kind.alternatives), arr, terms_of, vectors, encode, threshold)
     return {int(r) for r in arr[~ok]}
 
 

@@ -193,6 +193,26 @@ def lexical_confidence(index: Any, text: str) -> float:
     return len(index.query_terms(text)) / len(words)
 
 
+def query_weights(index: Any, text: str, lex: Ranked, weights: tuple[float, float], match_power: float,
+                  length_pivot: float) -> tuple[float, float]:
+    """(lexical, dense) weights for this query: BM25 trusted as far as its best hit explains the query.
+
+    * lexical × (share of the query's words the best BM25 product contains) ** ``match_power``: when the
+      top lexical hit holds only a few of a long description's words, its lead is a few common words;
+    * dense × max(1, words / ``length_pivot``): a long descriptive query ("something to weigh my coffee
+      beans and time my espresso shots") is what a sentence encoder reads better than term matching.
+    """
+    from indexer.build.lexical import tokenize
+
+    wl, wd = weights
+    if match_power > 0:
+        share = index.matched_share(text, int(lex.rows[0])) if len(lex) else 0.0
+        wl *= share ** match_power
+    if length_pivot > 0:
+        wd *= max(1.0, len(set(tokenize(text))) / length_pivot)
+    return wl, wd
+
+
 def retrieve(
     *,
     mode: str,
@@ -209,6 +229,9 @@ def retrieve(
     exact_threshold: int = 20_000,
     coverage_power: float = 0.0,
     multilingual: tuple[np.ndarray, Callable[[str], np.ndarray], float, bool] | None = None,
+    match_power: float = 0.0,
+    length_pivot: float = 0.0,
+    query_text: str | None = None,
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 
@@ -218,6 +241,8 @@ def retrieve(
     gated) adds the multilingual dense index as a third z-score signal (``zscore`` fusion only); gated,
     its weight is scaled by the share of query words the catalog does *not* know, so it speaks for
     queries in another language or wording and stays quiet where BM25 and MiniLM are on firm ground.
+    ``match_power`` and ``length_pivot`` make the weights depend on the query (:func:`query_weights`),
+    read on ``query_text`` (the query's own words, without the synonyms added for ranking; default ``text``).
     """
     lex = (
         lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
@@ -231,6 +256,8 @@ def retrieve(
     cov = lexical_confidence(lexical_index, text) if coverage_power > 0 or multilingual is not None else 1.0
     if coverage_power > 0:
         weights = (weights[0] * cov ** coverage_power, weights[1])
+    if match_power > 0 or length_pivot > 0:
+        weights = query_weights(lexical_index, query_text or text, lex, weights, match_power, length_pivot)
     third = None
     if multilingual is not None and fusion in ("zscore", "zunion"):
         mvec, mencode, mw, gated = multilingual

@@ -50,3 +50,22 @@ def test_semantic_match_rescues_a_product_without_the_word_and_threshold_one_is_
     enc = lambda _t: np.array([1.0, 0.0], dtype=np.float32)  # noqa: E731
     assert passes(kind, rows, terms.__getitem__, vectors, enc, 0.5).tolist() == [True, False, True]
     assert passes(kind, rows, terms.__getitem__, vectors, enc, 1.0).tolist() == [True, False, False]
+
+
+def test_a_compound_written_apart_or_together_is_the_same_kind() -> None:
+    apart = kind_phrase("lawn mower")
+    together = kind_phrase("lawnmower")
+    assert apart is not None and together is not None
+    assert lexical_match(apart, product_terms("Cordless Lawnmower 40V", None, ()))
+    assert lexical_match(together, product_terms("Cordless Lawn Mower 40V", None, ()))
+    assert lexical_match(apart, product_terms("Rotary Lawn-Mower", None, ()))
+    assert not lexical_match(together, product_terms("Lawn Rake", None, ()))
+
+
+def test_the_semantic_check_also_compares_the_readers_translations() -> None:
+    kind = Kind("cortador de relva", ("cortador",), ("lawn mower",))
+    vectors = np.array([[0.0, 1.0]], dtype=np.float32)
+    enc = lambda t: np.array([0.0, 1.0] if t == "lawn mower" else [1.0, 0.0], dtype=np.float32)  # noqa: E731
+    assert passes(kind, np.array([0]), lambda _r: frozenset({"mower"}), vectors, enc, 0.5).tolist() == [True]
+    assert passes(Kind(kind.phrase, ("cortador",)), np.array([0]), lambda _r: frozenset(), vectors, enc,
+                  0.5).tolist() == [False]

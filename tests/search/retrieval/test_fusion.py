@@ -44,3 +44,19 @@ def test_lexical_confidence_is_the_known_share_of_query_words() -> None:
     idx = LexicalIndex.build(["red wool hat", "blue scarf"])
     assert lexical_confidence(idx, "red hat") == 1.0
     assert lexical_confidence(idx, "chapeau rouge hat") == 1 / 3
+
+
+def test_query_weights_follow_the_best_lexical_hit_and_the_query_length() -> None:
+    from indexer.build.lexical import LexicalIndex
+    from search.retrieval.retrieve import query_weights
+
+    idx = LexicalIndex.build(["red wool hat", "blue scarf for the loft window"])
+    top = Ranked(np.array([0]), np.array([1.0], dtype=np.float32))
+    assert idx.matched_share("red hat", 0) == 1.0
+    assert idx.matched_share("red hat", 1) == 0.0
+    assert query_weights(idx, "red hat", top, (1.0, 1.0), 1.0, 0.0) == (1.0, 1.0)
+    wl, _ = query_weights(idx, "red hat chapeau rouge", top, (1.0, 1.0), 1.0, 0.0)
+    assert wl == 0.5  # the best hit holds 2 of the 4 words
+    assert query_weights(idx, "red hat", Ranked.empty(), (1.0, 1.0), 1.0, 0.0)[0] == 0.0
+    _, wd = query_weights(idx, "a blind for the sloping roof window in our loft bedroom", top, (1.0, 1.0), 0.0, 4.0)
+    assert wd == 7 / 4  # 7 distinct terms (stop words dropped) over a pivot of 4
