@@ -63,7 +63,9 @@ def _names_kind(part: str, kinds: frozenset[str], *, left: bool) -> bool:
 def split_items(query: str, cat: CatalogArrays) -> list[str]:
     """The items of a message (module docstring); one element when it names one item."""
     kinds = _kinds(cat)
-    parts = [p.strip(" ,.") for p in _SPLIT.split(query) if p and p.strip(" ,.")]
+    # Whitespace runs collapsed first: each \s of the pattern then meets one character, so the split is
+    # linear (a run of 2,000 spaces made its ambiguous \s* / \s+ cost over a minute: issue 12 item 4).
+    parts = [p.strip(" ,.") for p in _SPLIT.split(" ".join(query.split())) if p and p.strip(" ,.")]
     if len(parts) < 2 or len(parts) > 5:
         return [query]
     ok = all(_names_kind(p, kinds, left=k < len(parts) - 1) for k, p in enumerate(parts))

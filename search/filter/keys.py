@@ -62,7 +62,10 @@ _UNITS: tuple[tuple[str, str], ...] = (
     (r"(?:monate)", "monate"),
     (r"(?:years|year|yrs|yr|años|anos|ans|jahre|y)", "y"),
 )
-_NUM = r"(\d+(?:[.,]\d+)?)"
+# (?<!\d): a number is matched from its first digit only. Without it a 2,000-digit run costs a quadratic
+# number of steps per unit pattern (every start inside the run scans to its end; issue 12 item 4), and a
+# start inside a run can never match where the run's own start failed, so the results are the same.
+_NUM = r"(?<!\d)(\d+(?:[.,]\d+)?)"
 _UNIT_RES = [
     (re.compile(_NUM + r"\s*-?\s*" + pat + r"(?=$|[^\w])", re.IGNORECASE), unit) for pat, unit in _UNITS
 ]
