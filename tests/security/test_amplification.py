@@ -78,8 +78,10 @@ def test_etsy_items_are_capped_too(world: dict[str, Any]) -> None:
     engine, wire = _engine(world)
     shop = next(p.merchant_id for p in world["products"] if p.platform == "etsy")
     items = _cart(world, "etsy", min(34, sum(p.merchant_id == shop for p in world["products"])), shop)
+    world["sf"].reset_faults()  # the simulator counts the Etsy API requests it answers
     engine.check(CheckRequest(items=items, country="US"))
     assert 0 < wire.total <= 2 * 8 + 2, wire.hits
+    assert world["sf"].fault_stats()["requests"] == wire.total
 
 
 def test_many_merchants_share_the_per_call_cap(world: dict[str, Any]) -> None:
