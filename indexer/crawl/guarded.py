@@ -133,6 +133,8 @@ class GuardedClient(httpx.Client):
         kwargs, self._secret = _options(kwargs)
         super().__init__(transport=GuardedTransport(guard, transport), **kwargs)
 
+    # httpx builds each redirect's headers here (a private hook, stable since 0.18; if an upgrade renames it,
+    # tests/security/test_egress.py's credentials test fails rather than the key leaking silently).
     def _redirect_headers(self, request: httpx.Request, url: httpx.URL, method: str) -> httpx.Headers:
         return strip_secrets(super()._redirect_headers(request, url, method), request.url, url, self._secret)
 

@@ -217,3 +217,20 @@ def test_serve_and_mcp_take_allow_host_for_the_live_recheck(monkeypatch: pytest.
     _register_commands()
     bad = CliRunner().invoke(app, ["--home", str(tmp_path), "mcp", "--allow-host", "http://x/"])
     assert bad.exit_code != 0 and "allow-host" in str(bad.exception)
+
+
+@pytest.mark.parametrize(("address", "netloc"), [("93.184.216.34", "93.184.216.34"),
+                                                 ("2606:4700::1111", "[2606:4700::1111]")])
+def test_the_pinned_connection_keeps_the_name_for_host_and_tls(address: str, netloc: str) -> None:
+    seen: list[httpx.Request] = []
+
+    def wire(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    guard = HostGuard(resolver=lambda host: [address])
+    with GuardedClient(guard, transport=httpx.MockTransport(wire)) as http:
+        http.get("https://shop.example/products/x.js")
+    (r,) = seen
+    assert r.url.host == address and f"//{netloc}/" in str(r.url)
+    assert r.headers["host"] == "shop.example" and r.extensions["sni_hostname"] == "shop.example"
