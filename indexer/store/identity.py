@@ -46,6 +46,19 @@ def normalise_origin(url: str) -> str:
     return f"{scheme}://{netloc}{p.path.rstrip('/')}"
 
 
+def origin_of(url: str | None) -> str | None:
+    """:func:`normalise_origin`, tolerant: text that is no store URL is kept as it is (None when empty).
+
+    A merchant record written by hand or by an old aisle may hold anything; it must still compare, not crash.
+    """
+    if not url or not url.strip():
+        return None
+    try:
+        return normalise_origin(url)
+    except ConfigError:
+        return url.strip()
+
+
 class MerchantIdentity:
     """Identity reads and writes of :class:`~indexer.store.store.Store` (see the module docstring)."""
 
@@ -55,7 +68,7 @@ class MerchantIdentity:
         """The origin a merchant is bound to (None: no such merchant yet)."""
         row = self._con.execute("SELECT coalesce(origin, base_url) FROM merchants WHERE merchant_id = ?",
                                 [merchant_id]).fetchone()
-        return None if row is None or row[0] is None else normalise_origin(str(row[0]))
+        return None if row is None else origin_of(row[0])
 
     def merchant_links(self, merchant_id: str) -> list[str]:
         """Origins the operator linked to ``merchant_id``, oldest first."""

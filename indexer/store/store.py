@@ -27,7 +27,7 @@ import duckdb
 
 from indexer.errors import StoreError
 from indexer.models import Merchant, Product, Quarantined, make_doc_id
-from indexer.store.identity import MerchantIdentity, normalise_origin
+from indexer.store.identity import MerchantIdentity, origin_of
 from indexer.store.read import CatalogReads
 from indexer.store.rows import (
     PARSER_VERSION,
@@ -191,7 +191,7 @@ class Store(CatalogReads, MerchantIdentity):
             [merchant.merchant_id, merchant.platform, merchant.name, merchant.base_url, merchant.currency,
              merchant.country, json.dumps(list(merchant.ships_to)), merchant.available, merchant.shop_url,
              json.dumps(raw, ensure_ascii=False) if raw is not None else None, now, now,
-             normalise_origin(merchant.base_url)])
+             origin_of(merchant.base_url)])
 
     def known_hashes(self, merchant_id: str) -> dict[str, str]:
         """doc_id → content hash of a merchant's current (not removed) products."""

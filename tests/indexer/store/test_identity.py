@@ -41,3 +41,13 @@ def test_a_catalog_from_before_identity_uses_the_base_url(tmp_path: Path) -> Non
         assert store.identity_conflict(M.merchant_id, "https://evil.example") is not None
         store.upsert_merchant(M, {})
         assert store.query("SELECT origin FROM merchants") == [("https://a.example",)]
+
+
+def test_a_merchant_without_a_usable_url_is_stored_and_compared(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.duckdb") as store:
+        store.upsert_merchant(dataclasses.replace(M, base_url=""), {})
+        assert store.merchant_origin(M.merchant_id) is None
+        assert store.identity_conflict(M.merchant_id, "https://a.example") is None
+        store.upsert_merchant(dataclasses.replace(M, merchant_id="b", base_url="not a url"), {})
+        assert store.merchant_origin("b") == "not a url"
+        assert store.identity_conflict("b", "https://a.example") is not None
