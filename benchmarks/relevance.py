@@ -10,7 +10,9 @@ is chosen and scored on the held-out fold; the figure is the mean over folds. An
 should be quoted with it, not with the best in-sample number.
 
 Also reported per setting: judged@10 (near and strict, share of the top 10 that has a judgment) and
-how many queries hybrid scores more than 0.1 below the better of bm25 and dense.
+how many queries hybrid scores more than 0.1 below the better of bm25 and dense. ``--unjudged PATH``
+writes the (query_id, doc_id) pairs in the top 10 of the first setting (hybrid near and strict) and of
+bm25 and dense that have no judgment, one ``query_id<TAB>doc_id`` a line, for the judges.
 
     python benchmarks/relevance.py --home /work/bench-home \\
         --queries ../shared/eval/dev/queries.jsonl --qrels ../shared/eval/dev/qrels.tsv \\
@@ -85,6 +87,15 @@ def _per_query(result: Any) -> tuple[dict[str, float], float]:
     return ({q: float(v["ndcg@10"] or 0.0) for q, v in r.per_query.items()}, float(r.metrics["judged@10"] or 0.0))
 
 
+def _recording(search: Any, top: dict[str, set[str]]) -> Any:
+    """``search`` that also keeps the doc ids of each query's top 10 (keyed by the query text)."""
+    def run(request: Any) -> Any:
+        response = search(request)
+        top.setdefault(request.query, set()).update(r.doc_id for r in response.results[:10])
+        return response
+    return run
+
+
 def run_grid(home: Path, queries: list[Path], qrels: list[Path], grid: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per-query nDCG@10 of every setting (near and strict) and of bm25 / dense with the first setting."""
     qs, split = load_query_sets(queries)
@@ -92,20 +103,26 @@ def run_grid(home: Path, queries: list[Path], qrels: list[Path], grid: dict[str,
     snap = load_current(Workspace(home))
     enc = _SharedEncoder(load_encoder(str(snap.manifest.get("model")) or None))
     out: dict[str, Any] = {"split": split, "kind": {q.query_id: q.kind for q in qs}, "settings": {}, "singles": {}}
+    top: dict[str, set[str]] = {}
     for i, (name, overrides) in enumerate(grid.items()):
         engine = Engine(snap, encoder=enc, settings=_settings(overrides))  # type: ignore[arg-type]
+        search = _recording(engine.search, top) if i == 0 else engine.search
         row: dict[str, Any] = {"overrides": overrides}
         for label, near in (("near", True), ("strict", False)):
-            res = evaluate(qs, judged, engine.search, modes=("hybrid",), include_near=near, resamples=200)
+            res = evaluate(qs, judged, search, modes=("hybrid",), include_near=near, resamples=200)
             row[label], row[f"judged_{label}"] = _per_query(res)
         if i == 0:
             for mode in ("bm25", "dense"):
-                res = evaluate(qs, judged, engine.search, modes=(mode,), include_near=True, resamples=200)
-                out["singles"][mode], _ = _per_query(res)
+                for near in (True, False):
+                    res = evaluate(qs, judged, search, modes=(mode,), include_near=near, resamples=200)
+                    if near:
+                        out["singles"][mode], _ = _per_query(res)
         out["settings"][name] = row
         print(f"{name:24s} near {np.mean(list(row['near'].values())):.3f} strict "
               f"{np.mean(list(row['strict'].values())):.3f} judged {row['judged_near']:.3f}/"
               f"{row['judged_strict']:.3f}", file=sys.stderr, flush=True)
+    out["unjudged"] = sorted({(q.query_id, d) for q in qs for d in top.get(q.query, ())
+                              if d not in judged.get(q.query_id, {})})
     return out
 
 
@@ -167,12 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--qrels", type=Path, action="append", required=True)
     ap.add_argument("--grid", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=Path("/tmp/relevance.json"))
+    ap.add_argument("--unjudged", type=Path, default=None, help="write unjudged (query_id, doc_id) of the top 10s")
     a = ap.parse_args(argv)
     grid = json.loads(a.grid.read_text()) if a.grid else DEFAULT_GRID
     data = run_grid(a.home, a.queries, a.qrels, grid)
     data["summary"] = summary(data)
     data["cv"] = cross_validate(data)
     a.out.write_text(json.dumps(data, indent=1))
+    if a.unjudged is not None:
+        a.unjudged.write_text("".join(f"{q}\t{d}\n" for q, d in data["unjudged"]))
+        print(f"{len(data['unjudged'])} unjudged (query, doc) pairs in the top 10s -> {a.unjudged}")
     for name, row in data["summary"].items():
         print(name, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "below_best_ids"})
     print("5-fold CV:", json.dumps(data["cv"]))

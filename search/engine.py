@@ -87,9 +87,9 @@ class EngineSettings:
     # words the best BM25 product holds) ** match_power; dense weight × max(1, query words / length_pivot).
     match_power: float = 0.0
     length_pivot: float = 0.0
-    # Multilingual USE index (indexer.build.multilingual) as a third z-score signal, gated by the share of query
-    # words the catalog lacks; vectors beside the snapshot or in multilingual_dir. Off: +0.003 on dev-100 only.
-    multilingual_weight: float = 0.0
+    # Multilingual USE index (aisle index --multilingual) as a third z-score signal, gated by the share of query
+    # words the catalog lacks; used when vectors lie beside the snapshot (or in multilingual_dir); 0 = off.
+    multilingual_weight: float = 1.0
     multilingual_gated: bool = True
     multilingual_dir: str | None = None
     # Relevance floor (search.retrieval.floor): with constraints, an exact result must be the kind of

