@@ -14,6 +14,9 @@
   a listing with variations becomes a product whose variants are unknown (see
   :func:`indexer.crawl.parse.etsy_product`). A grant revoked mid-crawl stops that shop's walk with the error
   ``etsy_auth_revoked``; the page being read is not stored, so the stored catalog is left as it was.
+* Every request takes one unit of the key's daily budget (:mod:`indexer.crawl.etsy_budget`). When it is spent
+  the walk stops cleanly with ``etsy_daily_budget`` (the page being read is not stored; nothing is marked
+  removed) and the next crawl of the shop resumes at that offset (saying so with ``etsy_resumed``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from indexer import jsontext
 from indexer.crawl.etsy_auth import EtsyAuth, EtsyAuthError, EtsyAuthRevoked, TokenStore
+from indexer.crawl.etsy_budget import DEFAULT_PER_DAY, BudgetExhausted, DailyBudget, shared_budget
 from indexer.crawl.http import PoliteClient
 from indexer.crawl.pagesink import PageSink, ParsedPage, Skip
 from indexer.crawl.parse import etsy_merchant, etsy_product
@@ -61,13 +65,15 @@ _UNKNOWN_COUNT = 1 << 62  # the shop did not say how many listings it has: walk 
 
 
 async def crawl_etsy(client: PoliteClient, api_base: str, shop_id: str, api_key: str, sink: PageSink, *,
-                     limit: int = MAX_LIMIT, tokens: str | None = None) -> bool:
+                     limit: int = MAX_LIMIT, tokens: str | None = None, per_day: int = DEFAULT_PER_DAY) -> bool:
     """Crawl one Etsy shop into ``sink``; True when the crawl is complete (see module docstring).
 
-    ``tokens`` is the workspace directory holding connected shops' tokens (None: every shop is public).
+    ``tokens`` is the workspace home holding connected shops' tokens and the daily budget (None: every shop
+    is public, the budget is counted in memory); ``per_day`` is the daily request budget of the key.
     """
     api = api_base.rstrip("/")
     walk = _ShopWalk(client, api, shop_id, api_key, sink, limit=max(1, min(MAX_LIMIT, limit)))
+    walk.budget = shared_budget(Path(tokens) if tokens is not None else None, api_key, per_day)
     if tokens is not None:
         auth = EtsyAuth(TokenStore(Path(tokens)), client.guard)
         walk.auth = auth if auth.connected(shop_id) else None
@@ -87,6 +93,8 @@ class _ShopWalk:
         self.shop_id = shop_id
         self.auth: EtsyAuth | None = None  # None: a public shop, read at listing level
         self.revoked = False
+        self.budget: DailyBudget | None = None
+        self.out_of_budget = False
         self.listings_url = f"{api}/shops/{shop_id}/listings/active"
         self.errors = 0
         self.seen: set[Any] = set()  # listings taken in this crawl
@@ -99,8 +107,12 @@ class _ShopWalk:
     async def merchant(self, shop_url: str) -> Merchant | None:
         """Fetch the shop and announce it to the sink; None (error recorded) when it cannot be read."""
         try:
+            self.spend()
             shop = await self.client.get_json(shop_url, headers=self.headers)
             merchant = etsy_merchant(shop, self.api)
+        except BudgetExhausted as exc:
+            await self.error(shop_url, None, exc.code, exc.message)
+            return None
         except FetchError as exc:
             await self.error(exc.url or shop_url, exc.status, exc.code, exc.message)
             return None
@@ -115,21 +127,30 @@ class _ShopWalk:
         assert self.auth is not None
         token = await self.auth.bearer(self.shop_id)
         try:
+            self.spend()
             return await self.client.get_json(url, headers={**self.headers, "authorization": f"Bearer {token}"})
         except FetchError as exc:
             if exc.status != 401:
                 raise
         token = await self.auth.bearer(self.shop_id, stale=token)
+        self.spend()
         return await self.client.get_json(url, headers={**self.headers, "authorization": f"Bearer {token}"})
 
     async def listings(self, merchant: Merchant) -> bool:
         """Walk the active listings page by page; True when every listing was read without error."""
-        offset, failed_in_a_row, count = 0, 0, None
+        start = self.budget.resume_offset(self.shop_id) if self.budget is not None else 0
+        offset, failed_in_a_row, count = start, 0, None
+        if start:
+            await self.error(self.listings_url, None, "etsy_resumed", f"resumed at listing offset {start} where the "
+                             "daily budget stopped the last crawl; listings before it were not re-read")
         while count is None or offset < count:
             page_url = f"{self.listings_url}?limit={self.limit}&offset={offset}"
             try:
+                self.spend()
                 body = await self.client.get_json(self.listings_url, params={"limit": self.limit, "offset": offset},
                                                   headers=self.headers, check=self.repeated)
+            except BudgetExhausted as exc:
+                return await self.budget_stop(page_url, offset, exc)
             except FetchError as exc:
                 if exc.code == "dup":
                     break
@@ -147,14 +168,35 @@ class _ShopWalk:
             if count is None:
                 count = self.expect(body)
             await self.page(merchant, page_url, results)
+            if self.budget is not None:
+                self.budget.flush()
             if self.revoked:
                 return False
+            if self.out_of_budget:  # this page was not stored: the next crawl starts with it
+                return await self.budget_stop(page_url, offset, None)
             offset += len(results)
             if len(results) < self.limit:
                 break
+        if self.budget is not None:
+            self.budget.remember(self.shop_id, None)  # walked to the end: the next crawl starts from 0
         if self.errors == 0 and count is not None and count < _UNKNOWN_COUNT and len(self.seen) < count:
             await self.error(self.listings_url, None, "short", f"found {len(self.seen)} of the {count} active listings")
         return self.errors == 0
+
+    def spend(self) -> None:
+        """One request of the daily budget (BudgetExhausted when it is spent)."""
+        if self.budget is not None:
+            self.budget.take()
+
+    async def budget_stop(self, url: str, offset: int, exc: BudgetExhausted | None) -> bool:
+        """Stop the walk for the daily budget: remember where, record it once, and report incomplete."""
+        assert self.budget is not None
+        self.budget.remember(self.shop_id, offset)
+        if not self.out_of_budget:
+            self.out_of_budget = True
+            message = exc.message if exc is not None else "Etsy's daily request budget is spent"
+            await self.error(url, None, BudgetExhausted.code, f"{message} (listing offset {offset})")
+        return False
 
     def repeated(self, body: Any) -> str | None:
         """The reason a listings page is a repeat of listings read before (None when it is not)."""
@@ -187,7 +229,7 @@ class _ShopWalk:
             wanted = [r["listing_id"] for r in fresh if isinstance(r.get("listing_id"), int)]
             got = await asyncio.gather(*(self.inventory(lid) for lid in wanted))
             invs: dict[Any, dict[str, Any] | None] = dict(got)
-            if self.revoked:  # nothing of this page is stored: the catalog keeps what it had
+            if self.revoked or self.out_of_budget:  # nothing of this page is stored: the catalog keeps what it had
                 return
             # A listing whose inventory failed is left out (error recorded); one without a usable id goes to the
             # parser, which quarantines it with its reason.
@@ -201,6 +243,11 @@ class _ShopWalk:
         url = f"{self.api}/listings/{lid}/inventory"
         try:
             inv = await self.owner_get(url)
+        except BudgetExhausted as exc:
+            if not self.out_of_budget:
+                self.out_of_budget = True
+                await self.error(url, None, exc.code, f"Etsy shop {self.shop_id}: {exc.message}")
+            return lid, None
         except EtsyAuthRevoked as exc:
             if not self.revoked:
                 self.revoked = True

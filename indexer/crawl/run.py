@@ -62,6 +62,7 @@ class CrawlSettings:
     shopify_limit: int = 250
     etsy_limit: int = 100
     etsy_tokens: str | None = None  # the workspace home: etsy/tokens/ holds connected shops (crawl.etsy_auth)
+    etsy_daily_budget: int = 9_500  # Etsy requests per key per UTC day (crawl.etsy_budget; Etsy allows 10,000)
 
     def validate(self, targets: Sequence[Target]) -> None:
         """ConfigError for unusable values (negative times, no Etsy key with Etsy targets...)."""
@@ -264,7 +265,8 @@ class _Core:
                     complete = await crawl_shopify(client, target.ref, run, limit=s.shopify_limit)
                 else:
                     complete = await crawl_etsy(client, s.etsy_api, target.ref, s.etsy_api_key or "", run,
-                                                limit=s.etsy_limit, tokens=s.etsy_tokens)
+                                                limit=s.etsy_limit, tokens=s.etsy_tokens,
+                                                per_day=s.etsy_daily_budget)
             except _IdentityRefused:
                 complete = False  # recorded as identity_conflict; nothing else of this crawl is written
             except (HostNotAllowedError, FetchError) as exc:  # e.g. a redirect into a private network

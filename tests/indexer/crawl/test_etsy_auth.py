@@ -22,7 +22,7 @@ from indexer.store.store import Store
 from indexer.storefront import running_storefront
 from indexer.storefront.server import RunningStorefront
 from tests.indexer.crawl.test_etsy import fetch
-from tests.indexer.crawl_helpers import fast_settings
+from tests.indexer.crawl_helpers import fast_settings, make_catalog
 from tests.indexer.storefront.conftest import SAMPLE
 from tests.indexer.storefront.oauth_helpers import API_KEY, REDIRECT, connect_shop, revoke
 
@@ -153,3 +153,50 @@ def test_refresh_lock_is_reentrant_per_process_free(tmp_path: Path, sample_sf: R
 def sample_sf() -> object:
     with running_storefront(SAMPLE) as sf:
         yield sf
+
+
+def test_daily_budget_stops_cleanly_says_so_and_resumes(tmp_path: Path) -> None:
+    with running_storefront(SAMPLE) as sf:
+        sid = sf.etsy_shop_ids["wildthread-studio"]
+        connect_shop(sf, tmp_path, sid)
+        listings = _listings("wildthread-studio")
+        target = [Target.etsy(sid)]
+        # 1 shop + 1 page + 5 inventories + 1 page, then the budget is spent inside the second page.
+        small = fast_settings(sf, etsy_tokens=str(tmp_path), etsy_limit=5, etsy_daily_budget=10)
+        with Store.open(tmp_path / "catalog.duckdb") as store:
+            first = crawl(target, store, settings=small).merchants[0]
+            assert not first.complete and first.removed == 0 and first.products == 5  # the first page only
+            budget = json.loads((tmp_path / "etsy" / "budget.json").read_text())
+            assert budget["used"] == 10 and budget["resume"] == {str(sid): 5} and budget["key"] == "testkey"
+            assert "testsecret" not in json.dumps(budget)
+            # The next day (or a larger budget): the walk resumes where it stopped and says so.
+            more = dataclasses.replace(small, etsy_daily_budget=1000)
+            second = crawl(target, store, settings=more).merchants[0]
+            assert second.products == len(listings) - 5 and second.removed == 0
+            third = crawl(target, store, settings=more).merchants[0]  # a full walk again, from offset 0
+            assert third.complete and third.products == len(listings)
+            stored = sorted(p.product_id for p in store.products() if p.merchant_id == str(sid))
+    assert stored == sorted(str(x["listing_id"]) for x in listings)
+    with duckdb.connect(str(tmp_path / "catalog.duckdb"), read_only=True) as con:
+        codes = [c for (c,) in con.execute("SELECT code FROM crawl_errors ORDER BY \"at\"").fetchall()]
+    assert codes == ["etsy_daily_budget", "etsy_resumed"]
+
+
+def test_shared_catalogs_public_and_connected_give_the_same_listings(shared_dir: Path, tmp_path: Path) -> None:
+    slugs = tuple(sorted(p.name for p in (shared_dir / "catalogs" / "etsy").iterdir() if p.is_dir()))
+    catalog = make_catalog(tmp_path / "cat", shared_dir, etsy=slugs)
+    with running_storefront(catalog) as sf:
+        home = tmp_path / "home"
+        connected = {i: fetch(sf.etsy_api, i, key=API_KEY, home=home) for i in sf.etsy_shop_ids.values()
+                     if connect_shop(sf, home, i)}
+        public = {i: fetch(sf.etsy_api, i, key=API_KEY) for i in sf.etsy_shop_ids.values()}
+    for slug, sid in sf.etsy_shop_ids.items():
+        active = {str(x["listing_id"]): x for x in json.loads((catalog / "etsy" / slug / "listings.json").read_text())
+                  ["results"] if x["state"] == "active"}
+        (ok_c, sink_c), (ok_p, sink_p) = connected[sid], public[sid]
+        assert ok_c and ok_p
+        assert sorted(sink_p.product_ids) == sorted(active) == sorted(sink_c.product_ids)  # each exactly once
+        for _, (items, _, _) in sink_p.pages:
+            for p, _ in items:
+                assert p.extra["variants_unknown"] is (active[p.product_id].get("has_variations") is True)
+                assert len(p.variants) == 1 and not p.variants[0].options

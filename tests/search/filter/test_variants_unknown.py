@@ -1,0 +1,79 @@
+"""A public Etsy shop's listings with variations (variants unknown) on the sample catalog: search may return
+them, never as an exact match on a variant-level constraint; eligibility says ``variants_unknown`` and the way
+to buy is the listing page. A listing without variations stays fully answerable at listing level."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
+from indexer.models import Merchant, Product
+from search.engine import Engine
+from search.filter.eligibility import REASONS
+from search.schema import Filters, PriceFilter, SearchRequest
+from tests.search.conftest import make_engine
+
+PUBLIC = "hollowoak-woodworks"  # read without its owner's grant: no inventories
+
+
+@pytest.fixture(scope="module")
+def world(sample_dir: Path) -> tuple[Engine, list[Product]]:
+    products: list[Product] = []
+    merchants: list[Merchant] = []
+    for d in sorted((sample_dir / "shopify").iterdir()):
+        m = shopify_merchant(json.loads((d / "meta.json").read_text()), f"https://{d.name}.example")
+        merchants.append(m)
+        raw = json.loads((d / "products.json").read_text())
+        products += [p for p in (shopify_product(x, m) for x in raw["products"]) if isinstance(p, Product)]
+    for d in sorted((sample_dir / "etsy").iterdir()):
+        m = etsy_merchant(json.loads((d / "shop.json").read_text()), "https://openapi.etsy.com/v3/application")
+        merchants.append(m)
+        for x in json.loads((d / "listings.json").read_text())["results"]:
+            inv = d / "inventory" / f"{x['listing_id']}.json"
+            connected = d.name != PUBLIC and inv.is_file()
+            p = etsy_product(x, json.loads(inv.read_text()) if connected else None, m)
+            if isinstance(p, Product):
+                products.append(p)
+    return make_engine(products, merchants), products
+
+
+def test_public_listing_with_variations_is_never_an_exact_variant_match(world: tuple[Engine, list[Product]]) -> None:
+    engine, products = world
+    unknown = {p.doc_id: p for p in products if p.extra.get("variants_unknown")}
+    assert unknown and "variants_unknown" in REASONS
+    boards = [p for p in unknown.values() if "board" in p.title.lower()]
+    assert boards
+    # No constraint: the listing may be returned, not buyable by an agent, the listing page as the way to buy.
+    resp = engine.search(SearchRequest(query="walnut cutting board", limit=20))
+    hits = [r for r in resp.results if r.doc_id in unknown]
+    assert hits
+    for r in hits:
+        assert "variants_unknown" in r.buy.reasons and not r.buy.eligible
+        assert r.buy.checkout_url == f"https://www.etsy.com/listing/{unknown[r.doc_id].product_id}"
+    # A variant-level constraint (size, colour, per-variant price): never exact, only a near match that says so.
+    for filters in (Filters(attributes={"size": ["large"]}), Filters(attributes={"material": ["walnut"]}),
+                    Filters(price=PriceFilter(max=100_000))):
+        resp = engine.search(SearchRequest(query="walnut cutting board", filters=filters, limit=50, include_near=True))
+        exact = [r for r in resp.results if r.match.exact]
+        assert not [r for r in exact if r.doc_id in unknown]
+        assert all(r.match.unmet for r in resp.results if r.doc_id in unknown)
+    # Buyable-only never offers them.
+    resp = engine.search(SearchRequest(query="walnut cutting board", buyable_only=True, limit=50))
+    assert not [r for r in resp.results if r.doc_id in unknown]
+
+
+def test_listing_without_variations_stays_answerable(world: tuple[Engine, list[Product]]) -> None:
+    engine, products = world
+    plain = [p for p in products if p.merchant_id and p.platform == "etsy" and p.extra.get("etsy_access") == "public"
+             and not p.extra.get("variants_unknown") and all(v.available and v.price for v in p.variants)
+             and not p.personalization_required]
+    assert plain
+    p = plain[0]
+    price = p.variants[0].price
+    assert price is not None
+    resp = engine.search(SearchRequest(query=p.title, filters=Filters(price=PriceFilter(max=price)), limit=50))
+    hit = next(r for r in resp.results if r.doc_id == p.doc_id)
+    assert hit.match.exact and "variants_unknown" not in hit.buy.reasons
