@@ -74,6 +74,8 @@ NOTES: dict[str, str] = {
     "ships_to_unknown": "The merchant publishes no ship-to list; shipping to the buyer is assumed, not known.",
     "digital_download": "A digital download: nothing is shipped.",
     "on_sale": "The variant is priced below its compare-at price.",
+    "etsy_owner_grant": "Etsy: variants read with the shop owner's grant (OAuth, listings_r).",
+    "etsy_public_listing": "Etsy: read from the public listing (no owner grant): listing-level price and stock.",
 }
 
 
@@ -151,6 +153,9 @@ def static_reasons(
         reasons.append("personalization_required")
     if isinstance(product.extra, dict) and product.extra.get("variants_unknown") is True:
         reasons.append("variants_unknown")
+    access = product.extra.get("etsy_access") if isinstance(product.extra, dict) else None
+    if product.platform == "etsy" and access in ("connected", "public"):  # how it was read (live re-check too)
+        notes.append("etsy_owner_grant" if access == "connected" else "etsy_public_listing")
     if quantity > policy.max_quantity_per_item or (
         variant.quantity is not None and variant.quantity > 0 and quantity > variant.quantity
     ):

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product
 from indexer.models import Merchant, Product
-from search.engine import Engine
+from search.engine import Engine, EngineSettings
 from search.filter.eligibility import REASONS
 from search.schema import Filters, PriceFilter, SearchRequest
 from tests.search.conftest import make_engine
@@ -77,3 +77,39 @@ def test_listing_without_variations_stays_answerable(world: tuple[Engine, list[P
     resp = engine.search(SearchRequest(query=p.title, filters=Filters(price=PriceFilter(max=price)), limit=50))
     hit = next(r for r in resp.results if r.doc_id == p.doc_id)
     assert hit.match.exact and "variants_unknown" not in hit.buy.reasons
+
+
+def test_live_recheck_says_how_etsy_was_read(sample_dir: Path, tmp_path: Path) -> None:
+    """Connected shop: the owner's token reads the variants; public shop: the public listing, at listing level."""
+    from dataclasses import replace
+
+    from indexer.build.embed import HashingEncoder
+    from indexer.storefront import running_storefront
+    from search.schema import CartItem, CheckRequest
+    from tests.indexer.storefront.oauth_helpers import connect_shop
+    from tests.search.conftest import load_catalog, make_snapshot
+
+    with running_storefront(sample_dir) as sf:
+        connected = sf.etsy_shop_ids["wildthread-studio"]
+        connect_shop(sf, tmp_path, connected)
+        products, merchants = load_catalog(sample_dir, shopify_base=sf.shopify_url, etsy_api=sf.etsy_api)
+        public_id = str(sf.etsy_shop_ids[PUBLIC])
+        # The public shop as a crawl without its owner's grant stores it: listing level.
+        raw = {x["listing_id"]: x for x in json.loads((sample_dir / "etsy" / PUBLIC / "listings.json").read_text())
+               ["results"]}
+        m_public = next(m for m in merchants if m.merchant_id == public_id)
+        products = [p if p.merchant_id != public_id else etsy_product(raw[int(p.product_id)], None, m_public)
+                    for p in products]
+        settings = replace(EngineSettings(etsy_api_key="testkey:testsecret", allow_hosts=("127.0.0.1",)),
+                           etsy_tokens=str(tmp_path))
+        engine = Engine(make_snapshot(products, merchants), encoder=HashingEncoder(64), settings=settings)
+        ok = [p for p in products if p.platform == "etsy" and p.extra.get("state") == "active"
+              and all(v.available and v.price for v in p.variants) and not p.personalization_required]
+        conn = next(p for p in ok if p.merchant_id == str(connected) and len(p.variants) > 1)
+        pub = next(p for p in ok if p.merchant_id == public_id and p.extra["variants_unknown"])
+        resp = engine.check(CheckRequest(items=[CartItem(variant_id=conn.variants[0].variant_id),
+                                                CartItem(variant_id=pub.variants[0].variant_id)], country="GB"))
+    by_id = {i.variant_id: i for i in resp.items}
+    c, p = by_id[conn.variants[0].variant_id], by_id[pub.variants[0].variant_id]
+    assert c.eligible and "etsy_owner_grant" in c.notes and c.price is not None
+    assert "etsy_public_listing" in p.notes and p.reasons == ["variants_unknown"] and p.price is not None
