@@ -42,7 +42,7 @@ from indexer.errors import ConfigError, NotFoundError, QueryError
 from indexer.settings import Settings
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.filter.catalog import CatalogArrays
-from search.filter.eligibility import Policy, assess, eligible_mask
+from search.filter.eligibility import Policy, assess, eligible_mask, lapsed_grants_unread
 from search.filter.variants import allowed_rows, choose_variant, variant_unmet
 from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
@@ -179,7 +179,8 @@ class Engine:
             )
         if self._encoder is not None and model and self._encoder.name != model:
             self._encoder = None  # a new snapshot with another model: load that one lazily
-        cat = CatalogArrays.build(snapshot.products, snapshot.merchants, snapshot.crawled_at)
+        crawled = lapsed_grants_unread(snapshot.crawled_at, snapshot.products, self.settings.etsy_tokens)
+        cat = CatalogArrays.build(snapshot.products, snapshot.merchants, crawled)
         speller_for(cat.products)  # the typo dictionary, built once per snapshot, not on its first query
         return _State(snapshot, cat, multilingual_vectors(snapshot, self.settings))
 

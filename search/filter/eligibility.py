@@ -31,7 +31,9 @@ which ``buyable_only`` uses before retrieval so that dropping ineligible results
   the owner read its inventory); which variant, at what price, is the buyer's choice on the listing page
   (the ``checkout_url``), not something aisle can vouch for.
 * ``stale_data``: the index read this product longer ago than the stale TTL (default 24 h,
-  :class:`search.engine.EngineSettings`), or when it was read is unknown. Re-check before buying.
+  :class:`search.engine.EngineSettings`), or when it was read is unknown (also: Etsy variants read with an
+  owner's grant that has since been disconnected or revoked, :func:`lapsed_grants_unread`). Re-check before
+  buying.
 * ``quantity_exceeded``: more than the per-item policy (``max_quantity_per_item``, default 10), or
   more than the merchant's known stock.
 
@@ -42,9 +44,10 @@ The live re-check (:mod:`search.check`) adds ``merchant_unreachable``, ``no_long
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -163,6 +166,27 @@ def static_reasons(
     if variant.price and variant.compare_at and variant.compare_at > variant.price:
         notes.append("on_sale")
     return reasons, notes
+
+
+def lapsed_grants_unread(crawled_at: Mapping[str, str], products: Sequence[Product],
+                         tokens_home: str | None) -> Mapping[str, str]:
+    """``crawled_at`` without the Etsy products read with an owner's grant that is no longer connected.
+
+    A shop disconnected (``aisle etsy disconnect``) or whose grant was revoked keeps its last variants, but
+    they can no longer be re-read as they were: their read time becomes unknown, so every one of them is
+    ``stale_data`` until the next crawl reads the shop at listing level. Nothing is deleted. Applied when a
+    snapshot is loaded (a running server sees a disconnect at its next snapshot).
+    """
+    if tokens_home is None:
+        return crawled_at
+    from indexer.crawl.etsy_auth import TokenStore
+
+    live = {t.shop_id for t in TokenStore(Path(tokens_home)).all() if not t.revoked}
+    lapsed = {p.doc_id for p in products if p.platform == "etsy" and isinstance(p.extra, dict)
+              and p.extra.get("etsy_access") == "connected" and p.merchant_id not in live}
+    if not lapsed:
+        return crawled_at
+    return {d: ts for d, ts in crawled_at.items() if d not in lapsed}
 
 
 def is_stale(crawled_ts: float, now: float, policy: Policy) -> bool:

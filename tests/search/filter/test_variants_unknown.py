@@ -113,3 +113,26 @@ def test_live_recheck_says_how_etsy_was_read(sample_dir: Path, tmp_path: Path) -
     c, p = by_id[conn.variants[0].variant_id], by_id[pub.variants[0].variant_id]
     assert c.eligible and "etsy_owner_grant" in c.notes and c.price is not None
     assert "etsy_public_listing" in p.notes and p.reasons == ["variants_unknown"] and p.price is not None
+
+
+def test_disconnected_shop_keeps_its_variants_marked_stale(world: tuple[Engine, list[Product]],
+                                                           tmp_path: Path) -> None:
+    from indexer.crawl.etsy_auth import TokenSet, TokenStore
+
+    _, products = world
+    merchants = list(world[0].catalog.merchants.values())
+    conn = next(p for p in products if p.extra.get("etsy_access") == "connected" and len(p.variants) > 1
+                and all(v.available and v.price for v in p.variants) and not p.personalization_required)
+    store = TokenStore(tmp_path)
+    store.save(TokenSet(conn.merchant_id, "https://openapi.etsy.com/v3/application", "k", "a", "r", 1e12))
+
+    def reasons() -> list[str]:
+        engine = make_engine(products, merchants, settings=EngineSettings(etsy_tokens=str(tmp_path)))
+        hit = next(r for r in engine.search(SearchRequest(query=conn.title, limit=50)).results
+                   if r.doc_id == conn.doc_id)
+        assert hit.variant is not None and hit.variant.id in {v.variant_id for v in conn.variants}  # nothing deleted
+        return list(hit.buy.reasons)
+
+    assert "stale_data" not in reasons()
+    store.delete(conn.merchant_id)
+    assert "stale_data" in reasons()
