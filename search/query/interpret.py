@@ -156,6 +156,57 @@ def _describing_words(parsed: Any, explicit: Filters | None, text: str) -> list[
     return [w for w in dict.fromkeys(words) if w and w.lower() not in low]
 
 
+def _filters(parsed: Any, explicit: Filters | None, attributes: dict[str, list[str]],
+             exclude: Any) -> Filters:
+    """The request's filters: explicit ones win field by field over what the parser read."""
+    fields_set = explicit.model_fields_set if explicit is not None else set()
+    vendors = list(explicit.vendor or []) if "vendor" in fields_set and explicit else list(
+        getattr(parsed, "vendors", ()) or ())
+    # Product types the parser recognises are evidence for ranking (they stay in the text), not filters.
+    ptypes = list(explicit.product_type or []) if explicit else []
+    if explicit is not None and "price" in fields_set:
+        price = explicit.price
+    else:
+        pmin, pmax = getattr(parsed, "price_min", None), getattr(parsed, "price_max", None)
+        pcur = getattr(parsed, "currency", None)
+        price = PriceFilter(min=pmin, max=pmax, currency=pcur) if (pmin is not None or pmax is not None) else None
+    if explicit is not None and "available_only" in fields_set:
+        available_only = explicit.available_only
+    else:
+        available_only = bool(getattr(parsed, "available_only", False))
+    return Filters(
+        attributes=attributes,
+        vendor=vendors or None,
+        product_type=ptypes or None,
+        merchant=list(explicit.merchant or []) or None if explicit else None,
+        platform=list(explicit.platform or []) or None if explicit else None,  # type: ignore[arg-type]
+        price=price,
+        available_only=available_only,
+        exclude=exclude,
+    )
+
+
+def _constraints(filters: Filters, explicit: Filters | None, *, fallback_attrs: frozenset[str] | None,
+                 vendor_in_title: bool, exclude: Any) -> Constraints:
+    """The filter's normalised form: one key per value (search.filter.keys), explicit values in every form."""
+    explicit_keys = {canonical_attribute(k) for k in (explicit.attributes if explicit else {})}
+    price = filters.price
+    return Constraints(
+        attributes=tuple(make_attr_constraint(k, _forms(k, v) if canonical_attribute(k) in explicit_keys else v,
+                                              fallback_attrs=fallback_attrs) for k, v in filters.attributes.items()),
+        vendors=tuple(dict.fromkeys(norm_label(v) for v in filters.vendor or [] if v.strip())),
+        product_types=tuple(dict.fromkeys(norm_label(t) for t in filters.product_type or [] if t.strip())),
+        merchants=tuple(filters.merchant or []),
+        platforms=tuple(filters.platform or []),
+        price_min=price.min if price else None,
+        price_max=price.max if price else None,
+        currency=(price.currency.upper() if price and price.currency else None),
+        available_only=filters.available_only,
+        vendor_in_title=vendor_in_title,
+        exclude=exclude,
+    )
+
+
 def interpret(
     request: SearchRequest,
     vocabulary: Any,
@@ -176,52 +227,11 @@ def interpret(
     speller = speller_for(cat.products)
     text, corrected = speller.correct(text)
     p_attrs: Mapping[str, Sequence[str]] = getattr(parsed, "attributes", None) or {}
-    fields_set = explicit.model_fields_set if explicit is not None else set()
     ex = read_extras(parsed, explicit, request.context, cat, fallback_attrs)  # exclusions, sort, notes
 
-    attributes = _merge_attributes(p_attrs, explicit)
-    vendors = list(explicit.vendor or []) if "vendor" in fields_set and explicit else list(
-        getattr(parsed, "vendors", ()) or ())
-    # Product types the parser recognises are evidence for ranking (they stay in the text), not filters.
-    ptypes = list(explicit.product_type or []) if explicit else []
-    if explicit is not None and "price" in fields_set:
-        price = explicit.price
-    else:
-        pmin, pmax = getattr(parsed, "price_min", None), getattr(parsed, "price_max", None)
-        pcur = getattr(parsed, "currency", None)
-        price = PriceFilter(min=pmin, max=pmax, currency=pcur) if (pmin is not None or pmax is not None) else None
-    if explicit is not None and "available_only" in fields_set:
-        available_only = explicit.available_only
-    else:
-        available_only = bool(getattr(parsed, "available_only", False))
-    merchants = list(explicit.merchant or []) if explicit else []
-    platforms = list(explicit.platform or []) if explicit else []
-
-    filters = Filters(
-        attributes=attributes,
-        vendor=vendors or None,
-        product_type=ptypes or None,
-        merchant=merchants or None,
-        platform=platforms or None,  # type: ignore[arg-type]
-        price=price,
-        available_only=available_only,
-        exclude=ex.exclude,
-    )
-    explicit_keys = {canonical_attribute(k) for k in (explicit.attributes if explicit else {})}
-    constraints = Constraints(
-        attributes=tuple(make_attr_constraint(k, _forms(k, v) if canonical_attribute(k) in explicit_keys else v,
-                                              fallback_attrs=fallback_attrs) for k, v in attributes.items()),
-        vendors=tuple(dict.fromkeys(norm_label(v) for v in vendors if v.strip())),
-        product_types=tuple(dict.fromkeys(norm_label(t) for t in ptypes if t.strip())),
-        merchants=tuple(merchants),
-        platforms=tuple(platforms),
-        price_min=price.min if price else None,
-        price_max=price.max if price else None,
-        currency=(price.currency.upper() if price and price.currency else None),
-        available_only=available_only,
-        vendor_in_title=vendor_in_title,
-        exclude=ex.exclude_constraints,
-    )
+    filters = _filters(parsed, explicit, _merge_attributes(p_attrs, explicit), ex.exclude)
+    constraints = _constraints(filters, explicit, fallback_attrs=fallback_attrs, vendor_in_title=vendor_in_title,
+                               exclude=ex.exclude_constraints)
     constraints, colours = widen_colour_constraint(constraints, parsed, explicit, cat.attr_postings.get("color", {}),
                                                    fallback_attrs)
     parsed_country = getattr(parsed, "country", None)
