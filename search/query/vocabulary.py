@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from indexer.attributes import normalize_value, value_parts
 from search.filter.keys import value_key
@@ -161,13 +161,11 @@ def _add_vendor_aliases(vendors: PhraseIndex, names: list[tuple[tuple[str, ...],
         vendors.add((first,), next(iter(full)))
 
 
-def _compile(v: VocabularyLike) -> CompiledVocabulary:
-    lx = lexicon()
-    attrs = v.attributes
-    colours = _parts(attrs.get("color", {}))
+def _colours(lx: Any, attrs: Mapping[str, Any]) -> tuple[dict[str, list[str]], PhraseIndex]:
+    """Catalog colour values by lexicon colour, and the multi-word catalog colours as phrases."""
     colour_values: dict[str, list[str]] = {}
     colour_phrases = PhraseIndex()
-    for value in sorted(colours):
+    for value in sorted(_parts(attrs.get("color", {}))):
         canon = lx.colour(value)
         if canon:
             colour_values.setdefault(canon, []).append(value)
@@ -176,7 +174,11 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
         # a multi-word catalog colour ("piano black") needs a plain colour word: "coffee bean" is no colour
         if len(toks) >= 2 and any(t in lx.plain_colours for t in toks) and not any(t.isdigit() for t in toks):
             colour_phrases.add(toks, value)
-    materials = _parts(attrs.get("material", {}))
+    return colour_values, colour_phrases
+
+
+def _materials(lx: Any, materials: set[str]) -> tuple[dict[str, list[str]], PhraseIndex]:
+    """Catalog material values by lexicon material, and the other multi-word materials as phrases."""
     material_values: dict[str, list[str]] = {}
     material_phrases = PhraseIndex()
     for value in sorted(materials):
@@ -185,6 +187,11 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
             material_values.setdefault(canon, []).append(value)
         elif len(tokens(value)) >= 2:
             material_phrases.add(tokens(value), value)
+    return material_values, material_phrases
+
+
+def _sizes(attrs: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[str, list[str]], PhraseIndex]:
+    """Catalog sizes by value key and by dimension key, and every size as a phrase."""
     size_by_key: dict[str, list[str]] = {}
     size_by_dim: dict[str, list[str]] = {}
     size_phrases = PhraseIndex()
@@ -195,9 +202,14 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
         if dim:
             size_by_dim.setdefault(dim, []).append(value)
         size_phrases.add(tokens(value), value)
+    return size_by_key, size_by_dim, size_phrases
+
+
+def _vendors(vendor_names: Iterable[str]) -> tuple[PhraseIndex, list[tuple[tuple[str, ...], str]]]:
+    """Vendor phrases (with their distinctive-first-word aliases) and every vendor's tokens."""
     vendors = PhraseIndex()
     names: list[tuple[tuple[str, ...], str]] = []
-    for name in v.vendors:
+    for name in vendor_names:
         norm = normalize_value(name)
         toks = tokens(norm)
         if toks:
@@ -205,8 +217,13 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
         if len(norm) >= 3 and toks and not all(t.isdigit() for t in toks):
             vendors.add(toks, norm)
     _add_vendor_aliases(vendors, names)
+    return vendors, names
+
+
+def _types_and_hints(product_types: Iterable[str], attrs: Mapping[str, Any]) -> tuple[PhraseIndex, PhraseIndex]:
+    """Product-type phrases, and the other option values that hint at a variant."""
     types = PhraseIndex()
-    for t in v.product_types:
+    for t in product_types:
         toks = tuple(singular(x) for x in tokens(normalize_value(t)))
         if toks and (len(toks) > 1 or (len(toks[0]) >= 4 and toks[0] not in COMMON_WORDS)):
             types.add(toks, normalize_value(t))
@@ -221,6 +238,18 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
             if all(t in COMMON_WORDS or len(t) < 4 for t in toks):
                 continue
             hints.add(toks, value)
+    return types, hints
+
+
+def _compile(v: VocabularyLike) -> CompiledVocabulary:
+    lx = lexicon()
+    attrs = v.attributes
+    colour_values, colour_phrases = _colours(lx, attrs)
+    materials = _parts(attrs.get("material", {}))
+    material_values, material_phrases = _materials(lx, materials)
+    size_by_key, size_by_dim, size_phrases = _sizes(attrs)
+    vendors, names = _vendors(v.vendors)
+    types, hints = _types_and_hints(v.product_types, attrs)
     for index in (colour_phrases, material_phrases, size_phrases, vendors, types, hints):
         index.freeze()
     merchant_names = getattr(v, "merchant_names", None) or ()
