@@ -348,7 +348,8 @@ class RedirectListener:
             def log_message(self, *args: Any) -> None:  # the request line carries the code: never log it
                 return
 
-        self.server = HTTPServer((host, parts.port or 80), _Handler)
+        # port 0 asks the OS for a free port (no root needed); only a URI without a port means 80
+        self.server = HTTPServer((host, 80 if parts.port is None else parts.port), _Handler)
         port = self.server.server_address[1]
         scheme_host = f"http://{host}:{port}"
         self.uri = f"{scheme_host}{parts.path or '/'}"
