@@ -2,7 +2,7 @@
 
 * :func:`split_items` — "a red beanie and a navy scarf" → ``["a red beanie", "a navy scarf"]``. The rule
   (written down because the issue leaves it open): split on " and " / " plus " / " & " / ";" / ", and "
-  only when **both** parts name a product kind, i.e. end in a noun the catalog sells (a word of a product
+  only when **both** parts name a product kind, i.e. hold a noun the catalog sells (a word of a product
   title or type, not a colour, size or function word) **and** the left part is more than one bare word (it
   carries an article, a colour, a size or another modifier). So "black and white sneakers" (the left part is a
   colour), "salt and pepper grinder" and "fish and chips" (a bare first word: a compound name) stay whole.
@@ -54,8 +54,13 @@ def _kinds(cat: CatalogArrays) -> frozenset[str]:
 
 
 def _names_kind(part: str, kinds: frozenset[str], *, left: bool) -> bool:
+    """Whether a part names a product kind: a kind noun, possibly followed by what qualifies it.
+
+    The noun may come before a trailing qualifier ("a scarf, not black", "a navy scarf in size M"): the
+    part's first kind noun counts. A left part must still be more than one bare word (see the module rule).
+    """
     words = re.findall(r"[^\W\d_]+", part.lower())
-    if not words or words[-1].rstrip("s") not in kinds:
+    if not any(w.rstrip("s") in kinds for w in words):
         return False
     return not left or len(words) >= 2
 

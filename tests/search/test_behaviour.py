@@ -85,6 +85,15 @@ def test_several_items_are_answered_each_with_its_own_constraints(sample: Engine
     assert "navy" not in red.interpreted.filters.attributes.get("color", [])
 
 
+def test_items_keep_their_own_exclusions(sample: Engine) -> None:
+    resp = sample.search(SearchRequest(query="a grey scarf, not black, and a red beanie", limit=10))
+    assert len(resp.items) == 2
+    scarf, beanie = resp.items
+    assert scarf.interpreted.filters.exclude.get("color") == ["black"]
+    assert not beanie.interpreted.filters.exclude
+    assert "red" in beanie.interpreted.filters.attributes.get("color", [])
+
+
 @pytest.mark.parametrize("query", ["black and white sneakers", "salt and pepper grinder", "red beanie"])
 def test_one_item_is_not_split(sample: Engine, query: str) -> None:
     assert sample.search(SearchRequest(query=query)).items == []
