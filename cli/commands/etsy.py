@@ -46,7 +46,7 @@ def connect(
 
     from cli.main import State
     from indexer.crawl import etsy_auth
-    from indexer.crawl.netguard import HostGuard
+    from indexer.crawl.netguard import HostGuard, is_loopback_host
     from indexer.crawl.targets import Target
 
     env = State.settings()
@@ -55,7 +55,7 @@ def connect(
     sid = Target.etsy(shop_id).ref
     guard = HostGuard(tuple(allow_host) + env.allow_hosts)
     _, token_url = etsy_auth.oauth_urls(etsy_api)
-    if redirect_uri is None and not etsy_auth.is_loopback_host(httpx.URL(token_url).host):
+    if redirect_uri is None and not is_loopback_host(httpx.URL(token_url).host):
         raise ConfigError("real Etsy redirects only to your app's registered https:// URI: give --redirect-uri")
     guard.check_sync(token_url)  # refuse a private token endpoint before the owner is asked anything
     listener = None

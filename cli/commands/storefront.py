@@ -14,7 +14,7 @@ console = Console()
 
 
 def _loopback(host: str) -> bool:
-    from indexer.storefront.admin import is_loopback
+    from indexer.crawl.netguard import is_loopback_host as is_loopback
 
     return is_loopback(host)
 

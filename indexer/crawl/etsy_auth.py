@@ -24,7 +24,6 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
-import ipaddress
 import json
 import os
 import secrets
@@ -38,7 +37,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from indexer.crawl.netguard import HostGuard
+from indexer.crawl.netguard import HostGuard, is_loopback_host
 from indexer.errors import AisleError, ConfigError
 from indexer.fsutil import atomic_write_bytes
 
@@ -369,11 +368,3 @@ class RedirectListener:
             self.server.server_close()
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

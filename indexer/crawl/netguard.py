@@ -102,6 +102,21 @@ def parse_allow_list(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNe
     return frozenset(names), tuple(nets)
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """True for a host only this machine can reach: ``localhost``, 127.0.0.0/8, ``::1`` (brackets allowed).
+
+    The one loopback test, used by the simulator's admin API, the API's Host check and Etsy's redirect listener.
+    """
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class Pinned:
     """A checked host and the address to connect to (one of those the check saw; empty for an allow-listed

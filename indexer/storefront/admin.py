@@ -26,7 +26,6 @@ Errors are ``{"error": message, "code": code}`` with 400 (bad input), 403, 404 o
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from indexer.crawl.netguard import is_loopback_host
 from indexer.errors import AisleError, ConfigError
 from indexer.storefront import mutate
 from indexer.storefront.catalog import Catalog, dumps
@@ -48,16 +48,6 @@ def _json(status: int, obj: object) -> Response:
     return Response(dumps(obj), status_code=status, media_type="application/json")
 
 
-def is_loopback(host: str | None) -> bool:
-    """True for loopback addresses and ``localhost`` (the only clients the admin API serves)."""
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _json_content(request: Request) -> bool:
@@ -70,7 +60,7 @@ def _guard(fn: Callable[[Request, dict[str, Any]], Any]) -> Handler:
     """Loopback check, JSON body parsing and error mapping around one admin operation."""
 
     async def endpoint(request: Request) -> Response:
-        if not is_loopback(request.client.host if request.client else None):
+        if not is_loopback_host(request.client.host if request.client else None):
             return _json(403, {"error": "the admin API only answers loopback clients", "code": "forbidden"})
         body: dict[str, Any] = {}
         if request.method == "POST":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import time
 from collections import Counter, deque
@@ -25,6 +24,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from indexer.crawl.netguard import is_loopback_host as is_loopback
 from search.serve.errors import INTERNAL, EdgeError
 from search.serve.ucp import ucp_error
 
@@ -93,14 +93,6 @@ class Telemetry:
         return out
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def loopback_hosts(bind_host: str) -> frozenset[str]:

@@ -55,12 +55,13 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexer.crawl.netguard import is_loopback_host as is_loopback
 from indexer.errors import AisleError
 from indexer.workspace import Workspace
 from search.schema import CheckRequest, CheckResponse, ProductOut, SearchRequest, SearchResponse, country_or_error
 from search.serve.acp import ACP_CONTENT_HEADERS, acp_products
 from search.serve.errors import INTERNAL, EdgeError, error_for, validation_error
-from search.serve.guard import EdgeGuard, EndpointStats, Telemetry, is_loopback, render_error
+from search.serve.guard import EdgeGuard, EndpointStats, Telemetry, render_error
 from search.serve.mcp import build_mcp_server
 from search.serve.protocol import SearchEngine
 from search.serve.sanitise import sanitised

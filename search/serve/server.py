@@ -15,9 +15,9 @@ import socket
 
 from fastapi import FastAPI
 
+from indexer.crawl.netguard import is_loopback_host as is_loopback
 from indexer.workspace import Workspace
 from search.retrieval.threads import limit_native_threads
-from search.serve.guard import is_loopback
 from search.serve.http import create_app
 
 

@@ -8,9 +8,9 @@ from datetime import datetime
 import httpx
 import pytest
 
+from indexer.crawl.netguard import is_loopback_host as is_loopback
 from indexer.errors import ConfigError, NotFoundError
 from indexer.storefront import RunningStorefront
-from indexer.storefront.admin import is_loopback
 from tests.indexer.storefront.oauth_helpers import owner_headers
 
 from .conftest import ETSY_KEY, SAMPLE
