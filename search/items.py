@@ -27,30 +27,28 @@ import numpy as np
 from search.filter.catalog import CatalogArrays
 from search.filter.keys import label_key, text_tokens, value_key
 from search.query.interpret import Interpretation
+from search.query.memo import IdentityCache
 from search.schema import Context, ItemResponse, SearchRequest, SearchResponse
 
 _SPLIT = re.compile(r"\s*(?:,\s*and|,?\s+and\s+also|\s+and|\s+plus|\s*&|;)\s+", re.I)
 _FUNCTION = frozenset("a an the some one two my for with in of to me i need want looking also and".split())
 PREFERENCE_BOOST = 0.1
-_KINDS: dict[int, tuple[CatalogArrays, frozenset[str]]] = {}
+_KINDS: IdentityCache[frozenset[str]] = IdentityCache(4)
 
 
 def _kinds(cat: CatalogArrays) -> frozenset[str]:
-    """Product-kind nouns of a catalog: the last word of each title and product type (cached on the arrays)."""
-    hit = _KINDS.get(id(cat))
-    got = hit[1] if hit is not None and hit[0] is cat else None
-    if got is None:
-        words = set()
-        for p in cat.products:
-            for text in (p.title, p.product_type or ""):
-                toks = re.findall(r"[^\W\d_]+", text.lower())
-                if toks:
-                    words.add(toks[-1].rstrip("s"))
-        got = frozenset(w for w in words if len(w) >= 3 and w not in _FUNCTION)
-        if len(_KINDS) >= 4:
-            _KINDS.pop(next(iter(_KINDS)))
-        _KINDS[id(cat)] = (cat, got)  # holds the arrays, so the id is not reused while cached
-    return got
+    """Product-kind nouns of a catalog: the last word of each title and product type (cached per arrays)."""
+    return _KINDS.get(cat, lambda: _kind_nouns(cat))
+
+
+def _kind_nouns(cat: CatalogArrays) -> frozenset[str]:
+    words = set()
+    for p in cat.products:
+        for text in (p.title, p.product_type or ""):
+            toks = re.findall(r"[^\W\d_]+", text.lower())
+            if toks:
+                words.add(toks[-1].rstrip("s"))
+    return frozenset(w for w in words if len(w) >= 3 and w not in _FUNCTION)
 
 
 def _names_kind(part: str, kinds: frozenset[str], *, left: bool) -> bool:

@@ -33,7 +33,6 @@ catalog object; a query with no unknown word pays one set look-up per word, a ty
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -45,6 +44,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
 from search.query.lexicon import COMMON_WORDS, GLUE_WORDS, SIZE_ADJECTIVES, SIZE_WORDS, lexicon
+from search.query.memo import IdentityCache
 
 MIN_LENGTH = 4
 _STEMMER = Stemmer.Stemmer("english")
@@ -189,18 +189,9 @@ def build_speller(products: Iterable[Any]) -> Speller:
     return Speller(counts={w: n for w, n in counts.items() if w.isascii()}, options=options)
 
 
-_CACHE: dict[int, tuple[object, Speller]] = {}
-_LOCK = threading.Lock()
+_SPELLERS: IdentityCache[Speller] = IdentityCache(4)
 
 
 def speller_for(products: Any) -> Speller:
     """The cached speller of one catalog (keyed by the ``products`` object, e.g. a snapshot's tuple)."""
-    hit = _CACHE.get(id(products))
-    if hit is not None and hit[0] is products:
-        return hit[1]
-    built = build_speller(products)
-    with _LOCK:
-        if len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[id(products)] = (products, built)
-    return built
+    return _SPELLERS.get(products, lambda: build_speller(products))

@@ -14,7 +14,6 @@ value key the filter and evaluation use too.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 from indexer.attributes import normalize_value, value_parts
 from search.filter.keys import value_key
 from search.query.lexicon import COMMON_WORDS, lexicon
+from search.query.memo import IdentityCache
 
 TOKEN = re.compile(r"\w+")
 _CORE = frozenset({"color", "size", "material"})
@@ -271,20 +271,9 @@ def _compile(v: VocabularyLike) -> CompiledVocabulary:
     )
 
 
-_CACHE: dict[int, tuple[VocabularyLike, CompiledVocabulary]] = {}
-_LOCK = threading.Lock()
-_CACHE_SIZE = 8
+_COMPILED: IdentityCache[CompiledVocabulary] = IdentityCache(8)
 
 
 def compile_vocabulary(vocabulary: VocabularyLike) -> CompiledVocabulary:
     """The compiled form of ``vocabulary``, built on first use and cached (by object identity)."""
-    hit = _CACHE.get(id(vocabulary))
-    if hit is not None and hit[0] is vocabulary:
-        return hit[1]
-    compiled = _compile(vocabulary)
-    with _LOCK:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        # The entry holds the vocabulary itself, so its id cannot be reused while cached.
-        _CACHE[id(vocabulary)] = (vocabulary, compiled)
-    return compiled
+    return _COMPILED.get(vocabulary, lambda: _compile(vocabulary))
