@@ -169,6 +169,15 @@ def _mcp_app(mcp_server: MCPServer, *, max_body_bytes: int, bind_host: str) -> S
     )
 
 
+def _mcp_no_stream() -> Response:
+    """``GET /mcp``: 405. The transport is stateless, so there are no server-initiated messages to stream;
+    the SDK would hold such a GET open forever (one idle connection per request), and the MCP spec lets a
+    server without that stream answer 405."""
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Method Not Allowed: POST JSON-RPC "
+                                                    "messages to /mcp; this server offers no SSE stream"}}
+    return Response(json.dumps(body), status_code=405, media_type="application/json", headers={"Allow": "POST"})
+
+
 def _lifespan(watcher: SnapshotWatcher, mcp_server: MCPServer) -> Callable[[FastAPI], AsyncContextManager[None]]:
     """Start the watcher and the MCP session manager with the app; stop the watcher with it."""
 
@@ -327,6 +336,7 @@ def create_app(
     app.include_router(_search_routes(eng))
     app.include_router(_ops_routes(eng, telemetry, watcher))
     app.include_router(_commerce_routes(eng))
+    app.add_api_route("/mcp", _mcp_no_stream, methods=["GET"], include_in_schema=False)  # before the MCP routes
     app.router.routes.extend(mcp_asgi.routes)
     app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry,  # type: ignore[arg-type]
                        bind_host=bind_host)

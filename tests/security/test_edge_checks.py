@@ -189,3 +189,9 @@ def test_the_acp_feed_carries_the_merchant_content_marker(client: httpx.Client) 
     assert r.headers["X-Aisle-Content-Source"] == "merchant"
     assert r.headers["X-Aisle-Content-Notice"] == MERCHANT_CONTENT_NOTICE
     assert client.post("/v1/search", json={"query": "hat"}).json()["content_notice"] == MERCHANT_CONTENT_NOTICE
+
+
+def test_get_mcp_is_405_not_a_stream_held_open(client: httpx.Client) -> None:
+    # The fuzz run found it: a stateless server's GET /mcp was an SSE stream that never ended.
+    r = client.get("/mcp", headers={"accept": "text/event-stream"}, timeout=5)
+    assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["error"]["code"] == -32600
