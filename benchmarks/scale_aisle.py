@@ -170,7 +170,9 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
                                   crawled_at=cat.crawled_at, dense_params=params, path=folder)
     encoder = RecordingEncoder(load_encoder(arrays.model))
     t = time.perf_counter()
-    engine = Engine(snapshot, encoder=encoder, settings=EngineSettings(stale_ttl_s=None))
+    # Recall here is retrieval recall against brute force over the filter's allowed rows: the relevance floor
+    # (a relevance decision, measured on the dev set) is off so that the answer set is the allowed set.
+    engine = Engine(snapshot, encoder=encoder, settings=EngineSettings(stale_ttl_s=None, kind_threshold=None))
     detail["engine_arrays_s"] = round(time.perf_counter() - t, 2)
     rss["engine_arrays"] = current_rss_mb()
     names = list(rss)
