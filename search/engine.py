@@ -87,6 +87,14 @@ class EngineSettings:
     # words the best BM25 product holds) ** match_power; dense weight × max(1, query words / length_pivot).
     match_power: float = 0.0
     length_pivot: float = 0.0
+    # Fusion over the union (docs/benchmarks.md, third round): every candidate is z-scored on its real BM25 score and
+    # cosine (False, default: 5-fold CV on dev-100); True lifts a candidate one retriever ranks below its whole list
+    # to that list's last hit. prf_k > 0 moves the dense query toward the first fusion's top prf_k products by
+    # prf_beta (Rocchio) and fuses again (measured, within noise on dev-100: off).
+    clip_missing: bool = False
+    z_floor: float = 0.0  # > 0: a real score counts no lower than this many deviations below the list's mean
+    prf_k: int = 0
+    prf_beta: float = 0.0
     # Multilingual USE index (aisle index --multilingual) as a third z-score signal, gated by the share of query
     # words the catalog lacks; used when vectors lie beside the snapshot (or in multilingual_dir); 0 = off.
     multilingual_weight: float = 1.0

@@ -134,6 +134,8 @@ def zscore(
     depth: int,
     third: tuple[Ranked, Callable[[np.ndarray], np.ndarray], float] | None = None,
     pool: bool = False,
+    clip: bool = True,
+    z_floor: float = 0.0,
 ) -> Ranked:
     """Weighted sum of z-scores over the union of both candidate lists.
 
@@ -144,6 +146,11 @@ def zscore(
     (the distribution-based normalisation of Bruch et al. 2023), so a retriever whose best hit stands
     far above its crowd counts more than one whose scores are flat; the max-based form lets BM25's
     single strong term match dominate. Every candidate gets both scores, as in :func:`weighted`.
+
+    ``clip`` (default) lifts a candidate below a retriever's whole list to that list's last hit; with
+    ``clip=False`` its real score is standardised as it is (a BM25 candidate the dense side finds far off
+    topic sinks; see docs/benchmarks.md for which one dev-100 supports), bounded below by ``z_floor``
+    standard deviations under the list's mean when ``z_floor`` > 0 (or the last hit, if lower).
     """
     if not len(lex) and not len(den):
         return Ranked.empty()
@@ -164,7 +171,10 @@ def zscore(
             return (x - float(x.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
         # A candidate below this retriever's whole list (not found by it) counts as its last hit: with a
         # flat list (one common word) the raw z of a zero score would be a huge penalty.
-        return (np.maximum(x, float(ref.min())) - float(ref.mean())) / sd
+        lo = float(ref.min()) if clip else -np.inf
+        if not clip and z_floor > 0:  # real scores, but no lower than z_floor deviations below the mean
+            lo = min(float(ref.min()), float(ref.mean()) - z_floor * sd)
+        return (np.maximum(x, lo) - float(ref.mean())) / sd
 
     if pool:  # standardise over the whole candidate pool: a rare lexical match stands far above the rest
         zb, zc = z(b, b), z(c, c)
@@ -213,6 +223,59 @@ def query_weights(index: Any, text: str, lex: Ranked, weights: tuple[float, floa
     return wl, wd
 
 
+Third = tuple[Ranked, Callable[[np.ndarray], np.ndarray], float]
+
+
+def _third(multilingual: tuple[np.ndarray, Callable[[str], np.ndarray], float, bool] | None, fusion: str,
+           cov: float, text: str, depth: int, allowed: np.ndarray | None) -> Third | None:
+    """The multilingual third signal for :func:`zscore` (None when off, gated to 0, or another fusion)."""
+    if multilingual is None or fusion not in ("zscore", "zunion"):
+        return None
+    mvec, mencode, mw, gated = multilingual
+    mw = mw * (1.0 - cov) if gated else mw
+    if mw <= 0:
+        return None
+    mq = mencode(text)
+    return (dense(None, mvec, mq, depth, allowed, exact_threshold=len(mvec) + 1), lambda rows: mvec[rows] @ mq, mw)
+
+
+def _fuser(lexical_index: Any, text: str, lex: Ranked, vectors: np.ndarray, *, fusion: str,
+           weights: tuple[float, float], depth: int, rrf_k: int, third: Third | None,
+           clip: bool, z_floor: float = 0.0) -> Callable[[Ranked, np.ndarray], Ranked]:
+    """``fuse(dense list, query vector)``: ``lex`` fused with a dense side (the BM25 scores of every row, once)."""
+    all_lex: list[np.ndarray] = []
+
+    def lex_scores(rows: np.ndarray) -> np.ndarray:
+        if not all_lex:
+            all_lex.append(lexical_index.scores(text))
+        return all_lex[0][rows]
+
+    def fuse(den: Ranked, q: np.ndarray) -> Ranked:
+        if fusion in ("zscore", "zunion"):
+            return zscore(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
+                          weights=weights, depth=depth, third=third, pool=fusion == "zunion", clip=clip,
+                          z_floor=z_floor)
+        if fusion == "weighted":
+            return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
+                            weights=weights, depth=depth)
+        return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)
+
+    return fuse
+
+
+def rocchio(q: np.ndarray, vectors: np.ndarray, top: np.ndarray, beta: float) -> np.ndarray:
+    """Pseudo-relevance feedback: ``normalise(q + beta * mean(vectors[top]))`` (``q`` when ``top`` is empty).
+
+    The fused top products are mostly right even where the query's own vector reads it poorly, so moving
+    the query toward them pulls in their close neighbours (Rocchio 1971, positive part only; no re-encoding).
+    """
+    if top.size == 0 or beta <= 0:
+        return q
+    v = np.asarray(q, dtype=np.float32) + beta * vectors[top].astype(np.float32).mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else q
+
+
 def retrieve(
     *,
     mode: str,
@@ -232,6 +295,9 @@ def retrieve(
     match_power: float = 0.0,
     length_pivot: float = 0.0,
     query_text: str | None = None,
+    clip_missing: bool = False,
+    z_floor: float = 0.0,
+    prf: tuple[int, float] = (0, 0.0),
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 
@@ -243,6 +309,8 @@ def retrieve(
     queries in another language or wording and stays quiet where BM25 and MiniLM are on firm ground.
     ``match_power`` and ``length_pivot`` make the weights depend on the query (:func:`query_weights`),
     read on ``query_text`` (the query's own words, without the synonyms added for ranking; default ``text``).
+    ``clip_missing``, ``z_floor``: see :func:`zscore` ``clip``. ``prf`` = (k, beta) with k > 0: hybrid fuses once, moves
+    the dense query toward its top k (:func:`rocchio`), re-scores the dense side and fuses again.
     """
     lex = (
         lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
@@ -258,25 +326,11 @@ def retrieve(
         weights = (weights[0] * cov ** coverage_power, weights[1])
     if match_power > 0 or length_pivot > 0:
         weights = query_weights(lexical_index, query_text or text, lex, weights, match_power, length_pivot)
-    third = None
-    if multilingual is not None and fusion in ("zscore", "zunion"):
-        mvec, mencode, mw, gated = multilingual
-        mw = mw * (1.0 - cov) if gated else mw
-        if mw > 0:
-            mq = mencode(text)
-            third = (dense(None, mvec, mq, depth, allowed, exact_threshold=len(mvec) + 1),
-                     lambda rows: mvec[rows] @ mq, mw)
-    if fusion in ("weighted", "zscore", "zunion"):
-        all_lex: list[np.ndarray] = []
-
-        def lex_scores(rows: np.ndarray) -> np.ndarray:
-            if not all_lex:
-                all_lex.append(lexical_index.scores(text))
-            return all_lex[0][rows]
-
-        if fusion in ("zscore", "zunion"):
-            return zscore(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
-                          weights=weights, depth=depth, third=third, pool=fusion == "zunion")
-        return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
-                        weights=weights, depth=depth)
-    return rrf([lex, den], k=rrf_k, weights=weights, depth=depth)
+    third = _third(multilingual, fusion, cov, text, depth, allowed)
+    fuse = _fuser(lexical_index, text, lex, vectors, fusion=fusion, weights=weights, depth=depth, rrf_k=rrf_k,
+                  third=third, clip=clip_missing, z_floor=z_floor)
+    fused = fuse(den, q)
+    if prf[0] <= 0 or prf[1] <= 0 or not len(fused):
+        return fused
+    q2 = rocchio(q, vectors, fused.rows[: prf[0]], prf[1])
+    return fuse(dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold), q2)
