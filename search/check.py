@@ -59,6 +59,7 @@ from indexer.crawl.netguard import HostGuard
 from indexer.errors import AisleError, ConfigError
 from indexer.models import Merchant, Product, Variant
 from indexer.sanitise import plain_text as plain
+from search.answer import product_url
 from search.filter.catalog import CatalogArrays
 from search.filter.eligibility import Policy, cart_permalink, iso, static_reasons
 from search.merchant_rate import MerchantRate
@@ -270,9 +271,11 @@ def _checkout(cat: CatalogArrays, mid: str, entries: list[tuple[CheckedItem, int
         url = cart_permalink(m.base_url, good) if (m is not None and good) else None
         urls = [cart_permalink(m.base_url, [(i.variant_id, i.quantity)]) if m else "" for i in items]
     else:
-        urls = [p.url for p in rows]
+        # Etsy has no multi-listing cart link: one listing → its page; several → each item's own link only.
+        # Every link is the URL policy's (search.answer.product_url), never the merchant's self-declared shop URL.
+        urls = [product_url(p, m) for p in rows]
         distinct = list(dict.fromkeys(urls))
-        url = distinct[0] if len(distinct) == 1 else ((m.shop_url if m else None) or distinct[0])
+        url = distinct[0] if len(distinct) == 1 else None
     return MerchantCheckout(
         merchant=MerchantOut(id=mid, name=plain(m.name) if m else mid), platform=platform, checkout_url=url,
         variant_ids=[i.variant_id for i in items], eligible=eligible, item_urls=urls,

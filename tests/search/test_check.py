@@ -150,3 +150,16 @@ def test_unreachable_merchant_is_never_trusted(world) -> None:
     resp = engine.check(CheckRequest(items=[CartItem(variant_id=p.variants[0].variant_id)], country="GB"))
     item = resp.items[0]
     assert item.reasons == ["merchant_unreachable"] and not item.eligible and item.price is None
+
+
+def test_etsy_checkout_links_are_built_never_the_shops_own(world) -> None:
+    """Several listings of one Etsy shop: no cart link exists, so each item keeps its own built listing link and
+    the merchant's self-declared shop URL is never offered as the checkout."""
+    cat = world["engine"].catalog
+    rows = [p for p in cat.products if p.platform == "etsy" and p.variants][:2]
+    if len({p.merchant_id for p in rows}) != 1 or len(rows) < 2:
+        pytest.skip("needs two listings of one Etsy shop")
+    items = [CartItem(variant_id=p.variants[0].variant_id) for p in rows]
+    co = world["engine"].check(CheckRequest(items=items, country="US")).checkouts[0]
+    assert co.checkout_url is None
+    assert all(u.startswith("https://www.etsy.com/listing/") for u in co.item_urls)
