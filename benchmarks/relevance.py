@@ -53,6 +53,9 @@ DEFAULT_GRID: dict[str, dict[str, Any]] = {
     "weighted_cov2": {"fusion": "weighted", "coverage_power": 2.0},
     "zscore_d1.5": {"fusion": "zscore", "weights": (1.0, 1.5)},
     "zscore_d1.5_cov1": {"fusion": "zscore", "weights": (1.0, 1.5), "coverage_power": 1.0},
+    "zscore_clipped": {"fusion": "zscore", "clip_missing": True},
+    "zscore_floor3": {"fusion": "zscore", "z_floor": 3.0},
+    "zscore_prf2_0.3": {"fusion": "zscore", "prf_k": 2, "prf_beta": 0.3},
 }
 FOLDS = 5
 SEED = 0
