@@ -37,7 +37,7 @@ which ``buyable_only`` uses before retrieval so that dropping ineligible results
 * ``quantity_exceeded``: more than the per-item policy (``max_quantity_per_item``, default 10), or
   more than the merchant's known stock.
 
-The live re-check (:mod:`search.check`) adds ``merchant_unreachable``, ``no_longer_listed`` and
+The live re-check (:mod:`search.checkout.live`) adds ``merchant_unreachable``, ``no_longer_listed`` and
 ``unknown_variant``.
 """
 

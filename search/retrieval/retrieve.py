@@ -124,6 +124,23 @@ def weighted(
     return _top(rows, ((wl * bn + wd * cn) / total).astype(np.float32), depth)
 
 
+def _standardise(x: np.ndarray, ref: np.ndarray, *, clip: bool, z_floor: float) -> np.ndarray:
+    """``x`` as deviations from the mean of ``ref`` (one retriever's own top list); see :func:`zscore`."""
+    sd = float(ref.std()) if ref.size >= 3 else 0.0
+    if sd <= 1e-9:
+        # One or two hits, or all tied: no spread of its own to standardise by. Standardise over the
+        # candidate pool instead, where the few products this retriever found stand far above the
+        # rest (a BM25 query only one product matches is strong evidence for that product).
+        sd = float(x.std())
+        return (x - float(x.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
+    # clip: a candidate below this retriever's whole list (not found by it) counts as its last hit (with a
+    # flat list, one common word, the raw z of a zero score would be a huge penalty).
+    lo = float(ref.min()) if clip else -np.inf
+    if not clip and z_floor > 0:  # real scores, but no lower than z_floor deviations below the mean
+        lo = min(float(ref.min()), float(ref.mean()) - z_floor * sd)
+    return (np.maximum(x, lo) - float(ref.mean())) / sd
+
+
 def zscore(
     lex: Ranked,
     den: Ranked,
@@ -162,19 +179,7 @@ def zscore(
     c = np.asarray(dense_scores(rows), dtype=np.float64)
 
     def z(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        sd = float(ref.std()) if ref.size >= 3 else 0.0
-        if sd <= 1e-9:
-            # One or two hits, or all tied: no spread of its own to standardise by. Standardise over the
-            # candidate pool instead, where the few products this retriever found stand far above the
-            # rest (a BM25 query only one product matches is strong evidence for that product).
-            sd = float(x.std())
-            return (x - float(x.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
-        # A candidate below this retriever's whole list (not found by it) counts as its last hit: with a
-        # flat list (one common word) the raw z of a zero score would be a huge penalty.
-        lo = float(ref.min()) if clip else -np.inf
-        if not clip and z_floor > 0:  # real scores, but no lower than z_floor deviations below the mean
-            lo = min(float(ref.min()), float(ref.mean()) - z_floor * sd)
-        return (np.maximum(x, lo) - float(ref.mean())) / sd
+        return _standardise(x, ref, clip=clip, z_floor=z_floor)
 
     if pool:  # standardise over the whole candidate pool: a rare lexical match stands far above the rest
         zb, zc = z(b, b), z(c, c)

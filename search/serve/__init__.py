@@ -23,7 +23,7 @@ What lives where:
                             the engine.
 ==========================  ====================================================================
 
-The live re-check itself (reading merchants right now) is :mod:`search.check`, called by the engine;
+The live re-check itself (reading merchants right now) is :mod:`search.checkout.live`, called by the engine;
 the BLAS thread caps a server sets at start are :func:`search.retrieval.threads.limit_native_threads`.
 Arrows point down: ``serve`` uses the engine and the schema, nothing below imports ``serve``.
 """

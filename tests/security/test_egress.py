@@ -77,7 +77,7 @@ def test_the_same_attack_reaches_the_target_once_it_is_allowed(internal: Loopbac
 
 
 def test_a_plain_httpx_client_is_refused_by_the_recheck() -> None:
-    from search.check import LiveChecker
+    from search.checkout.live import LiveChecker
 
     with pytest.raises(Exception, match="GuardedClient"):
         LiveChecker(EngineSettings(), http=httpx.Client())

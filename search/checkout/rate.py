@@ -1,6 +1,6 @@
 """A per-merchant budget of live reads shared by every re-check call of one engine.
 
-The per-call caps of :mod:`search.check` bound one call; many calls in parallel (or in a loop) could still
+The per-call caps of :mod:`search.checkout.live` bound one call; many calls in parallel (or in a loop) could still
 make a merchant answer without end with the operator's key. :class:`MerchantRate` allows at most
 ``limit`` product reads per merchant in any ``window_s`` seconds (a sliding window), across calls; a read
 past it is not made (the item is ``not_checked``). Thread-safe.

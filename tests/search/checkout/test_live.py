@@ -1,4 +1,4 @@
-"""Live re-check against the storefront simulator (real uvicorn on loopback) serving data/sample.
+"""Live re-check (search.checkout.live) against the storefront simulator (real uvicorn on loopback) serving data/sample.
 
 Each test changes a different product through the simulator's admin API, so tests sharing the
 module's server stay independent.

@@ -23,7 +23,7 @@ never follows a redirect to another origin. A refused hop makes the item ``merch
 Amplification is bounded (:class:`LiveChecker`): one call reads at most ``check_max_products`` products
 live, at most ``check_max_per_merchant`` of them from one merchant (a Shopify product costs one request,
 an Etsy listing two, plus one per Etsy shop); all calls together read at most ``check_merchant_per_minute``
-a minute from one merchant (:mod:`search.merchant_rate`). Items whose product is past a cap are answered, not
+a minute from one merchant (:mod:`search.checkout.rate`). Items whose product is past a cap are answered, not
 fetched: not eligible, reason ``not_checked`` (check them in a later call). A product's fresh answer
 (live facts or "no longer listed"; never a failure) is cached for ``check_cache_ttl_s`` seconds and
 reused without a merchant request (cache hits cost nothing against the caps); ``checked_at`` then says
@@ -59,11 +59,11 @@ from indexer.crawl.netguard import HostGuard
 from indexer.errors import AisleError, ConfigError
 from indexer.models import Merchant, Product, Variant
 from indexer.sanitise import plain_text as plain
-from search.answer import product_url
+from search.checkout.links import merchant_checkout
+from search.checkout.rate import MerchantRate
 from search.filter.catalog import CatalogArrays
-from search.filter.eligibility import Policy, cart_permalink, iso, static_reasons
-from search.merchant_rate import MerchantRate
-from search.schema import CheckedItem, CheckRequest, CheckResponse, MerchantCheckout, MerchantOut, Money
+from search.filter.eligibility import Policy, iso, static_reasons
+from search.schema import CheckedItem, CheckRequest, CheckResponse, Money
 
 
 class CheckSettings(Protocol):
@@ -258,30 +258,6 @@ def _check_merchant(
     return out
 
 
-def _checkout(cat: CatalogArrays, mid: str, entries: list[tuple[CheckedItem, int]]) -> MerchantCheckout:
-    m = cat.merchants.get(mid)
-    items = [i for i, _ in entries]
-    rows = [cat.products[int(cat.var_row[v])] for _, v in entries]
-    platform = rows[0].platform
-    eligible = all(i.eligible for i in items)
-    urls: list[str] = []
-    url: str | None
-    if platform == "shopify":
-        good = [(i.variant_id, i.quantity) for i in items if i.eligible]
-        url = cart_permalink(m.base_url, good) if (m is not None and good) else None
-        urls = [cart_permalink(m.base_url, [(i.variant_id, i.quantity)]) if m else "" for i in items]
-    else:
-        # Etsy has no multi-listing cart link: one listing → its page; several → each item's own link only.
-        # Every link is the URL policy's (search.answer.product_url), never the merchant's self-declared shop URL.
-        urls = [product_url(p, m) for p in rows]
-        distinct = list(dict.fromkeys(urls))
-        url = distinct[0] if len(distinct) == 1 else None
-    return MerchantCheckout(
-        merchant=MerchantOut(id=mid, name=plain(m.name) if m else mid), platform=platform, checkout_url=url,
-        variant_ids=[i.variant_id for i in items], eligible=eligible, item_urls=urls,
-    )
-
-
 _USER_AGENT = "aisle-recheck/0.1"
 _Key = tuple[str, str, str, str]
 
@@ -397,6 +373,7 @@ class LiveChecker:
                 for f in futures:
                     results.update(dict(f.result()))
         items = [results[i] for i in range(len(request.items))]
-        checkouts = [_checkout(cat, mid, [(results[pos], v) for pos, v, _ in its]) for mid, its in by_merchant.items()]
+        checkouts = [merchant_checkout(cat, mid, [(results[pos], v) for pos, v, _ in its])
+                     for mid, its in by_merchant.items()]
         return CheckResponse(country=country, items=items, checkouts=checkouts, eligible=all(i.eligible for i in items))
 

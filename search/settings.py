@@ -1,0 +1,71 @@
+"""The engine's settings: one frozen object, defaults are the documented (and measured) behaviour.
+
+Entry points build it once (the CLI from :class:`indexer.settings.Settings`, benchmarks with their grid) and pass
+it to :class:`search.engine.Engine`. Fusion and floor defaults are chosen by 5-fold cross-validation on the dev
+set (docs/benchmarks.md, "Relevance on dev-100").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from indexer.settings import Settings
+from search.filter.eligibility import Policy
+from search.retrieval.retrieve import Fusion
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Engine knobs. Defaults are the documented behaviour; see each comment."""
+
+    rrf_k: int = 60  # reciprocal rank fusion constant
+    # "weighted": convex combination of normalised BM25 and cosine scores over both candidate lists
+    # (search.retrieval.retrieve.weighted); "rrf": reciprocal rank fusion; "zscore": sum of z-scores, each
+    # retriever standardised by its own top list. On dev-100 zscore beats both (5-fold CV, docs/benchmarks.md).
+    fusion: Fusion = "zscore"
+    weights: tuple[float, float] = (1.0, 1.0)  # (lexical, dense) fusion weights
+    # > 0: the lexical weight times (share of query words the catalog knows) ** this (query-dependent fusion)
+    coverage_power: float = 0.0
+    # Query-dependent fusion (search.retrieval.retrieve.query_weights): lexical weight × (share of the query's
+    # words the best BM25 product holds) ** match_power; dense weight × max(1, query words / length_pivot).
+    match_power: float = 0.0
+    length_pivot: float = 0.0
+    # Fusion over the union (docs/benchmarks.md, third round): every candidate is z-scored on its real BM25 score and
+    # cosine (False, default: 5-fold CV on dev-100); True lifts a candidate one retriever ranks below its whole list
+    # to that list's last hit. prf_k > 0 moves the dense query toward the first fusion's top prf_k products by
+    # prf_beta (Rocchio) and fuses again (measured, within noise on dev-100: off).
+    clip_missing: bool = False
+    z_floor: float = 0.0  # > 0: a real score counts no lower than this many deviations below the list's mean
+    prf_k: int = 0
+    prf_beta: float = 0.0
+    # Multilingual USE index (aisle index --multilingual) as a third z-score signal, gated by the share of query
+    # words the catalog lacks; used when vectors lie beside the snapshot (or in multilingual_dir); 0 = off.
+    multilingual_weight: float = 1.0
+    multilingual_gated: bool = True
+    multilingual_dir: str | None = None
+    # Relevance floor (search.retrieval.floor): with constraints, an exact result must be the kind of
+    # product the query names, lexically or by MiniLM cosine >= this (5-fold CV on dev-100) to its kind phrase
+    # (calibrated on dev, 5-fold CV); None switches the floor off. Near matches that miss the kind come last.
+    kind_threshold: float | None = 0.2
+    candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
+    exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
+    stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
+    max_quantity_per_item: int = 10  # quantity_exceeded above this (1 = today's single-item chat checkouts)
+    http_timeout_s: float = 5.0  # per merchant request in a live re-check
+    # Entry points pass the key from indexer.settings.Settings; the default reads AISLE_ETSY_API_KEY through it.
+    etsy_api_key: str | None = field(default_factory=lambda: Settings.from_env().etsy_api_key)
+    etsy_tokens: str | None = None  # workspace home: its etsy/tokens/ are the connected shops (indexer.crawl.etsy_auth)
+    text_fallback_attrs: frozenset[str] | None = None  # attributes product text may meet; None = all
+    vendor_in_title: bool = True  # a brand as a whole-word phrase in the title meets a vendor constraint
+    rank_with_constraint_words: bool = True  # rank by the remaining text plus the constraint words
+    check_workers: int = 8  # merchants re-checked in parallel
+    # Live re-check egress (search.checkout.live): private hosts it may reach (AISLE_ALLOW_HOSTS), products read live
+    # per call and per merchant per call (items past a cap: not_checked), seconds a fresh answer is reused.
+    allow_hosts: tuple[str, ...] = field(default_factory=lambda: Settings.from_env().allow_hosts)
+    check_max_products: int = 20
+    check_max_per_merchant: int = 8
+    check_cache_ttl_s: float = 10.0
+    check_merchant_per_minute: int = 120  # products read live from one merchant per minute, all calls together
+
+    def policy(self) -> Policy:
+        return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)
