@@ -35,7 +35,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +48,7 @@ from search.filter.variants import allowed_rows, choose_variant, variant_unmet
 from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
 from search.query.spelling import speller_for
+from search.query.synonyms import expansions
 from search.retrieval.floor import Kind, kind_phrase, order_near
 from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
@@ -71,6 +72,10 @@ if TYPE_CHECKING:
     from indexer.build.embed import Encoder
     from indexer.build.snapshot import Snapshot
     from indexer.workspace import Workspace
+
+
+def _never_frequent(_word: str) -> int:
+    return 0  # frequency 0: every synonym group of the text applies (search.query.synonyms.expansions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,6 +258,12 @@ class Engine:
         order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
                                                                                           strict=True)]
         kind = kind_phrase(it.text, it.expanded) if s.kind_threshold is not None and not cons.empty else None
+        if kind is not None and not it.expanded:
+            # The floor's words know every synonym of the kind (a rucksack is a backpack) even where the ranking
+            # text was not expanded (the reader expands only words the catalog rarely uses); the semantic check
+            # keeps to the shopper's own phrase.
+            every = kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
+            kind = replace(kind, heads=every.heads) if every is not None else kind
         missed: set[int] = set()
         if kind is not None:
             missed = self._kind_missed(state, kind, [r for r, _, _ in order])
@@ -299,7 +310,8 @@ class Engine:
     def _kind_missed(self, state: _State, kind: Kind, rows: list[int]) -> set[int]:
         snap = state.snapshot
         return floor_missed(snap, state.cat, kind, rows, threshold=float(self.settings.kind_threshold or 0.0),
-                            encode=lambda t: self._encode(snap, t), terms=state.kind_terms, words=state.kind_words)
+                            encode=lambda t: self._encode(snap, t), terms=state.kind_terms, words=state.kind_words,
+                            named_bar=self.settings.kind_named_bar)
 
     def _result(self, cat: CatalogArrays, it: Interpretation, row: int, score: float, exact: bool,
                 vmask: np.ndarray | None, extra: np.ndarray | None, now: float, kind_miss: bool = False) -> Result:

@@ -96,15 +96,26 @@ def lexical_match(kind: Kind, terms: frozenset[str]) -> bool:
 
 
 def passes(kind: Kind, rows: np.ndarray, terms_of: Callable[[int], frozenset[str]], vectors: np.ndarray,
-           encode: Callable[[str], np.ndarray], threshold: float) -> np.ndarray:
-    """Boolean mask over ``rows``: which products are of the kind asked for (lexically or semantically)."""
+           encode: Callable[[str], np.ndarray], threshold: float, named_bar: float = 0.0) -> np.ndarray:
+    """Boolean mask over ``rows``: which products are of the kind asked for (lexically or semantically).
+
+    ``named_bar`` > 0: where some of ``rows`` name the kind in their own words, a product that does not must
+    reach cosine ``named_bar`` (not just ``threshold``) to the kind phrase. MiniLM reads other languages
+    poorly: a German hat lies at 0.23 from "backpack", as close as the store's own Rucksäcke; with products
+    named by the kind word at hand, a weak likeness is no evidence. With none (a "Nordmann Fir" for
+    "christmas tree"), ``threshold`` alone decides.
+    """
     ok = np.array([lexical_match(kind, terms_of(int(r))) for r in rows], dtype=bool)
     if not ok.all() and threshold < 1.0:
+        q = encode(kind.phrase)
         rest = np.flatnonzero(~ok)
-        sims = vectors[rows[rest]] @ encode(kind.phrase)
+        sims = vectors[rows[rest]] @ q
         for alt in kind.alternatives[:4]:  # the reader's translations: compared in the encoder's language too
             sims = np.maximum(sims, vectors[rows[rest]] @ encode(alt))
-        ok[rest] = sims >= threshold
+        bar = threshold
+        if named_bar > 0 and ok.any():
+            bar = max(threshold, named_bar)
+        ok[rest] = sims >= bar
     return ok
 
 
@@ -123,7 +134,8 @@ def kind_vocabulary(products: Sequence[Any]) -> frozenset[str]:
 
 
 def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarray], kind: Kind, rows: list[int],
-                cache: dict[int, frozenset[str]], threshold: float, vocabulary: frozenset[str]) -> set[int]:
+                cache: dict[int, frozenset[str]], threshold: float, vocabulary: frozenset[str],
+                named_bar: float = 0.0) -> set[int]:
     """Rows (of ``cat``) that are not the kind of product the query names; ``cache`` keeps product terms."""
     if not rows or not any(h in vocabulary for h in kind.heads):
         return set()
@@ -139,7 +151,7 @@ def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarra
     # The brand is not the kind: "Bergwerk backpack" must not pass Bergwerk hats on the brand's similarity.
     brand = {w for r in rows for w in _WORD.findall((cat.products[r].vendor or "").lower())}
     phrase = " ".join(w for w in kind.phrase.split() if w not in brand) or kind.phrase
-    ok = passes(Kind(phrase, kind.heads, kind.alternatives), arr, terms_of, vectors, encode, threshold)
+    ok = passes(Kind(phrase, kind.heads, kind.alternatives), arr, terms_of, vectors, encode, threshold, named_bar)
     return {int(r) for r in arr[~ok]}
 
 

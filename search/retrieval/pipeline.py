@@ -88,11 +88,11 @@ def near_candidates(snap: Any, cat: Any, mode: str, it: Any, allowed: np.ndarray
 
 
 def floor_missed(snap: Any, cat: Any, kind: Kind, rows: list[int], *, threshold: float, encode: Encode,
-                 terms: dict[int, frozenset[str]], words: list[frozenset[str]]) -> set[int]:
+                 terms: dict[int, frozenset[str]], words: list[frozenset[str]], named_bar: float = 0.0) -> set[int]:
     """Rows that are not the kind of product the query names; ``terms``/``words`` are per-snapshot caches."""
     if not words:
         words.append(kind_vocabulary(snap.products))
-    return kind_missed(cat, snap.vectors, encode, kind, rows, terms, threshold, words[0])
+    return kind_missed(cat, snap.vectors, encode, kind, rows, terms, threshold, words[0], named_bar)
 
 
 def multilingual_vectors(snapshot: Any, settings: Any) -> np.ndarray | None:

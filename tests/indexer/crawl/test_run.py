@@ -22,7 +22,11 @@ KIND = {"429": "429", "500": "5xx", "timeout": "timeout", "truncate": "bad_json"
 
 
 def expected_variants(catalog: Path) -> int:
-    """Variants of every product a crawl must find, parsed straight from the files."""
+    """Variants of every product a crawl must find, parsed straight from the files.
+
+    The crawl here connects no Etsy shop, so Etsy listings are read as the public API gives them: listing level,
+    no inventory (issue 13: inventory is owner-only).
+    """
     n = 0
     for d in (catalog / "shopify").glob("*"):
         m = shopify_merchant(json.loads((d / "meta.json").read_text()), "http://x")
@@ -32,8 +36,7 @@ def expected_variants(catalog: Path) -> int:
         m = etsy_merchant(json.loads((d / "shop.json").read_text()), "http://x")
         for x in json.loads((d / "listings.json").read_text())["results"]:
             if x["state"] == "active":
-                inv = json.loads((d / "inventory" / f"{x['listing_id']}.json").read_text())
-                n += len(getattr(etsy_product(x, inv, m), "variants", ()))
+                n += len(getattr(etsy_product(x, None, m), "variants", ()))
     return n
 
 

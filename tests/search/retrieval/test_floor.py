@@ -69,3 +69,17 @@ def test_the_semantic_check_also_compares_the_readers_translations() -> None:
     assert passes(kind, np.array([0]), lambda _r: frozenset({"mower"}), vectors, enc, 0.5).tolist() == [True]
     assert passes(Kind(kind.phrase, ("cortador",)), np.array([0]), lambda _r: frozenset(), vectors, enc,
                   0.5).tolist() == [False]
+
+
+def test_with_products_named_by_the_kind_a_weak_likeness_is_not_enough() -> None:
+    """A German hat at cosine 0.3 from "backpack" passes the absolute threshold, but not the named bar while the
+    store's own backpacks are among the candidates; with none of them, the threshold alone decides."""
+    kind = Kind("backpack", ("backpack",))
+    vectors = np.array([[1.0, 0.0], [0.3, 0.954], [0.8, 0.6]], dtype=np.float32)
+    terms = {0: frozenset({"backpack"}), 1: frozenset({"mutz"}), 2: frozenset({"daypack"})}
+    enc = lambda _t: np.array([1.0, 0.0], dtype=np.float32)  # noqa: E731
+    named = np.array([0, 1, 2])
+    assert passes(kind, named, terms.__getitem__, vectors, enc, 0.2).tolist() == [True, True, True]
+    assert passes(kind, named, terms.__getitem__, vectors, enc, 0.2, named_bar=0.5).tolist() == [True, False, True]
+    unnamed = np.array([1, 2])
+    assert passes(kind, unnamed, terms.__getitem__, vectors, enc, 0.2, named_bar=0.5).tolist() == [True, True]
