@@ -12,8 +12,9 @@
 * A refresh answered ``invalid_grant`` means the owner revoked the grant (or it expired): the token file is
   marked ``revoked`` and :class:`EtsyAuthRevoked` (code ``etsy_auth_revoked``) is raised; the crawl records it
   as that shop's error and leaves its stored catalog alone.
-* The token endpoint is POSTed through the crawl's :class:`~indexer.crawl.netguard.HostGuard` (checked before
-  the request; no redirects followed), since :class:`~indexer.crawl.http.PoliteClient` only GETs.
+* The token endpoint is POSTed through the one guarded client (:mod:`indexer.crawl.guarded`: the address the
+  crawl's :class:`~indexer.crawl.netguard.HostGuard` checked is the one connected to; no redirects followed),
+  since :class:`~indexer.crawl.http.PoliteClient` only GETs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from indexer.crawl.guarded import AsyncGuardedClient, GuardedClient
 from indexer.crawl.netguard import HostGuard, is_loopback_host
 from indexer.errors import AisleError, ConfigError
 from indexer.fsutil import atomic_write_bytes
@@ -210,7 +212,8 @@ async def _post_token(guard: HostGuard, api_base: str, form: dict[str, str]) -> 
     _, token_url = oauth_urls(api_base)
     await guard.check(token_url)
     try:
-        async with httpx.AsyncClient(timeout=20.0, follow_redirects=False, trust_env=False) as http:
+        # The one guarded client: the checked address is the one connected to (no rebinding in between).
+        async with AsyncGuardedClient(guard, timeout=20.0, follow_redirects=False, trust_env=False) as http:
             resp = await http.post(token_url, data=form, headers={"accept": "application/json"})
     except httpx.HTTPError as exc:
         raise EtsyAuthError(f"token endpoint unreachable: {type(exc).__name__}") from None
@@ -267,7 +270,7 @@ def bearer_sync(home: Path, shop_id: str, guard: HostGuard) -> str | None:
         _, token_url = oauth_urls(t.api_base)
         try:
             guard.check_sync(token_url)
-            with httpx.Client(timeout=20.0, follow_redirects=False, trust_env=False) as http:
+            with GuardedClient(guard, timeout=20.0, follow_redirects=False, trust_env=False) as http:
                 resp = http.post(token_url, data={"grant_type": "refresh_token", "client_id": t.client_id,
                                                   "refresh_token": t.refresh_token})
             body = _token_body(resp.status_code, resp.content)
