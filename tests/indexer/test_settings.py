@@ -22,11 +22,10 @@ def test_every_variable_is_read() -> None:
     s = Settings.from_env({
         "AISLE_HOME": "/tmp/h", "AISLE_ETSY_API_KEY": "k:s", "AISLE_ALLOW_HOSTS": "127.0.0.1, 10.0.0.0/8,,",
         "AISLE_API_TOKEN": "t", "AISLE_BIND_HOST": "0.0.0.0", "AISLE_REFRESH_INTERVAL": "2.5",
-        "AISLE_NATIVE_THREADS": "4", "AISLE_MULTILINGUAL_DIR": "/m",
+        "AISLE_NATIVE_THREADS": "4",
     })
     assert s == Settings(home=Path("/tmp/h"), etsy_api_key="k:s", allow_hosts=("127.0.0.1", "10.0.0.0/8"),
-                         api_token="t", bind_host="0.0.0.0", refresh_interval=2.5, native_threads=4,
-                         multilingual_dir="/m")
+                         api_token="t", bind_host="0.0.0.0", refresh_interval=2.5, native_threads=4)
 
 
 def test_empty_means_unset_and_the_object_is_frozen() -> None:
