@@ -116,3 +116,19 @@ class NotFoundError(AisleError):
     code = "not_found"
     exit_code = 6
     http_status = 404
+
+
+class EtsyAuthRevoked(AisleError):
+    """The shop owner's grant no longer works (revoked, or the refresh token expired): connect again."""
+
+    code = "etsy_auth_revoked"
+    exit_code = 1
+    http_status = 502
+
+
+class EtsyAuthError(AisleError):
+    """The OAuth flow failed (state mismatch, refused code, unusable token answer)."""
+
+    code = "etsy_auth_error"
+    exit_code = 1
+    http_status = 502

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from indexer import jsontext
-from indexer.crawl.etsy_auth import EtsyAuth, EtsyAuthError, EtsyAuthRevoked, TokenStore
+from indexer.crawl.etsy_auth import EtsyAuth, TokenStore
 from indexer.crawl.etsy_budget import DEFAULT_PER_DAY, BudgetExhausted, DailyBudget, shared_budget
 from indexer.crawl.http import PoliteClient
 from indexer.crawl.pagesink import PageSink, ParsedPage, Skip
 from indexer.crawl.parse import etsy_merchant, etsy_product
-from indexer.errors import FetchError
+from indexer.errors import EtsyAuthError, EtsyAuthRevoked, FetchError
 from indexer.models import Merchant, Product, Quarantined, make_doc_id
 
 MAX_LIMIT = 100

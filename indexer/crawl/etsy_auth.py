@@ -40,28 +40,12 @@ import httpx
 
 from indexer.crawl.guarded import AsyncGuardedClient, GuardedClient
 from indexer.crawl.netguard import HostGuard, is_loopback_host
-from indexer.errors import AisleError, ConfigError
+from indexer.errors import AisleError, ConfigError, EtsyAuthError, EtsyAuthRevoked
 from indexer.fsutil import atomic_write_bytes
 
 SCOPES = "listings_r shops_r"
 REFRESH_MARGIN = 60.0
 _REAL_API = "https://openapi.etsy.com/v3/application"
-
-
-class EtsyAuthRevoked(AisleError):
-    """The shop owner's grant no longer works (revoked, or the refresh token expired): connect again."""
-
-    code = "etsy_auth_revoked"
-    exit_code = 1
-    http_status = 502
-
-
-class EtsyAuthError(AisleError):
-    """The OAuth flow failed (state mismatch, refused code, unusable token answer)."""
-
-    code = "etsy_auth_error"
-    exit_code = 1
-    http_status = 502
 
 
 def oauth_urls(api_base: str) -> tuple[str, str]:
