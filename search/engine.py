@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +48,7 @@ from search.items import answer_items, soft_order
 from search.query.interpret import Interpretation, interpret
 from search.query.spelling import speller_for
 from search.query.synonyms import expansions
+from search.retrieval.encoding import QueryVectors
 from search.retrieval.floor import Kind, kind_phrase, order_near
 from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
@@ -103,16 +103,13 @@ class Engine:
         self.settings = settings or EngineSettings()
         if self.settings.candidate_depth < 1 or self.settings.max_quantity_per_item < 1:
             raise ConfigError("candidate_depth and max_quantity_per_item must be at least 1")
-        self._explicit_encoder = encoder
-        self._encoder: Encoder | None = encoder
+        self._vectors = QueryVectors(encoder)
         self._http = http
         self._cursor_key = cursor_key(workspace.home if workspace is not None else None)  # signs cursors
         self._checker: Any = None  # search.checkout.live.LiveChecker, made on the first check (it owns a cache)
         self._workspace = workspace
         self._clock = clock
         self._lock = threading.Lock()
-        self._qcache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._qlock = threading.Lock()
         self._state = self._make_state(snapshot)
 
     @classmethod
@@ -131,12 +128,7 @@ class Engine:
 
     def _make_state(self, snapshot: Snapshot) -> _State:
         model = str(snapshot.manifest.get("model", "")) if isinstance(snapshot.manifest, dict) else ""
-        if self._explicit_encoder is not None and model and self._explicit_encoder.name != model:
-            raise ConfigError(
-                f"the encoder {self._explicit_encoder.name!r} does not match the snapshot's model {model!r}"
-            )
-        if self._encoder is not None and model and self._encoder.name != model:
-            self._encoder = None  # a new snapshot with another model: load that one lazily
+        self._vectors.check_model(model)
         crawled = lapsed_grants_unread(snapshot.crawled_at, snapshot.products, self.settings.etsy_tokens)
         cat = CatalogArrays.build(snapshot.products, snapshot.merchants, crawled)
         speller_for(cat.products)  # the typo dictionary, built once per snapshot, not on its first query
@@ -155,7 +147,7 @@ class Engine:
     @property
     def encoder(self) -> Encoder | None:
         """The query encoder (None until the first dense query loads the snapshot's model)."""
-        return self._encoder
+        return self._vectors.encoder
 
     def interpret(self, request: SearchRequest) -> Interpretation:
         """How :meth:`search` reads ``request``: constraints, ranking text, country, notes (nothing is ranked)."""
@@ -165,12 +157,11 @@ class Engine:
 
     def encode_query(self, text: str) -> np.ndarray:
         """The query vector of ``text`` for the current snapshot's model (through the query-vector cache)."""
-        return self._encode(self._state.snapshot, text)
+        return self._vectors.encode(self._state.snapshot, text)
 
     def clear_query_cache(self) -> None:
         """Forget cached query vectors, e.g. so that a benchmark times the real encoding."""
-        with self._qlock:
-            self._qcache.clear()
+        self._vectors.clear()
 
     def refresh(self) -> bool:
         """Move to the workspace's current snapshot if it changed; True when swapped. Cheap when unchanged."""
@@ -187,47 +178,8 @@ class Engine:
             if new.version == self._state.snapshot.version:
                 return False
             self._state = self._make_state(new)  # one reference assignment: atomic for readers
-            with self._qlock:
-                self._qcache.clear()
+            self._vectors.clear()
             return True
-
-    # --- encoding -------------------------------------------------------------------------------
-
-    def _encode(self, snapshot: Snapshot, text: str) -> np.ndarray:
-        model = str(snapshot.manifest.get("model", ""))
-        key = (model, text)
-        with self._qlock:
-            hit = self._qcache.get(key)
-        if hit is not None:
-            return hit
-        enc = self._encoder
-        if enc is None:
-            with self._lock:
-                if self._encoder is None:
-                    from indexer.build.embed import load_encoder
-
-                    self._encoder = load_encoder(model or None)
-                enc = self._encoder
-        vec = np.asarray(enc.encode([text]), dtype=np.float32)[0]
-        if vec.shape[0] != snapshot.vectors.shape[1]:
-            raise ConfigError(f"query vectors have {vec.shape[0]} dimensions, the snapshot {snapshot.vectors.shape[1]}")
-        with self._qlock:  # requests run concurrently (HTTP API threads): one writer at a time
-            self._qcache[key] = vec
-            while len(self._qcache) > 1024:
-                self._qcache.popitem(last=False)
-        return vec
-
-    def _encode_multilingual(self, text: str) -> np.ndarray:
-        from indexer.build.multilingual import MODEL, encode_query
-
-        key = (MODEL, text)
-        with self._qlock:
-            hit = self._qcache.get(key)
-        if hit is None:
-            hit = encode_query(text)
-            with self._qlock:
-                self._qcache[key] = hit
-        return hit
 
     # --- search ---------------------------------------------------------------------------------
 
@@ -297,20 +249,21 @@ class Engine:
     def _rank(self, snap: Snapshot, cat: CatalogArrays, mode: str, text: str, allowed: np.ndarray | None,
               vmask: np.ndarray | None, multi: np.ndarray | None = None, query_text: str | None = None) -> Ranked:
         return rank(snap, cat, mode, text, allowed, vmask, settings=self.settings,
-                    encode=lambda t: self._encode(snap, t), query_text=query_text,
-                    multilingual=(multi, self._encode_multilingual) if multi is not None else None)
+                    encode=lambda t: self._vectors.encode(snap, t), query_text=query_text,
+                    multilingual=(multi, self._vectors.encode_multilingual) if multi is not None else None)
 
     def _near(self, snap: Snapshot, cat: CatalogArrays, request: SearchRequest, it: Interpretation,
               allowed: np.ndarray | None, extra: np.ndarray | None) -> list[tuple[int, float, bool]]:
         multi = self._state.multilingual
         return near_candidates(snap, cat, request.mode, it, allowed, extra, settings=self.settings,
-                               encode=lambda t: self._encode(snap, t),
-                               multilingual=(multi, self._encode_multilingual) if multi is not None else None)
+                               encode=lambda t: self._vectors.encode(snap, t),
+                               multilingual=(multi, self._vectors.encode_multilingual) if multi is not None else None)
 
     def _kind_missed(self, state: _State, kind: Kind, rows: list[int]) -> set[int]:
         snap = state.snapshot
         return floor_missed(snap, state.cat, kind, rows, threshold=float(self.settings.kind_threshold or 0.0),
-                            encode=lambda t: self._encode(snap, t), terms=state.kind_terms, words=state.kind_words,
+                            encode=lambda t: self._vectors.encode(snap, t), terms=state.kind_terms,
+                            words=state.kind_words,
                             named_bar=self.settings.kind_named_bar)
 
     def _result(self, cat: CatalogArrays, it: Interpretation, row: int, score: float, exact: bool,

@@ -1,0 +1,147 @@
+"""What :meth:`search.engine.Engine.search` and ``get_product`` answer: results, the reading echoed, products."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from search.schema.common import Money, notice_field
+from search.schema.request import Filters
+
+
+class VariantOut(BaseModel):
+    id: str
+    title: str
+    options: dict[str, str]
+    price: Money | None
+    available: bool
+    sku: str | None = None
+
+
+class BuyInfo(BaseModel):
+    eligible: bool
+    reasons: list[str] = Field(description="Reason codes why not eligible (see search.filter.eligibility.REASONS).")
+    checkout_url: str | None
+    checked_at: str = Field(description="ISO 8601 time the availability/price was last read from the merchant.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Informational flags that never block a purchase (see search.filter.eligibility.NOTES).",
+    )
+
+
+class MerchantOut(BaseModel):
+    id: str
+    name: str
+
+
+class MatchInfo(BaseModel):
+    exact: bool
+    unmet: list[str] = Field(default_factory=list)
+
+
+class Result(BaseModel):
+    doc_id: str
+    title: str
+    platform: str
+    merchant: MerchantOut
+    url: str
+    score: float
+    variant: VariantOut
+    buy: BuyInfo
+    match: MatchInfo = Field(default_factory=lambda: MatchInfo(exact=True))
+    vendor: str | None = None
+    product_type: str | None = None
+    image: str | None = None
+
+
+class ColorReading(BaseModel):
+    """One colour word of a request as read: the family it belongs to and the catalog values it accepted."""
+
+    word: str
+    family: str = Field(description="The colour family (or, for a shade word such as 'olive', the shade's family).")
+    values: list[str] = Field(default_factory=list, description="Catalog colour values accepted for the word.")
+
+
+class Interpreted(BaseModel):
+    text: str = Field(description="What remained of the query for semantic/lexical matching.")
+    filters: Filters = Field(
+        description="The constraints applied: parsed from the query, overridden by explicit filters."
+    )
+    country: str
+    country_source: Literal["query", "context"] = Field(
+        default="context",
+        description="query: the shopper named the destination, and every result ships there (or its merchant "
+        "publishes no ship-to list); context: the buyer country only decides eligibility.",
+    )
+    sort: Literal["price_asc"] | None = Field(
+        default=None, description="price_asc: 'cheapest' was asked; exact results are ordered by price, lowest first.")
+    preferences: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The buyer's soft preferences from the request context (sizes, budget, brands) that reordered "
+        "the results; never filters, never stored.",
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What was read loosely or not at all: an approximate price band, an unreadable price, an "
+        "unknown colour, an unsupported script. The unread words stay in the text.",
+    )
+    corrected: dict[str, str] = Field(
+        default_factory=dict,
+        description="Typos corrected against the catalog's own words ({'beenie': 'beanie'}); retrieval used the "
+        "corrected words. A word the catalog has is never corrected.",
+    )
+    colors: list[ColorReading] = Field(
+        default_factory=list,
+        description="Each colour word read (from the query or a colour filter): its family and the catalog values it "
+        "accepted ('green' → Forest Green, Olive, Sage...).",
+    )
+    expanded: list[str] = Field(
+        default_factory=list,
+        description="Synonyms and translations added to the ranking words (jumper → sweater, breast pump → "
+        "extractor de leche); never filters.",
+    )
+
+
+class ItemResponse(BaseModel):
+    """One item of a message naming several ('a red beanie and a navy scarf'), answered with its own constraints."""
+
+    query: str = Field(description="The part of the message this item answers.")
+    interpreted: Interpreted
+    results: list[Result]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    interpreted: Interpreted
+    results: list[Result]
+    items: list[ItemResponse] = Field(
+        default_factory=list,
+        description="When the message names several items, one answer per item (results above: the items' results "
+        "interleaved).",
+    )
+    next_cursor: str | None = None
+    snapshot: str | None = Field(default=None, description="Index snapshot version that answered.")
+    took_ms: float = 0.0
+    content_notice: str = notice_field()
+
+
+class ProductOut(BaseModel):
+    """A product with all variants, each with eligibility for the buyer country."""
+
+    doc_id: str
+    title: str
+    platform: str
+    merchant: MerchantOut
+    url: str
+    vendor: str | None = None
+    product_type: str | None = None
+    description: str = Field(default="", description="Merchant content, plain text (HTML stripped).")
+    tags: list[str] = Field(default_factory=list)
+    options: dict[str, list[str]] = Field(default_factory=dict)
+    images: list[str] = Field(default_factory=list)
+    variants: list[VariantOut]
+    buy: list[BuyInfo] = Field(description="Eligibility per variant, same order as variants.")
+    content_notice: str = notice_field()
+
+
