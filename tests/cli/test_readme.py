@@ -25,8 +25,8 @@ def quickstart_crawl(readme: str) -> list[str]:
 
 def test_quickstart_names_sample_stores(sample_dir: Path) -> None:
     args = quickstart_crawl(README.read_text())
-    slugs = [re.sub(r".*/shopify/", "", v) for k, v in zip(args, args[1:]) if k == "--shopify"]
-    shops = [v for k, v in zip(args, args[1:]) if k == "--etsy"]
+    slugs = [re.sub(r".*/shopify/", "", v) for k, v in zip(args, args[1:], strict=False) if k == "--shopify"]
+    shops = [v for k, v in zip(args, args[1:], strict=False) if k == "--etsy"]
     assert slugs and shops
     assert all((sample_dir / "shopify" / s).is_dir() for s in slugs), slugs
     sample_shops = {str(json.loads(p.read_text())["shop_id"]) for p in sample_dir.glob("etsy/*/shop.json")}
