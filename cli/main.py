@@ -28,7 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+# soft_wrap: an error or warning is one line however narrow the terminal, so a log or a pipe (where rich would
+# otherwise wrap at 80 columns) keeps each message on one grep-able line.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class State:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from cli.output import clean, print_search
 from indexer.attributes import to_minor
 from indexer.errors import ConfigError
 from search.schema import Context, Filters, PriceFilter, SearchRequest
+from search.serve.errors import config_error
 
 _PRODUCT_KEYS = {"vendor": "vendor", "brand": "vendor", "product_type": "product_type", "type": "product_type",
                  "merchant": "merchant", "platform": "platform"}
@@ -79,9 +81,8 @@ def search(
             context=Context(country=country, currency=currency.upper() if currency else None), limit=limit,
             cursor=cursor, mode=mode, buyable_only=buyable_only, include_near=near,  # type: ignore[arg-type]
         )
-    except ValueError as exc:  # pydantic: query too long, limit out of range, bad country...
-        raise ConfigError(str(exc).splitlines()[0] + ": " + "; ".join(
-            e.get("msg", "") for e in getattr(exc, "errors", lambda: [])()), code="bad_request") from None
+    except ValidationError as exc:  # query too long, limit out of range, bad country: worded as the API words it
+        raise config_error(exc) from None
     resp = Engine.open(State.workspace(), settings=State.engine_settings()).search(request)
     if as_json:
         print(clean(resp).model_dump_json())  # the same edge sanitiser as every other surface

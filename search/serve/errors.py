@@ -3,10 +3,11 @@
 :func:`error_for` turns an exception into an :class:`EdgeError` ``(HTTP status, code, message)``:
 an :class:`~indexer.errors.AisleError` keeps its own ``http_status`` and ``code``; a pydantic
 validation failure gets a specific code (:func:`validation_error`: ``malformed_json``,
-``unknown_filter``, ``unknown_field``, ``query_too_long``, ``limit_too_large``, and aisle's own
+``unknown_filter``, ``unknown_field``, ``query_too_long``, ``limit_too_large``/``bad_limit``, and aisle's own
 ``bad_country``, ``bad_currency``, ``bad_price_range``) or the generic
 ``invalid_request``; anything else is :data:`INTERNAL` (``500 internal``) with a fixed message, so
-no stack trace or exception text reaches a client. HTTP renders it in
+no stack trace or exception text reaches a client. The CLI reports a request it could not build with
+the same mapping (:func:`config_error`), so an error reads the same on every surface. HTTP renders it in
 :func:`search.serve.guard.render_error` (UCP-shaped under ``/ucp/``), MCP as a tool error.
 """
 
@@ -63,9 +64,9 @@ def _specific(e: Mapping[str, Any], d: dict[str, str], details: list[dict[str, s
         return EdgeError(400, kind, where + d["message"], details)
     if kind == "string_too_long" and last == "query":
         return EdgeError(400, "query_too_long", f"query is longer than {MAX_QUERY_CHARS} characters", details)
-    if kind == "less_than_equal" and last == "limit":
-        most = (e.get("ctx") or {}).get("le", MAX_LIMIT)
-        return EdgeError(400, "limit_too_large", f"limit must be at most {most}", details)
+    if last == "limit" and kind in ("less_than_equal", "greater_than_equal"):
+        code = "limit_too_large" if kind == "less_than_equal" else "bad_limit"
+        return EdgeError(400, code, f"limit must be between 1 and {MAX_LIMIT}", details)
     return None
 
 
@@ -109,3 +110,12 @@ def error_for(exc: BaseException) -> EdgeError:
     if isinstance(exc, ValidationError):
         return validation_error(exc.errors(include_url=False, include_input=False))
     return INTERNAL
+
+
+def config_error(exc: ValidationError) -> AisleError:
+    """A request model that failed validation outside HTTP (the CLI), as the API words it: a
+    :class:`~indexer.errors.ConfigError` with the API's code and message (never pydantic's wording)."""
+    from indexer.errors import ConfigError
+
+    edge = error_for(exc)
+    return ConfigError(edge.message, code=edge.code)
