@@ -52,12 +52,13 @@ class State:
         from search.engine import EngineSettings
 
         return EngineSettings(etsy_api_key=cls.settings().etsy_api_key, allow_hosts=cls.settings().allow_hosts,
-                              etsy_tokens=str(cls.workspace().home))
+                              etsy_tokens=str(cls.workspace(read_only=True).home))
 
     @classmethod
-    def workspace(cls) -> Workspace:
-        """The workspace: ``--home``, else ``AISLE_HOME``, else ``./.aisle``."""
-        return Workspace.resolve(cls.home or cls.settings().home)
+    def workspace(cls, *, read_only: bool = False) -> Workspace:
+        """The workspace: ``--home``, else ``AISLE_HOME``, else ``./.aisle``. A command that only reads
+        passes ``read_only=True``: a missing directory is then an error, never created."""
+        return Workspace.resolve(cls.home or cls.settings().home, create=not read_only)
 
 
 @app.callback()
@@ -104,9 +105,12 @@ def run() -> None:
     except Exception as exc:  # click usage errors etc.
         import click
 
-        if isinstance(exc, click.exceptions.Exit):
+        if isinstance(exc, click.exceptions.Exit | typer.Exit):
             raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
+        # Usage errors (a bad option value, an unknown option): click's, or the click that typer >= 0.20
+        # vendors (a class of its own, not click.ClickException), so they are known by what they do.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            raise SystemExit(code) from None
         raise

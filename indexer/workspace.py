@@ -15,15 +15,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Workspace:
     home: Path
 
     @classmethod
-    def resolve(cls, home: str | os.PathLike[str] | None = None) -> Workspace:
-        """Workspace from ``home``, else ``./.aisle``; the directory is created."""
+    def resolve(cls, home: str | os.PathLike[str] | None = None, *, create: bool = True) -> Workspace:
+        """Workspace from ``home``, else ``./.aisle``; the directory is created (commands that write).
+
+        With ``create=False`` (commands that only read) a missing directory is a
+        :class:`~indexer.errors.ConfigError` (``workspace_missing``) and nothing is created: a typo in
+        ``--home`` must not leave an empty workspace behind and answer "no snapshot".
+        """
         path = Path(home or ".aisle").expanduser().resolve()
+        if not create and not path.is_dir():
+            raise ConfigError(f"workspace {path} does not exist (give --home the directory `aisle crawl` "
+                              "and `aisle index` wrote, or run them first)", code="workspace_missing")
         path.mkdir(parents=True, exist_ok=True)
         return cls(path)
 

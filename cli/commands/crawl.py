@@ -92,9 +92,9 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the statisti
     from cli.main import State
     from indexer.store.store import Store
 
-    with Store.open(State.workspace().catalog_db, read_only=True) as store:
+    with Store.open(State.workspace(read_only=True).catalog_db, read_only=True) as store:
         doc = store.stats()
-    _etsy_access(doc, State.workspace().home)
+    _etsy_access(doc, State.workspace(read_only=True).home)
     if as_json:
         print(json.dumps(doc, ensure_ascii=False))
         return

@@ -88,7 +88,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print as JSON (ne
     from cli.main import State
     from indexer.crawl.etsy_auth import TokenStore
 
-    shops = [t.public() for t in TokenStore(State.workspace().home).all()]
+    shops = [t.public() for t in TokenStore(State.workspace(read_only=True).home).all()]
     if as_json:
         print(json.dumps({"shops": shops}))
         return
@@ -108,7 +108,7 @@ def disconnect(shop_id: str = typer.Argument(..., help="The Etsy shop id to disc
     from indexer.crawl.targets import Target
 
     sid = Target.etsy(shop_id).ref
-    if not TokenStore(State.workspace().home).delete(sid):
+    if not TokenStore(State.workspace(read_only=True).home).delete(sid):
         raise ConfigError(f"Etsy shop {sid} is not connected")
     print(f"disconnected Etsy shop {sid}")
 

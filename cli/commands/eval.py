@@ -68,7 +68,7 @@ def eval_command(
     judged = merge_qrels([load_qrels(p) for p in qrels])
     gold = load_constraints(constraints) if constraints is not None else None
     base = load_run(baseline) if baseline is not None else None
-    engine = Engine.open(State.workspace(), settings=State.engine_settings())
+    engine = Engine.open(State.workspace(read_only=True), settings=State.engine_settings())
     show = sys.stderr.isatty() if progress is None else progress
     with progress_bars("eval", show) as bars:
         result = evaluate(qs, judged, engine.search, modes=modes, k=k, constraints=gold, progress=bars,

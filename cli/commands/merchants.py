@@ -42,7 +42,8 @@ def list_merchants(as_json: bool = typer.Option(False, "--json", help="Print the
     from cli.main import State
     from indexer.store.store import Store
 
-    with Store.open(State.workspace().catalog_db) as store:  # writable: an older catalog gains the identity columns
+    # writable: an older catalog gains the identity columns (but a missing workspace is not created)
+    with Store.open(State.workspace(read_only=True).catalog_db) as store:
         rows = [{"merchant_id": m.merchant_id, "platform": m.platform, "origin": store.merchant_origin(m.merchant_id),
                  "links": store.merchant_links(m.merchant_id)} for m in store.merchants()]
     if as_json:

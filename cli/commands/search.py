@@ -83,7 +83,7 @@ def search(
         )
     except ValidationError as exc:  # query too long, limit out of range, bad country: worded as the API words it
         raise config_error(exc) from None
-    resp = Engine.open(State.workspace(), settings=State.engine_settings()).search(request)
+    resp = Engine.open(State.workspace(read_only=True), settings=State.engine_settings()).search(request)
     if as_json:
         print(clean(resp).model_dump_json())  # the same edge sanitiser as every other surface
         return

@@ -50,8 +50,9 @@ def serve(
     from search.serve.server import serve as run_server
 
     _allow(allow_host)
-    run_server(State.workspace(), host=host, port=port, workers=workers, refresh_interval=refresh_interval,
-               native_threads=native_threads, log_level=log_level, access_log=access_log)
+    run_server(State.workspace(read_only=True), host=host, port=port, workers=workers,
+               refresh_interval=refresh_interval, native_threads=native_threads, log_level=log_level,
+               access_log=access_log)
 
 
 def mcp(
@@ -73,7 +74,7 @@ def mcp(
 
     limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
     _allow(allow_host)
-    workspace = State.workspace()
+    workspace = State.workspace(read_only=True)
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         engine = Engine.open(workspace, settings=State.engine_settings())

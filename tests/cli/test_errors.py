@@ -46,3 +46,10 @@ def test_cli_errors_print_on_one_line_off_a_terminal(tmp_path: Path) -> None:
     assert res.returncode == 2
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and len(lines[0]) > 80, res.stderr
+
+
+@pytest.mark.parametrize("args", [("--limit", "abc"), ("--bogus",)])
+def test_usage_errors_are_messages_not_tracebacks(tmp_path: Path, args: tuple[str, ...]) -> None:
+    res = aisle(tmp_path, "search", "hat", *args)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "Error" in res.stderr

@@ -81,5 +81,6 @@ def test_bad_files_and_options_exit_2_with_file_and_line(files: dict[str, Path])
 
 
 def test_no_snapshot_is_a_clear_error(files: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()  # a workspace without a snapshot (a missing one is tests/cli/test_readonly_home.py)
     out = _aisle("eval", "--queries", str(files["queries"]), "--qrels", str(files["qrels"]), home=tmp_path / "empty")
     assert out.returncode == 5, out.stderr
