@@ -206,10 +206,12 @@ class Engine:
         extra = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
         # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
         vmask, allowed = allowed_rows(cat, cons, extra)
+        kind = kind_phrase(it.text, it.expanded) if s.kind_threshold is not None and not cons.empty else None
+        if kind is not None and request.mode != "bm25" and it.ranking_text.strip():
+            self._vectors.encode_many(snap, [it.ranking_text, kind.phrase])  # one forward pass for both (cached)
         ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual, it.text)
         order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
                                                                                           strict=True)]
-        kind = kind_phrase(it.text, it.expanded) if s.kind_threshold is not None and not cons.empty else None
         if kind is not None and not it.expanded:
             # The floor's words know every synonym of the kind (a rucksack is a backpack) even where the ranking
             # text was not expanded (the reader expands only words the catalog rarely uses); the semantic check

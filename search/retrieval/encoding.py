@@ -57,11 +57,28 @@ class QueryVectors:
 
     def encode(self, snapshot: Any, text: str) -> np.ndarray:
         """The vector of ``text`` for ``snapshot``'s model (its dimension checked against the snapshot's)."""
+        return self.encode_many(snapshot, [text])[0]
+
+    def encode_many(self, snapshot: Any, texts: list[str]) -> list[np.ndarray]:
+        """Vectors of ``texts``; those not cached are encoded in ONE forward pass.
+
+        A search that needs its query and its kind phrase (the relevance floor) asks for both at once: a
+        batch of two short texts costs about what one does, so the floor's encoding is nearly free.
+        """
         model = str(snapshot.manifest.get("model", ""))
-        key = (model, text)
-        hit = self._get(key)
-        if hit is not None:
-            return hit
+        found = {t: self._get((model, t)) for t in texts}
+        todo = [t for t, v in found.items() if v is None]
+        if todo:
+            vecs = np.asarray(self._encoder(model).encode(todo), dtype=np.float32)
+            if vecs.shape[1] != snapshot.vectors.shape[1]:
+                raise ConfigError(f"query vectors have {vecs.shape[1]} dimensions, "
+                                  f"the snapshot {snapshot.vectors.shape[1]}")
+            for t, vec in zip(todo, vecs, strict=True):
+                found[t] = vec
+                self._put((model, t), vec)
+        return [v for v in (found[t] for t in texts) if v is not None]
+
+    def _encoder(self, model: str) -> Encoder:
         enc = self.encoder
         if enc is None:
             with self._lock:
@@ -70,11 +87,7 @@ class QueryVectors:
 
                     self.encoder = load_encoder(model or None)
                 enc = self.encoder
-        vec = np.asarray(enc.encode([text]), dtype=np.float32)[0]
-        if vec.shape[0] != snapshot.vectors.shape[1]:
-            raise ConfigError(f"query vectors have {vec.shape[0]} dimensions, the snapshot {snapshot.vectors.shape[1]}")
-        self._put(key, vec)
-        return vec
+        return enc
 
     def encode_multilingual(self, text: str) -> np.ndarray:
         """The multilingual (USE) vector of ``text``, through the same cache."""
