@@ -102,6 +102,15 @@ class SnapshotCorruptError(SnapshotError):
     code = "snapshot_corrupt"
 
 
+class ShardUnavailableError(SnapshotError):
+    """An index shard did not answer (its actor is down, or it serves another snapshot version).
+
+    The sharded engine catches it per shard and answers from the others, flagged ``partial``.
+    """
+
+    code = "shard_unavailable"
+
+
 class QueryError(AisleError):
     """A search/check request the engine cannot answer as asked (bad filter, bad cursor...)."""
 

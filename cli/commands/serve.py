@@ -38,6 +38,11 @@ def serve(
     access_log: bool = typer.Option(False, "--access-log/--no-access-log", help="Log every request (uvicorn's "
                                     "access log)."),
     allow_host: list[str] = typer.Option([], "--allow-host", help=_ALLOW_HELP),
+    use_ray: bool = typer.Option(False, "--ray", help="Serve the index shards of `aisle index --shards N` as Ray "
+                                 "actors, one per shard (needs aisle[ray]); answers say partial: true and "
+                                 "missing_shards when a shard is down."),
+    address: str | None = typer.Option(None, "--address", help="With --ray: the Ray cluster to join (default: a "
+                                       "local one)."),
 ) -> None:
     """Serve the search API for agents: POST /v1/search, GET /v1/products/{doc_id}, POST /v1/checkout/check,
     GET /v1/health, GET /v1/stats, the UCP facade POST /ucp/catalog/search, and MCP at /mcp. OpenAPI at /docs.
@@ -50,9 +55,17 @@ def serve(
     from search.serve.server import serve as run_server
 
     _allow(allow_host)
-    run_server(State.workspace(read_only=True), host=host, port=port, workers=workers,
-               refresh_interval=refresh_interval, native_threads=native_threads, log_level=log_level,
-               access_log=access_log)
+    workspace = State.workspace(read_only=True)
+    engine = None
+    if use_ray:
+        from indexer.errors import ConfigError
+        from search.serve.ray_shards import open_ray_engine
+
+        if workers != 1:
+            raise ConfigError("--ray serves from one process (the shards are the actors): leave --workers at 1")
+        engine = open_ray_engine(workspace, address=address, settings=State.engine_settings())
+    run_server(workspace, host=host, port=port, workers=workers, refresh_interval=refresh_interval,
+               native_threads=native_threads, log_level=log_level, access_log=access_log, engine=engine)
 
 
 def mcp(

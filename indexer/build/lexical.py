@@ -144,6 +144,27 @@ class LexicalIndex:
             raise ValueError(f"lexical index has {bm25.scores['num_docs']} documents, expected {n_docs}")
         return cls(bm25, n_docs)
 
+    def subset(self, rows: np.ndarray) -> LexicalIndex:
+        """The index of documents ``rows`` (sorted, distinct), renumbered 0..len(rows)-1, with *this* index's
+        statistics: every stored (term, document) score, IDF and length normalisation included, is the one
+        computed over the whole corpus, so a shard's BM25 score of a document equals the whole index's
+        (the sharded index, :mod:`indexer.build.shards`). The vocabulary stays the whole corpus's.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        src = self._bm25.scores
+        bm25 = bm25s.BM25(k1=self._bm25.k1, b=self._bm25.b, method="lucene")
+        bm25.vocab_dict = dict(getattr(self._bm25, "vocab_dict", None) or {})
+        bm25.nonoccurrence_array = getattr(self._bm25, "nonoccurrence_array", None)  # None for lucene
+        if not self.n_docs:
+            return LexicalIndex(bm25, 0)
+        indices, indptr = np.asarray(src["indices"]), np.asarray(src["indptr"])
+        keep = np.isin(indices, rows)
+        kept = np.concatenate([[0], np.cumsum(keep)])
+        bm25.scores = {"data": np.asarray(src["data"])[keep],
+                       "indices": np.searchsorted(rows, indices[keep]).astype(indices.dtype),
+                       "indptr": kept[indptr].astype(indptr.dtype), "num_docs": len(rows)}
+        return LexicalIndex(bm25, len(rows))
+
     def query_terms(self, text: str) -> list[str]:
         """The distinct query terms of ``text`` that occur in the index."""
         vocab = getattr(self._bm25, "vocab_dict", None) or {}

@@ -71,7 +71,14 @@ def dense(
     *,
     exact_threshold: int = 20_000,
 ) -> Ranked:
-    """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given)."""
+    """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given).
+
+    An index with a ``topk`` method (the sharded index, :class:`search.retrieval.shards.ShardedDense`)
+    answers itself.
+    """
+    if hasattr(index, "topk"):
+        rows, scores = index.topk(query, k, allowed, exact_threshold=exact_threshold)
+        return Ranked(rows, scores)
     rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold)
     return Ranked(rows, scores)
 

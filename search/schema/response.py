@@ -123,6 +123,9 @@ class SearchResponse(BaseModel):
     next_cursor: str | None = None
     snapshot: str | None = Field(default=None, description="Index snapshot version that answered.")
     took_ms: float = 0.0
+    partial: bool = Field(default=False, description="True when some index shards did not answer (a sharded "
+                          "index, `aisle serve --ray`): the results come from the others only.")
+    missing_shards: list[int] = Field(default_factory=list, description="The shards that did not answer.")
     content_notice: str = notice_field()
 
 

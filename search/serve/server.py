@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -42,8 +43,11 @@ def serve(
     native_threads: int = 1,
     log_level: str = "info",
     access_log: bool = False,
+    engine: Any = None,
 ) -> None:
     """Run the API on uvicorn until interrupted; refuses a non-loopback bind without ``AISLE_API_TOKEN``.
+
+    ``engine``: serve this engine (one worker; e.g. the sharded engine of ``aisle serve --ray``).
 
     With ``workers`` > 1 each worker process opens the snapshot and watches for new ones itself.
     ``native_threads`` caps each process's BLAS/OpenMP pools (see
@@ -54,7 +58,7 @@ def serve(
         import uvicorn
 
         limit_native_threads(native_threads)
-        app = create_app(workspace, token=token, bind_host=host, refresh_interval=refresh_interval)
+        app = create_app(workspace, engine=engine, token=token, bind_host=host, refresh_interval=refresh_interval)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
     _serve_workers(workspace, host=host, port=port, workers=workers, refresh_interval=refresh_interval,
