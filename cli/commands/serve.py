@@ -24,6 +24,16 @@ def _allow(hosts: list[str]) -> None:
         State._settings = Settings.from_env()
 
 
+def _warn_credentials() -> None:
+    """Say at start what a missing Etsy key means (every Etsy live re-check answers ``merchant_credentials_missing``),
+    rather than letting an agent find out item by item."""
+    from cli.main import State, err_console
+
+    if not State.settings().etsy_api_key:
+        err_console.print("[yellow]warning[/yellow] AISLE_ETSY_API_KEY is not set: live re-checks of Etsy items "
+                          "will answer merchant_credentials_missing (Shopify items are unaffected)")
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. Off loopback, AISLE_API_TOKEN "
                              "must be set and every request must send 'Authorization: Bearer <token>'."),
@@ -55,6 +65,7 @@ def serve(
     from search.serve.server import serve as run_server
 
     _allow(allow_host)
+    _warn_credentials()
     workspace = State.workspace(read_only=True)
     engine = None
     if use_ray:
@@ -87,6 +98,7 @@ def mcp(
 
     limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
     _allow(allow_host)
+    _warn_credentials()  # stderr: stdout carries only MCP messages
     workspace = State.workspace(read_only=True)
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):

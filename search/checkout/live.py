@@ -8,9 +8,11 @@ The merchant's answer is authoritative; the index is never trusted over it. For 
 * **Etsy**: ``GET {api}/listings/{id}`` (state, personalisation) and ``/listings/{id}/inventory``
   (the variant's enabled offering: price, quantity), plus ``/shops/{shop_id}`` once per shop
   (vacation), all with ``x-api-key`` (``settings.etsy_api_key``, from ``EngineSettings``: env ``AISLE_ETSY_API_KEY``).
-* A merchant that cannot be read (network error, timeout, 5xx, 429, non-JSON answer, missing API
-  key) gives ``merchant_unreachable``: the item is not eligible and its live price is unknown
-  (``price`` null, ``indexed_price`` says what the index had).
+* A merchant that cannot be read (network error, timeout, 5xx, 429, non-JSON answer) gives
+  ``merchant_unreachable``: the item is not eligible and its live price is unknown (``price`` null,
+  ``indexed_price`` says what the index had). An Etsy item without an API key configured gives
+  ``merchant_credentials_missing`` instead (:func:`search.filter.eligibility.credentials_missing`), and no
+  request is made: the fix is the operator's, not the merchant's.
 * The other rules are :func:`search.filter.eligibility.static_reasons` applied to the live facts (no
   ``stale_data``: the data was just read). Shipping comes from the indexed ship-to list.
 * A price that differs from the indexed one sets ``price_changed`` with both prices.
@@ -62,7 +64,7 @@ from indexer.sanitise import plain_text as plain
 from search.checkout.links import merchant_checkout
 from search.checkout.rate import MerchantRate
 from search.filter.catalog import CatalogArrays
-from search.filter.eligibility import Policy, iso, static_reasons
+from search.filter.eligibility import Policy, credentials_missing, iso, static_reasons
 from search.schema import CheckedItem, CheckRequest, CheckResponse, Money
 
 
@@ -339,6 +341,8 @@ class LiveChecker:
             hit = self._cached(k)
             if hit is not None:
                 return hit
+            if merchant is not None and credentials_missing(merchant, key):
+                return "merchant_credentials_missing", now  # nothing to ask the merchant without a key
             if row not in allowed:
                 return "not_checked", now
             with self._lock:

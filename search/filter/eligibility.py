@@ -37,8 +37,9 @@ which ``buyable_only`` uses before retrieval so that dropping ineligible results
 * ``quantity_exceeded``: more than the per-item policy (``max_quantity_per_item``, default 10), or
   more than the merchant's known stock.
 
-The live re-check (:mod:`search.checkout.live`) adds ``merchant_unreachable``, ``no_longer_listed`` and
-``unknown_variant``.
+The live re-check (:mod:`search.checkout.live`) adds ``merchant_unreachable``, ``no_longer_listed``,
+``unknown_variant`` and ``merchant_credentials_missing`` (:func:`credentials_missing`: an Etsy item when no Etsy
+API key is configured; nothing is asked of the merchant, and ``aisle serve`` warns at start).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ REASONS: dict[str, str] = {
     "stale_data": "The indexed data is older than the stale TTL (or of unknown age); re-check before buying.",
     "quantity_exceeded": "The quantity exceeds the per-item policy or the merchant's known stock.",
     "merchant_unreachable": "Live re-check: the merchant could not be read (network error, timeout, bad answer).",
+    "merchant_credentials_missing": "Live re-check: aisle has no credentials to read this merchant (an Etsy shop "
+                                    "without AISLE_ETSY_API_KEY set); the operator must configure them.",
     "no_longer_listed": "Live re-check: the merchant no longer lists this product or variant.",
     "unknown_variant": "Live re-check: the variant id is not in the index.",
     "variants_unknown": "An Etsy listing with variations read without its owner's grant: its variants (options, "
@@ -187,6 +190,12 @@ def lapsed_grants_unread(crawled_at: Mapping[str, str], products: Sequence[Produ
     if not lapsed:
         return crawled_at
     return {d: ts for d, ts in crawled_at.items() if d not in lapsed}
+
+
+def credentials_missing(merchant: Merchant, etsy_api_key: str | None) -> bool:
+    """True when aisle cannot read ``merchant`` live for lack of credentials (``merchant_credentials_missing``):
+    every Etsy API call needs the operator's key (``AISLE_ETSY_API_KEY``); Shopify storefronts need none."""
+    return merchant.platform == "etsy" and not etsy_api_key
 
 
 def is_stale(crawled_ts: float, now: float, policy: Policy) -> bool:

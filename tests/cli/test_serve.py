@@ -45,6 +45,16 @@ def test_no_snapshot_exit_code(tmp_path: Path) -> None:
     assert done.returncode == 5 and "no_snapshot" in done.stderr
 
 
+def test_warns_at_start_without_etsy_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in _env().items() if k != "AISLE_ETSY_API_KEY"}
+    done = subprocess.run([_aisle(), "--home", str(tmp_path), "serve"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert "AISLE_ETSY_API_KEY is not set" in done.stderr and "merchant_credentials_missing" in done.stderr
+    done = subprocess.run([_aisle(), "--home", str(tmp_path), "serve"], env={**env, "AISLE_ETSY_API_KEY": "k:s"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 5 and "AISLE_ETSY_API_KEY" not in done.stderr
+
+
 @pytest.mark.timeout(180)
 def test_public_bind_with_token_and_workers(sample_dir: Path, tmp_path: Path) -> None:
     ws = Workspace.resolve(tmp_path / "home")

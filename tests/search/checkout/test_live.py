@@ -18,6 +18,7 @@ from indexer.build.embed import HashingEncoder
 from indexer.models import Product
 from indexer.storefront import running_storefront
 from search.engine import Engine, EngineSettings
+from search.filter.eligibility import REASONS
 from search.schema import CartItem, CheckRequest
 from tests.indexer.storefront.oauth_helpers import connect_shop
 from tests.search.conftest import load_catalog, make_snapshot
@@ -107,14 +108,16 @@ def test_etsy_variant_sold_out_vacation_and_grouping(world) -> None:
         world["sf"].set_vacation(slug, False)
 
 
-def test_etsy_without_api_key_is_unreachable(world) -> None:
+def test_etsy_without_api_key_says_credentials_missing(world) -> None:
     shop = next(m for m in world["merchants"].values() if m.platform == "etsy")
     p = _find(world, shop.merchant_id)
     engine = Engine(world["engine"].snapshot, encoder=HashingEncoder(64),
                     settings=EngineSettings(etsy_api_key=None, allow_hosts=LOOPBACK))
     resp = engine.check(CheckRequest(items=[CartItem(variant_id=p.variants[0].variant_id)]))
     item = resp.items[0]
-    assert item.reasons == ["merchant_unreachable"] and item.price is None and item.indexed_price is not None
+    assert item.reasons == ["merchant_credentials_missing"] and item.price is None and item.indexed_price is not None
+    assert "merchant_credentials_missing" in REASONS
+    assert engine._checker.fetched == 0  # noqa: SLF001 -- nothing was asked of the merchant: without a key it cannot answer
 
 
 def test_several_merchants_one_checkout_each_and_unknown_variant(world) -> None:
