@@ -3,7 +3,8 @@
 On a loopback bind every request must name a loopback host (``127.0.0.1``, ``localhost``, ``[::1]`` or
 the bind address, any port) in its ``Host`` header, else ``421 bad_host``: a web page that rebinds its
 own domain name to 127.0.0.1 (DNS rebinding) sends its own name as Host and is refused, as ``/mcp``
-already did. Off loopback the bearer token guards (a page cannot know it).
+already did. Off loopback the bearer token guards (a page cannot know it). The playground page and its
+static files (shipped files, no catalog data) need no token: :func:`search.serve.playground.is_public_asset`.
 
 :class:`EdgeGuard` is pure ASGI middleware, so a refused request is answered before any body parsing or
 routing, and an unexpected exception is answered ``500 internal`` here (Starlette's last-resort handler
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 
 from indexer.crawl.netguard import is_loopback_host as is_loopback
 from search.serve.errors import INTERNAL, EdgeError
+from search.serve.playground import is_public_asset
 from search.serve.ucp import ucp_error
 
 _ENDPOINTS = (
@@ -167,7 +169,7 @@ class EdgeGuard:
                 err = EdgeError(421, "bad_host", "this server answers only requests addressed to a loopback host")
                 await render_error(path, err, self.telemetry)(scope, receive, send_status)
                 return
-            if not self._authorized(scope):
+            if not self._authorized(scope) and not is_public_asset(scope.get("method", ""), path):
                 err = EdgeError(401, "unauthorized", "missing or invalid bearer token")
                 await render_error(path, err, self.telemetry)(scope, receive, send_status)
                 return

@@ -12,6 +12,9 @@ Routes (OpenAPI at ``/docs`` and ``/openapi.json``), by router::
     _commerce_routes
     POST /ucp/catalog/search     UCP catalog search facade (search.serve.ucp)
     GET  /acp/feed               ACP product feed of the served snapshot, paged (search.serve.acp)
+    pages (search.serve.playground)
+    GET  /                       the search playground (static page, assets under /static/playground)
+    GET  /docs, /redoc           Swagger UI and ReDoc, assets served locally (/static/api-docs)
     (mounted)
     *    /mcp                    MCP over streamable HTTP (stateless, JSON responses; search.serve.mcp)
 
@@ -63,6 +66,7 @@ from search.serve.acp import ACP_CONTENT_HEADERS, acp_products
 from search.serve.errors import INTERNAL, EdgeError, error_for, validation_error
 from search.serve.guard import EdgeGuard, EndpointStats, Telemetry, render_error
 from search.serve.mcp import build_mcp_server
+from search.serve.playground import add_pages
 from search.serve.protocol import SearchEngine
 from search.serve.sanitise import sanitised
 from search.serve.ucp import UcpSearchRequest, ucp_search
@@ -328,6 +332,8 @@ def create_app(
         summary="Catalog search for agentic checkout: the exact buyable variant, with live re-check.",
         description=_DESCRIPTION,
         lifespan=_lifespan(watcher, mcp_server),
+        docs_url=None,  # /docs with local assets: search.serve.playground
+        redoc_url=None,
     )
     app.state.engine = eng
     app.state.watcher = watcher
@@ -336,6 +342,7 @@ def create_app(
     app.include_router(_search_routes(eng))
     app.include_router(_ops_routes(eng, telemetry, watcher))
     app.include_router(_commerce_routes(eng))
+    add_pages(app)
     app.add_api_route("/mcp", _mcp_no_stream, methods=["GET"], include_in_schema=False)  # before the MCP routes
     app.router.routes.extend(mcp_asgi.routes)
     app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry,  # type: ignore[arg-type]
