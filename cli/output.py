@@ -40,15 +40,19 @@ def money(m: Money | None) -> str:
     return f"{m.amount / 10**exp:,.{exp}f} {m.currency}"
 
 
-def print_search(resp: SearchResponse, out: Console | None = None) -> None:
-    """A search answer as a table: what was understood, then one row per result (product + variant)."""
+def print_search(resp: SearchResponse, out: Console | None = None, *, more: str = "--cursor") -> None:
+    """A search answer as a table: what was understood, then one row per result (product + variant).
+
+    ``more`` is how the printing command asks for more results: ``"--cursor"`` (``aisle search``: the footer
+    gives the next page's cursor) or another option such as ``"--limit"`` for a command that takes no cursor
+    (``aisle demo``), so the footer never suggests an option the command does not have."""
     out = out or console
     resp = clean(resp)
     if resp.items:  # several items in one message: one answer each
         for item in resp.items:
             out.print(Text(f"item: {item.query}", style="bold"))
             print_search(SearchResponse(query=item.query, interpreted=item.interpreted, results=item.results,
-                                        snapshot=resp.snapshot, took_ms=resp.took_ms), out)
+                                        snapshot=resp.snapshot, took_ms=resp.took_ms), out, more=more)
         return
     it = resp.interpreted
     f = it.filters.model_dump(exclude_defaults=True, exclude_none=True)
@@ -71,7 +75,7 @@ def print_search(resp: SearchResponse, out: Console | None = None) -> None:
     out.print(table)
     footer = f"{len(resp.results)} results from snapshot {resp.snapshot} in {resp.took_ms:.1f} ms"
     if resp.next_cursor:
-        footer += f"; more with --cursor {resp.next_cursor}"
+        footer += f"; more with --cursor {resp.next_cursor}" if more == "--cursor" else f"; more with a larger {more}"
     out.print(Text(footer, style="dim"))
 
 
@@ -81,7 +85,6 @@ def print_check(check: CheckResponse, out: Console | None = None) -> None:
     check = clean(check)
     for item in check.items:
         state = "[green]eligible[/green]" if item.eligible else f"[red]{escape(', '.join(item.reasons))}[/red]"
-        price = f"{item.price.amount if item.price else '-'} {item.price.currency if item.price else ''}"
-        out.print(f"{escape(item.title or '')}: {state}; price {price} (changed: {item.price_changed})")
+        out.print(f"{escape(item.title or '')}: {state}; price {money(item.price)} (changed: {item.price_changed})")
     for co in check.checkouts:
         out.print(f"checkout at {escape(co.merchant.name)}: {escape(co.checkout_url or '')}")

@@ -106,6 +106,11 @@ def _index(ws: Workspace, model: str | None, show: bool) -> dict[str, Any]:
     return report.to_dict()
 
 
+def _where(buyer: str, country: str) -> str:
+    """The country the answer is for: the buyer's, or the one the query named instead (which wins)."""
+    return f"for {country}" if country == buyer else f"for {country}: the query names it over the buyer's {buyer}"
+
+
 def _ask(engine: Engine, questions: list[tuple[str, str]], limit: int, show: bool) -> list[dict[str, Any]]:
     """Step 4: the chat queries, answered (and printed) through the edge sanitiser."""
     from search.schema import Context, SearchRequest
@@ -117,8 +122,8 @@ def _ask(engine: Engine, questions: list[tuple[str, str]], limit: int, show: boo
         resp = clean(engine.search(SearchRequest(query=text, context=Context(country=buyer), limit=limit)))
         answers.append(resp.model_dump(mode="json"))
         if show:
-            console.print(f"\n[bold]> {escape(text)}[/bold]  (buyer in {buyer})")
-            print_search(resp, console)
+            console.print(f"\n[bold]> {escape(text)}[/bold]  ({_where(buyer, resp.interpreted.country)})")
+            print_search(resp, console, more="--limit")
     return answers
 
 

@@ -33,3 +33,6 @@ def test_demo_runs_end_to_end(tmp_path: Path, sample_dir: Path) -> None:
     assert any(hit["buy"]["eligible"] for hit in beanie["results"])
     assert out["check"]["items"][0]["eligible"] is True
     assert "/cart/" in out["check"]["checkouts"][0]["checkout_url"]
+    mug = next(a for a in out["answers"] if a["query"].startswith("ceramic mug"))
+    assert mug["results"] and all(h["match"]["exact"] and h["variant"]["price"]["amount"] <= 2000
+                                  and h["variant"]["price"]["currency"] == "GBP" for h in mug["results"])
