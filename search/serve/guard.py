@@ -37,6 +37,11 @@ _ENDPOINTS = (
     "/v1/health",
     "/v1/stats",
     "/ucp/catalog/search",
+    "/ucp/catalog/lookup",
+    "/ucp/catalog/product",
+    "/ucp/carts",
+    "/ucp/buy",
+    "/.well-known/ucp",
     "/acp/feed",
     "/mcp",
 )

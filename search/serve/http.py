@@ -10,15 +10,17 @@ Routes (OpenAPI at ``/docs`` and ``/openapi.json``), by router::
     GET  /v1/health              snapshot version, product count, uptime
     GET  /v1/stats               per-endpoint counts and latency percentiles, errors by code, swaps
     _commerce_routes
-    POST /ucp/catalog/search     UCP catalog search facade (search.serve.ucp)
     GET  /acp/feed               ACP product feed of the served snapshot, paged (search.serve.acp)
     pages (search.serve.playground)
     GET  /                       the search playground (static page, assets under /static/playground)
     GET  /docs, /redoc           Swagger UI and ReDoc, assets served locally (/static/api-docs)
+    ucp_routes (search.serve.ucp_routes)
+    GET  /.well-known/ucp        UCP business profile; POST /ucp/catalog/{search,lookup,product}, /ucp/carts,
+                                 GET /ucp/carts/{id}, /ucp/buy/{items} (permalink), /ucp/handoff/{items}
     (mounted)
     *    /mcp                    MCP over streamable HTTP (stateless, JSON responses; search.serve.mcp)
 
-:func:`create_app` only assembles: the engine, the watcher, the MCP app, the error handlers, the three
+:func:`create_app` only assembles: the engine, the watcher, the MCP app, the error handlers, the
 routers and the guard. Running it under uvicorn (``aisle serve``) is :mod:`search.serve.server`.
 
 Edge rules, each decided in one place:
@@ -69,7 +71,7 @@ from search.serve.mcp import build_mcp_server
 from search.serve.playground import add_pages
 from search.serve.protocol import SearchEngine
 from search.serve.sanitise import sanitised
-from search.serve.ucp import UcpSearchRequest, ucp_search
+from search.serve.ucp_routes import ucp_routes
 from search.serve.watcher import SnapshotWatcher
 
 MAX_BODY_BYTES = 64 * 1024
@@ -277,13 +279,8 @@ def _ops_routes(eng: SearchEngine, telemetry: Telemetry, watcher: SnapshotWatche
 
 
 def _commerce_routes(eng: SearchEngine) -> APIRouter:
-    """The commerce-protocol surfaces: UCP catalog search and the ACP product feed."""
+    """The ACP product feed (the UCP routes are search.serve.ucp_routes)."""
     router = APIRouter()
-
-    @router.post("/ucp/catalog/search", responses=_ERRORS, tags=["ucp"])
-    def ucp_catalog_search(request: UcpSearchRequest) -> Response:
-        """UCP ``dev.ucp.shopping.catalog.search``: minor units, cursor pagination, products[].variants[]."""
-        return _json(ucp_search(eng, request))
 
     @router.get("/acp/feed", responses=_ERRORS, tags=["acp"])
     def acp_feed(
@@ -343,6 +340,7 @@ def create_app(
     app.include_router(_ops_routes(eng, telemetry, watcher))
     app.include_router(_commerce_routes(eng))
     add_pages(app)
+    app.include_router(ucp_routes(eng, _ERRORS))
     app.add_api_route("/mcp", _mcp_no_stream, methods=["GET"], include_in_schema=False)  # before the MCP routes
     app.router.routes.extend(mcp_asgi.routes)
     app.add_middleware(EdgeGuard, token=token, max_body_bytes=max_body_bytes, telemetry=telemetry,  # type: ignore[arg-type]
