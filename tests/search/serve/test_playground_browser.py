@@ -122,15 +122,18 @@ def test_hostile_merchant_text_stays_text(site: tuple[World, str], browser: Any)
                    merchant: {id: 'm', name: arguments[0]}, vendor: arguments[0],
                    variant: {id: '1', title: arguments[0], options: {'<i>Color</i>': arguments[0]},
                              price: {amount: 3400, currency: 'USD'}, available: true},
-                   buy: {eligible: true, reasons: [], notes: [], checkout_url: 'javascript:alert(2)'}};
+                   buy: {eligible: true, reasons: [], notes: [], checkout_url: 'javascript:alert(2)'},
+                   _highlight: {title: '[[' + arguments[0] + ']]', description: 'a [[' + arguments[0] + ']] b'}};
         const card = R.resultCard(r, {recheck: () => 0, explain: () => 0});
         document.getElementById('results').replaceChildren(card);
-        return [card.querySelector('h3').textContent, card.querySelectorAll('img,script,b b').length,
+        return [card.querySelector('h3').textContent, card.querySelectorAll('img,script,b b,i').length,
                 card.querySelectorAll('a[href]').length, card.querySelector('.price').textContent];""",
         HOSTILE_RAW,
     )
     assert text[0] == HOSTILE_RAW and text[1] == 0 and text[2] == 0, text
     assert text[3] == "$34.00"
+    marks = browser.execute_script("return [...document.querySelectorAll('#results mark')].map(m => m.textContent)")
+    assert marks == [HOSTILE_RAW, HOSTILE_RAW], marks
     assert browser.execute_script("return window.__pwned === undefined")
     screenshot(browser, "playground-05-hostile")
 

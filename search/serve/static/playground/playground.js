@@ -56,6 +56,7 @@
     if (Object.keys(state.filters).length) body.filters = state.filters;
     if (state.features.facets && mode === $("mode").value) body.facets = FACETS;
     if (state.features.sort && $("sort").value) body.sort = $("sort").value;
+    if (state.features.highlight) body.highlight = true;
     Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
     return body;
   }

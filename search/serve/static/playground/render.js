@@ -48,6 +48,27 @@
     } catch (e) { return major.toFixed(2) + " " + m.currency; }
   }
 
+  /* Highlighted text from the server marks the query's words as [[word]] (plain text); each mark becomes a
+     <mark> element holding a text node. An unmatched bracket stays as text. */
+  function marked(text) {
+    var out = [];
+    var re = /\[\[(.+?)\]\]/g;
+    var at = 0, m;
+    var s = String(text);
+    while ((m = re.exec(s)) !== null) {
+      if (m.index > at) out.push(s.slice(at, m.index));
+      out.push(el("mark", { text: m[1] }));
+      at = re.lastIndex;
+    }
+    if (at < s.length) out.push(s.slice(at));
+    return out;
+  }
+
+  function clip(text, n) {
+    var s = String(text || "");
+    return s.length > n ? s.slice(0, n).replace(/\s+\S*$/, "") + " …" : s;
+  }
+
   function chip(label, value, source, extra) {
     return el("span", { class: "chip " + (extra || "") + (source ? " src-" + source : ""),
                         title: source ? "from the " + source : null },
@@ -118,10 +139,11 @@
     var match = r.match || { exact: true, unmet: [] };
     var card = el("article", { class: "result" + (buy.eligible ? " eligible" : " blocked"),
                                "data-doc-id": r.doc_id, "data-variant-id": v.id });
+    var hl = r._highlight || null;
+    var shown = hl && hl.title ? marked(hl.title) : r.title;
     var title = el("h3", { class: "title" });
     var link = safeUrl(r.url);
-    title.appendChild(link ? el("a", { href: link, target: "_blank", rel: "noopener noreferrer", text: r.title })
-                           : document.createTextNode(r.title));
+    add(title, link ? el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, shown) : shown);
     add(card, [
       title,
       el("div", { class: "meta" }, el("span", { class: "merchant", text: (r.merchant || {}).name }), " · ",
@@ -129,6 +151,8 @@
          el("span", { class: "score", text: "score " + Number(r.score).toFixed(3) })),
       el("div", { class: "variant" }, el("span", { class: "price", text: money(v.price) }), " ",
          el("span", { class: "vtitle", text: v.title }), " ", options(v)),
+      hl && hl.description && hl.description.indexOf("[[") >= 0 ?
+        el("p", { class: "desc" }, marked(clip(hl.description, 260))) : null,
       el("div", { class: "buy" },
          el("span", { class: "badge " + (buy.eligible ? "ok" : "no"), text: buy.eligible ? "buyable" : "not buyable" }),
          match.exact ? null : el("span", { class: "badge near", text: "near: " + (match.unmet || []).join(", ") }),
@@ -170,7 +194,10 @@
                 ["variant", (r.variant || {}).title + " (" + (r.variant || {}).id + ")"]];
     Object.keys(explain || {}).forEach(function (k) {
       var v = explain[k];
-      rows.push([k.replace(/_/g, " "), typeof v === "object" ? JSON.stringify(v, null, 1) : String(v)]);
+      var shown = v === null ? "—" : Array.isArray(v) ? (v.length ? v.join(", ") : "—")
+        : typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4))
+        : typeof v === "object" ? JSON.stringify(v) : String(v);
+      rows.push([k.replace(/_/g, " "), shown]);
     });
     if (!explain) rows.push(["explain", "this server gives no per-result explanation (score and match only)"]);
     return el("dl", { class: "explain" }, rows.map(function (row) {
@@ -185,14 +212,17 @@
         groups[name].map(function (entry) {
           var label = entry.label || entry.name || (name === "price" ? priceText(entry) || entry.value
                                                                       : entry.value);
+          var selectable = !(name === "availability" && entry.value !== "available");
           return el("button", { type: "button", class: "facet-value", "data-value": String(entry.value),
+                                disabled: !selectable, title: selectable ? null : "no filter selects these",
                                 onclick: function () { pick(name, entry); } },
                     el("span", { text: String(label) }), el("small", { text: " " + entry.count }));
         }));
     });
   }
 
-  window.AisleRender = { el: el, add: add, money: money, safeUrl: safeUrl, chip: chip, priceText: priceText,
+  window.AisleRender = { el: el, add: add, marked: marked, money: money, safeUrl: safeUrl, chip: chip,
+                         priceText: priceText,
                          interpretation: interpretation, resultCard: resultCard, checkResult: checkResult,
                          explanation: explanation, facets: facets };
 })();
