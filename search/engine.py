@@ -42,14 +42,15 @@ import numpy as np
 from indexer.errors import ConfigError, NotFoundError, QueryError
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.filter.catalog import CatalogArrays
-from search.filter.eligibility import assess, eligible_mask, lapsed_grants_unread
+from search.filter.columns import open_catalog
+from search.filter.eligibility import assess, eligible_mask
 from search.filter.variants import allowed_rows, choose_variant, variant_unmet
-from search.items import answer_items, soft_order
+from search.items import answer_items, kind_nouns, remember_kinds, soft_order
 from search.query.interpret import Interpretation, interpret
-from search.query.spelling import speller_for
+from search.query.spelling import Speller, build_speller, remember_speller
 from search.query.synonyms import expansions
 from search.retrieval.encoding import QueryVectors
-from search.retrieval.floor import Kind, kind_phrase, order_near
+from search.retrieval.floor import Kind, kind_phrase, kind_vocabulary, order_near
 from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
 from search.retrieval.threads import single_threaded
@@ -72,6 +73,15 @@ if TYPE_CHECKING:
     from indexer.build.embed import Encoder
     from indexer.build.snapshot import Snapshot
     from indexer.workspace import Workspace
+
+
+# What the engine derives from a catalog by a pass over its products: computed once per snapshot and stored
+# with its memory-mapped columns (search.filter.columns), so that opening a snapshot reads no product.
+_EXTRAS = {
+    "speller": lambda cat: build_speller(cat.products).to_dict(),
+    "kind_vocabulary": lambda cat: sorted(kind_vocabulary(cat.products)),
+    "kind_nouns": lambda cat: sorted(kind_nouns(cat)),
+}
 
 
 def _never_frequent(_word: str) -> int:
@@ -129,10 +139,11 @@ class Engine:
     def _make_state(self, snapshot: Snapshot) -> _State:
         model = str(snapshot.manifest.get("model", "")) if isinstance(snapshot.manifest, dict) else ""
         self._vectors.check_model(model)
-        crawled = lapsed_grants_unread(snapshot.crawled_at, snapshot.products, self.settings.etsy_tokens)
-        cat = CatalogArrays.build(snapshot.products, snapshot.merchants, crawled)
-        speller_for(cat.products)  # the typo dictionary, built once per snapshot, not on its first query
-        return _State(snapshot, cat, multilingual_vectors(snapshot, self.settings))
+        cat, extras = open_catalog(snapshot, tokens_home=self.settings.etsy_tokens, extras=_EXTRAS)
+        remember_speller(cat.products, Speller.from_dict(extras["speller"]))  # the typo dictionary
+        remember_kinds(cat, frozenset(extras["kind_nouns"]))
+        return _State(snapshot, cat, multilingual_vectors(snapshot, self.settings),
+                      kind_words=[frozenset(extras["kind_vocabulary"])])
 
     @property
     def snapshot(self) -> Snapshot:

@@ -38,10 +38,16 @@ _KINDS: IdentityCache[frozenset[str]] = IdentityCache(4)
 
 def _kinds(cat: CatalogArrays) -> frozenset[str]:
     """Product-kind nouns of a catalog: the last word of each title and product type (cached per arrays)."""
-    return _KINDS.get(cat, lambda: _kind_nouns(cat))
+    return _KINDS.get(cat, lambda: kind_nouns(cat))
 
 
-def _kind_nouns(cat: CatalogArrays) -> frozenset[str]:
+def remember_kinds(cat: CatalogArrays, nouns: frozenset[str]) -> None:
+    """Make ``nouns`` the kind nouns of ``cat`` (read from disk: :mod:`search.filter.columns`)."""
+    _KINDS.put(cat, nouns)
+
+
+def kind_nouns(cat: CatalogArrays) -> frozenset[str]:
+    """The product-kind nouns of ``cat`` (a pass over its products; see :func:`_kinds`)."""
     words = set()
     for p in cat.products:
         for text in (p.title, p.product_type or ""):

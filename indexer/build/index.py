@@ -118,8 +118,8 @@ def unchanged_manifest(workspace: Workspace, model: str, watermark: str) -> dict
         verify_files(path, manifest, hashes=False)
     except SnapshotCorruptError:
         return None
-    same = (manifest.get("watermark") == watermark and manifest.get("model") == model
-            and manifest.get("text_recipe") == TEXT_RECIPE_VERSION)
+    same = (manifest.get("watermark") == watermark and manifest.get("model") == model  # an older format rebuilds
+            and manifest.get("text_recipe") == TEXT_RECIPE_VERSION and manifest.get("format") == FORMAT)
     return manifest if same else None
 
 

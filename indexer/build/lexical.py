@@ -139,7 +139,8 @@ class LexicalIndex:
         n_docs = int(meta["n_docs"])
         if n_docs == 0:
             return cls(bm25s.BM25(k1=K1, b=B, method="lucene"), 0)
-        bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, mmap=False)
+        # mmap: the postings stay on disk, paged in by the queries that read them (the same arrays either way)
+        bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, mmap=True)
         if int(bm25.scores["num_docs"]) != n_docs:
             raise ValueError(f"lexical index has {bm25.scores['num_docs']} documents, expected {n_docs}")
         return cls(bm25, n_docs)

@@ -7,13 +7,14 @@ Public surface (stable; search/ depends on it)::
         version: str
         path: Path
         manifest: dict[str, Any]
-        products: tuple[Product, ...]          # row i <-> vector i <-> lexical doc i
+        products: Sequence[Product]            # row i <-> vector i <-> lexical doc i (format 2: read lazily)
         merchants: dict[str, Merchant]         # merchant_id -> Merchant
         vectors: np.ndarray                    # (N, dim) float32, L2-normalised (read-only memory map)
         dense: faiss.Index                     # inner product over `vectors`, ids = row numbers
         lexical: LexicalIndex                  # BM25 over the same product text
         vocabulary: Vocabulary
-        crawled_at: dict[str, str]             # doc_id -> ISO time its data was last read from the merchant
+        crawled_at: Mapping[str, str]          # doc_id -> ISO time its data was last read from the merchant
+        rows: Mapping[str, int]                # doc_id -> row (format 2: a sorted lookup, not a dict)
         def row_of(self, doc_id: str) -> int | None
         @classmethod
         def in_memory(*, products, merchants, vectors, dense, lexical, vocabulary, model, ...) -> Snapshot
@@ -30,10 +31,17 @@ Layout of ``<home>/indexes/``::
         manifest.json       model, dim, counts, watermark, FAISS type+params, stage seconds,
                             {file: {bytes, sha256}} for every other file
         products.jsonl      Product.to_dict() per row      merchants.json   crawled_at.json
+        products.offsets.npy, ids.sorted.npy, ids.rows.npy   rows by offset, doc_id -> row (rowstore)
         idmap.json          doc_id and text sha256 per row (the next build diffs against it)
         vectors.npy         float32 (N, dim)               dense.faiss      FAISS index, ids = rows
         lexical/            bm25s files (.npy + JSON)      vocabulary.json
     .build-*/  .trash-*/    work in progress / being deleted: never read
+    .derived/v000007/       what a reader derives from v000007 once (search.filter.columns); pruned with it
+
+Format 2 (:data:`FORMAT`) is opened memory-mapped: no product is read at open (:mod:`indexer.build.rowstore`);
+the vectors and the BM25 arrays are memory maps too. A format 1 snapshot (no row files) still opens, by
+reading every product into memory as before, with a log line saying to re-index (``aisle index --full``)
+for the memory-mapped open; any other format is refused with that advice.
 
 Loading checks every file's size against the manifest (cheap) and, with ``verify_hashes``, its sha256;
 then that row counts agree everywhere. A damaged snapshot raises :class:`SnapshotCorruptError` naming
@@ -59,6 +67,7 @@ import numpy as np
 
 from indexer.build.dense import apply_search_params, read_dense
 from indexer.build.lexical import LexicalIndex
+from indexer.build.rowstore import LazyJson, ProductRows, SortedIds
 from indexer.build.vocabulary import Vocabulary
 from indexer.errors import NoSnapshotError, SnapshotCorruptError
 from indexer.fsutil import fsync_dir, sha256_file
@@ -67,9 +76,11 @@ from indexer.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)  # 1: products.jsonl read whole at open (no row files)
 KEEP_VERSIONS = 3
 CURRENT_FILE = "CURRENT"
+DERIVED_DIR = ".derived"  # indexes/.derived/<version>/: data readers derive from a version (search's filter columns)
 IN_MEMORY_PATH = Path("/nonexistent/aisle-in-memory-snapshot")  # Snapshot.in_memory: no folder on disk
 VERSION_RE = re.compile(r"^v(\d{6,})$")
 
@@ -95,17 +106,17 @@ class Snapshot:
     version: str
     path: Path
     manifest: dict[str, Any]
-    products: tuple[Product, ...]
+    products: Sequence[Product]
     merchants: dict[str, Merchant]
     vectors: np.ndarray
     dense: faiss.Index
     lexical: LexicalIndex
     vocabulary: Vocabulary
-    crawled_at: dict[str, str]
-    rows: dict[str, int] = field(default_factory=dict)  # doc_id -> row
+    crawled_at: Mapping[str, str]
+    rows: Mapping[str, int] = field(default_factory=dict)  # doc_id -> row
 
     def __post_init__(self) -> None:
-        if not self.rows:
+        if not self.rows and len(self.products):
             object.__setattr__(self, "rows", {p.doc_id: i for i, p in enumerate(self.products)})
 
     @classmethod
@@ -217,8 +228,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise _fail(path.name, f"manifest.json is unreadable ({exc})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise _fail(path.name, "manifest.json is not a snapshot manifest")
-    if manifest.get("format") != FORMAT:
-        raise _fail(path.name, f"manifest.json has format {manifest.get('format')!r}, this aisle reads {FORMAT}")
+    if manifest.get("format") not in READABLE_FORMATS:
+        raise _fail(path.name, f"manifest.json has format {manifest.get('format')!r}, this aisle reads "
+                               f"{', '.join(map(str, READABLE_FORMATS))}: re-index with `aisle index --full`")
     return manifest
 
 
@@ -241,18 +253,27 @@ def _read_products(file: Path) -> tuple[Product, ...]:
         return tuple(Product.from_dict(json.loads(line)) for line in fh if line.strip())
 
 
+def _read_rows(path: Path, manifest: dict[str, Any]) -> tuple[Sequence[Product], Mapping[str, int],
+                                                              Mapping[str, str]]:
+    """Products, doc_id -> row and crawled_at: memory-mapped (format 2) or read whole (format 1)."""
+    if manifest.get("format") == 1:
+        log.info("snapshot %s has format 1: reading every product into memory; re-index "
+                 "(`aisle index --full`) for a memory-mapped open", path.name)
+        crawled = {str(k): str(v) for k, v in json.loads((path / "crawled_at.json").read_text("utf-8")).items()}
+        return _read_products(path / "products.jsonl"), {}, crawled
+    return ProductRows.open(path), SortedIds.open(path), LazyJson(path / "crawled_at.json")
+
+
 def load_snapshot(path: Path, *, verify_hashes: bool = False) -> Snapshot:
-    """Load and verify the snapshot in directory ``path``."""
+    """Load and verify the snapshot in directory ``path`` (no product is read: see the module docstring)."""
     version = path.name
     manifest = read_manifest(path)
     verify_files(path, manifest, hashes=verify_hashes)
     current = "products.jsonl"
     try:
-        products = _read_products(path / current)
+        products, rows, crawled_at = _read_rows(path, manifest)
         current = "merchants.json"
         merchants = {m["merchant_id"]: Merchant.from_dict(m) for m in json.loads((path / current).read_text("utf-8"))}
-        current = "crawled_at.json"
-        crawled_at = {str(k): str(v) for k, v in json.loads((path / current).read_text("utf-8")).items()}
         current = "vectors.npy"
         vectors = np.load(path / current, mmap_mode="r", allow_pickle=False)
         current = "dense.faiss"
@@ -277,7 +298,10 @@ def load_snapshot(path: Path, *, verify_hashes: bool = False) -> Snapshot:
     if vectors.dtype != np.float32 or vectors.shape[1] != manifest.get("dim") or dense.d != manifest.get("dim"):
         raise _fail(version, f"vectors are {vectors.dtype} {vectors.shape}, FAISS d={dense.d}, "
                              f"manifest dim={manifest.get('dim')}")
-    return Snapshot(version, path, manifest, products, merchants, vectors, dense, lexical, vocabulary, crawled_at)
+    if len(rows) not in (0, n):
+        raise _fail(version, f"ids.sorted.npy has {len(rows)} ids, products.jsonl has {n} rows")
+    return Snapshot(version, path, manifest, products, merchants, vectors, dense, lexical, vocabulary, crawled_at,
+                    rows)
 
 
 def load_version(workspace: Workspace, version: str, *, verify_hashes: bool = False) -> Snapshot:
@@ -343,6 +367,7 @@ def prune(
         os.replace(root / version, trash)
         checkpoint("prune")
         shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(root / DERIVED_DIR / version, ignore_errors=True)  # goes with its version
         deleted.append(version)
     return deleted
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer.build.dense import write_dense
 from indexer.build.lexical import LexicalIndex
+from indexer.build.rowstore import write_rows
 from indexer.build.snapshot import Checkpoint, no_checkpoint
 from indexer.build.vocabulary import Vocabulary
 from indexer.fsutil import fsync_dir, fsync_file, sha256_file
@@ -71,11 +72,15 @@ def write_snapshot(
     files = _Files(build_dir)
 
     products_path = build_dir / "products.jsonl"
-    with open(products_path, "w", encoding="utf-8") as fh:
+    offsets = [0]
+    with open(products_path, "wb") as fh:
         for p in rows:
-            fh.write(json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":")))
-            fh.write("\n")
+            line = json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+            fh.write(line)
+            offsets.append(offsets[-1] + len(line))
     files.done(products_path)
+    for path in write_rows(build_dir, offsets, [p.doc_id for p in rows]):
+        files.done(path)
     files.write_bytes("merchants.json", _json_bytes([m.to_dict() for m in merchants]))
     files.write_bytes("crawled_at.json", _json_bytes(dict(crawled_at)))
     files.write_bytes("idmap.json", _json_bytes({"doc_ids": [p.doc_id for p in rows], "text_sha256": list(hashes)}))

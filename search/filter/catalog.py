@@ -27,6 +27,7 @@ import numpy as np
 
 from indexer.models import Merchant, Product
 from search.filter.constraints import key_tokens, norm_label, tokens, variant_value_keys
+from search.filter.csr import TokenRows
 from search.filter.shipping import is_digital, merchant_ships_to
 
 _NO_PRICE = -1
@@ -84,7 +85,7 @@ def contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
 class CatalogArrays:
     """Flat variant arrays and postings over one snapshot's products (see module docstring)."""
 
-    products: tuple[Product, ...]
+    products: Sequence[Product]  # a tuple, or rows read lazily from a snapshot on disk
     merchants: dict[str, Merchant]
     var_start: np.ndarray  # int64 (N+1,)
     var_row: np.ndarray  # int64 (V,)
@@ -93,16 +94,17 @@ class CatalogArrays:
     currencies: list[str]
     var_available: np.ndarray  # bool (V,)
     var_quantity: np.ndarray  # int64 (V,), -1 = unknown
-    attr_postings: dict[str, dict[str, np.ndarray]]
-    prod_has_attr: dict[str, np.ndarray]  # canonical -> bool (N,)
-    text_postings: dict[str, np.ndarray]
-    title_postings: dict[str, np.ndarray]
-    text_tokens: list[tuple[str, ...]]
-    title_tokens: list[tuple[str, ...]]
-    vendor_rows: dict[str, np.ndarray]
-    type_rows: dict[str, np.ndarray]
-    merchant_rows: dict[str, np.ndarray]
-    platform_rows: dict[str, np.ndarray]
+    # Mappings: dicts when built in memory, CSR arrays when memory-mapped (search.filter.columns)
+    attr_postings: Mapping[str, Mapping[str, np.ndarray]]
+    prod_has_attr: Mapping[str, np.ndarray]  # canonical -> bool (N,)
+    text_postings: Mapping[str, np.ndarray]
+    title_postings: Mapping[str, np.ndarray]
+    text_tokens: Sequence[tuple[str, ...]]
+    title_tokens: Sequence[tuple[str, ...]]
+    vendor_rows: Mapping[str, np.ndarray]
+    type_rows: Mapping[str, np.ndarray]
+    merchant_rows: Mapping[str, np.ndarray]
+    platform_rows: Mapping[str, np.ndarray]
     prod_merchant: np.ndarray  # int32 (N,), index into merchant_ids (-1 unknown)
     merchant_ids: list[str]
     prod_gift: np.ndarray  # bool (N,)
@@ -110,7 +112,7 @@ class CatalogArrays:
     prod_digital: np.ndarray  # bool (N,): Etsy download-only listings need no shipping
     prod_variants_unknown: np.ndarray  # bool (N,): an Etsy listing with variations read at listing level
     prod_crawled: np.ndarray  # float64 (N,) epoch seconds, NaN unknown
-    variant_index: dict[str, list[int]]
+    variant_index: Mapping[str, list[int]]
 
     @property
     def n_products(self) -> int:
@@ -168,6 +170,11 @@ class CatalogArrays:
                 continue
             if len(phrase) == 1:
                 m[cand] = True
+            elif isinstance(toks_of, TokenRows):  # memory-mapped: compare token ids, decode nothing
+                ids = toks_of.phrase_ids(phrase)
+                if ids is not None:
+                    for r in cand.tolist():
+                        m[r] = m[r] or toks_of.contains(r, ids)
             else:
                 for r in cand.tolist():
                     if contains_phrase(toks_of[r], phrase):
@@ -281,7 +288,8 @@ class _Builder:
         """The frozen arrays."""
         self.starts[self.n] = self.v
         return cls(
-            products=tuple(products), merchants=dict(merchants), var_start=self.starts,
+            products=tuple(products) if isinstance(products, list) else products,  # lazy rows stay lazy
+            merchants=dict(merchants), var_start=self.starts,
             var_row=np.asarray(self.rows, dtype=np.int64), var_price=np.asarray(self.prices, dtype=np.int64),
             var_cur=np.asarray(self.curs, dtype=np.int32), currencies=list(self.cur_ids),
             var_available=np.asarray(self.avail, dtype=bool), var_quantity=np.asarray(self.qty, dtype=np.int64),

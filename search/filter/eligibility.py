@@ -171,6 +171,20 @@ def static_reasons(
     return reasons, notes
 
 
+def read_with_grant(p: Product) -> bool:
+    """Whether ``p`` was read with an Etsy shop owner's grant (its variants are owner-only data)."""
+    return p.platform == "etsy" and isinstance(p.extra, dict) and p.extra.get("etsy_access") == "connected"
+
+
+def live_grants(tokens_home: str | None) -> set[str] | None:
+    """The Etsy shops whose grant is connected now (None: no token store, nothing can have lapsed)."""
+    if tokens_home is None:
+        return None
+    from indexer.crawl.etsy_auth import TokenStore
+
+    return {t.shop_id for t in TokenStore(Path(tokens_home)).all() if not t.revoked}
+
+
 def lapsed_grants_unread(crawled_at: Mapping[str, str], products: Sequence[Product],
                          tokens_home: str | None) -> Mapping[str, str]:
     """``crawled_at`` without the Etsy products read with an owner's grant that is no longer connected.
@@ -178,15 +192,13 @@ def lapsed_grants_unread(crawled_at: Mapping[str, str], products: Sequence[Produ
     A shop disconnected (``aisle etsy disconnect``) or whose grant was revoked keeps its last variants, but
     they can no longer be re-read as they were: their read time becomes unknown, so every one of them is
     ``stale_data`` until the next crawl reads the shop at listing level. Nothing is deleted. Applied when a
-    snapshot is loaded (a running server sees a disconnect at its next snapshot).
+    snapshot is loaded (a running server sees a disconnect at its next snapshot); the memory-mapped open
+    applies the same rule as a mask (:func:`search.filter.columns.with_lapsed_grants`).
     """
-    if tokens_home is None:
+    live = live_grants(tokens_home)
+    if live is None:
         return crawled_at
-    from indexer.crawl.etsy_auth import TokenStore
-
-    live = {t.shop_id for t in TokenStore(Path(tokens_home)).all() if not t.revoked}
-    lapsed = {p.doc_id for p in products if p.platform == "etsy" and isinstance(p.extra, dict)
-              and p.extra.get("etsy_access") == "connected" and p.merchant_id not in live}
+    lapsed = {p.doc_id for p in products if read_with_grant(p) and p.merchant_id not in live}
     if not lapsed:
         return crawled_at
     return {d: ts for d, ts in crawled_at.items() if d not in lapsed}

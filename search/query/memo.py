@@ -29,8 +29,12 @@ class IdentityCache(Generic[V]):
         if hit is not None and hit[0] is obj:
             return hit[1]
         value = build()  # outside the lock: building may take a second; a race builds twice, harmlessly
+        self.put(obj, value)
+        return value
+
+    def put(self, obj: object, value: V) -> None:
+        """Remember ``value`` for ``obj`` (e.g. read from disk rather than built)."""
         with self._lock:
             if len(self._entries) >= self.size:
                 self._entries.pop(next(iter(self._entries)))
             self._entries[id(obj)] = (obj, value)
-        return value

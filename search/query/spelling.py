@@ -111,6 +111,15 @@ class Speller:
         for w in sorted(self.counts):
             self.by_first.setdefault((w[0], len(w)), []).append(w)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored beside a memory-mapped snapshot: :mod:`search.filter.columns`)."""
+        return {"counts": self.counts, "options": sorted(self.options)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Speller:
+        """Inverse of :meth:`to_dict`."""
+        return cls(counts={str(k): int(v) for k, v in d["counts"].items()}, options=frozenset(d["options"]))
+
     def known(self, word: str) -> bool:
         """Is ``word`` (folded) a word of the catalog or of query understanding?"""
         return word in self.counts or word in self.options or word in _PROTECTED
@@ -195,3 +204,8 @@ _SPELLERS: IdentityCache[Speller] = IdentityCache(4)
 def speller_for(products: Any) -> Speller:
     """The cached speller of one catalog (keyed by the ``products`` object, e.g. a snapshot's tuple)."""
     return _SPELLERS.get(products, lambda: build_speller(products))
+
+
+def remember_speller(products: Any, speller: Speller) -> None:
+    """Make ``speller`` the one :func:`speller_for` returns for ``products`` (read from disk, not built)."""
+    _SPELLERS.put(products, speller)
