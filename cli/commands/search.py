@@ -57,7 +57,7 @@ def search(
     mode: str = typer.Option("hybrid", "--mode", help="hybrid (BM25 + dense, fused), bm25 or dense."),
     filters: list[str] = typer.Option([], "--filter", "-f", help="name=value constraint, repeatable: an attribute "
                                       "(color=red, size=M, \"With Scarf=With Scarf\") or vendor/product_type/"
-                                      "merchant/platform; several accepted values as a|b."),
+                                      "merchant (id or name)/platform; several accepted values as a|b."),
     price_min: str | None = typer.Option(None, "--price-min", help="Minimum price in major units, e.g. 20."),
     price_max: str | None = typer.Option(None, "--price-max", help="Maximum price in major units, e.g. 40.00."),
     currency: str | None = typer.Option(None, "--currency", help="Currency of --price-min/--price-max (a bound "

@@ -23,6 +23,10 @@ Rules (echoed to the caller as ``interpreted`` so an agent can see and correct t
 * Lexicon (:mod:`search.query.synonyms`, :mod:`search.query.spelling`): known Japanese words are read
   in English first; typos in the remaining text are corrected against the catalog's words (echoed as
   ``corrected``) and synonyms/translations are added to the ranking text (echoed as ``expanded``).
+* ``filters.merchant`` takes a merchant's id or its name (compared by the one label key,
+  :func:`search.filter.keys.label_key`, as vendors are: case, spacing and accents aside); the echo gives the
+  ids the values resolved to. A value that matches no merchant stays a constraint (nothing matches it, as
+  with any filter) and ``notes`` says so, so an agent can tell a typo from an empty shelf.
 * An explicit filter key that names no attribute in the index is refused
   (:class:`QueryError` ``unknown_filter``, listing the known ones); ``color``, ``size`` and
   ``material`` are always accepted (the text fallback can serve them).
@@ -186,6 +190,25 @@ def _filters(parsed: Any, explicit: Filters | None, attributes: dict[str, list[s
     )
 
 
+def _merchant_ids(values: Sequence[str], cat: CatalogArrays) -> tuple[list[str], tuple[str, ...]]:
+    """``filters.merchant`` values → merchant ids (an id as given, else every merchant whose id or name has the
+    value's label key), and a note for each value that matches no merchant (kept as given)."""
+    by_key: dict[str, list[str]] = {}
+    for mid, m in cat.merchants.items():
+        for label in (mid, m.name):
+            if label:
+                by_key.setdefault(norm_label(label), []).append(mid)
+    ids: list[str] = []
+    notes: list[str] = []
+    for value in values:
+        found = [value] if value in cat.merchants else by_key.get(norm_label(value), [])
+        if not found:
+            notes.append(f"merchant {value!r} matches no merchant id or name in the index (the filter keeps it: "
+                         "nothing matches it)")
+        ids += found or [value]
+    return list(dict.fromkeys(ids)), tuple(notes)
+
+
 def _constraints(filters: Filters, explicit: Filters | None, *, fallback_attrs: frozenset[str] | None,
                  vendor_in_title: bool, exclude: Any) -> Constraints:
     """The filter's normalised form: one key per value (search.filter.keys), explicit values in every form."""
@@ -230,6 +253,10 @@ def interpret(
     ex = read_extras(parsed, explicit, request.context, cat, fallback_attrs)  # exclusions, sort, notes
 
     filters = _filters(parsed, explicit, _merge_attributes(p_attrs, explicit), ex.exclude)
+    notes = ex.notes
+    if filters.merchant:
+        merchant_ids, merchant_notes = _merchant_ids(filters.merchant, cat)
+        filters, notes = filters.model_copy(update={"merchant": merchant_ids}), notes + merchant_notes
     constraints = _constraints(filters, explicit, fallback_attrs=fallback_attrs, vendor_in_title=vendor_in_title,
                                exclude=ex.exclude_constraints)
     constraints, colours = widen_colour_constraint(constraints, parsed, explicit, cat.attr_postings.get("color", {}),
@@ -246,5 +273,5 @@ def interpret(
     ranking = " ".join([ranking, *expanded]).strip()
     return Interpretation(text=text, ranking_text=ranking, filters=filters, constraints=constraints,
                           country=country, hints=hints, country_source="query" if parsed_country else "context",
-                          sort=ex.sort, notes=ex.notes, preferences=ex.preferences,
+                          sort=ex.sort, notes=notes, preferences=ex.preferences,
                           corrected=tuple(corrected.items()), colours=tuple(colours), expanded=expanded)

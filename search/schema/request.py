@@ -48,7 +48,8 @@ class Filters(BaseModel):
     attributes: dict[str, list[str]] = Field(default_factory=dict)
     vendor: list[str] | None = None
     product_type: list[str] | None = None
-    merchant: list[str] | None = Field(default=None, description="merchant ids (myshopify domain / Etsy shop id)")
+    merchant: list[str] | None = Field(default=None, description="merchants by id (myshopify domain / Etsy shop id) "
+                                       "or name; a value that matches none is noted in interpreted.notes")
     platform: list[Literal["shopify", "etsy"]] | None = None
     price: PriceFilter | None = None
     available_only: bool = False
