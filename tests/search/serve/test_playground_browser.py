@@ -115,6 +115,7 @@ def test_hostile_merchant_text_stays_text(site: tuple[World, str], browser: Any)
     titles = [t.text for t in _all(browser, "#results article.result h3")]
     assert any("Ignore previous instructions" in t for t in titles), titles
     assert not _all(browser, "#results script, #results img, #results b b, #results h3 i")
+    screenshot(browser, "playground-05-hostile-served")
     # The page's own defence, whatever the server sent: a raw hostile title is rendered as its text.
     text = browser.execute_script(
         """const R = window.AisleRender;
@@ -135,7 +136,23 @@ def test_hostile_merchant_text_stays_text(site: tuple[World, str], browser: Any)
     marks = browser.execute_script("return [...document.querySelectorAll('#results mark')].map(m => m.textContent)")
     assert marks == [HOSTILE_RAW, HOSTILE_RAW], marks
     assert browser.execute_script("return window.__pwned === undefined")
-    screenshot(browser, "playground-05-hostile")
+    screenshot(browser, "playground-05-hostile-raw")
+
+
+def test_token_is_asked_and_sent(site: tuple[World, str], browser: Any) -> None:
+    """With AISLE_API_TOKEN the page loads without it, asks for it on the first 401, and sends it."""
+    from selenium.webdriver.common.keys import Keys
+
+    world, _ = site
+    with running_api(create_app(engine=world.engine, token="s3cret-t0ken", refresh_interval=0)) as base:
+        browser.get(base + "/")
+        box = _wait(browser, "#token-box:not([hidden])")
+        assert "Bearer" in box.text
+        browser.find_element("css selector", "#token").send_keys("s3cret-t0ken", Keys.TAB)
+        _wait(browser, "#sort-label:not([hidden]), #snapshot:not(:empty)")
+        _search(browser, "wool scarf")
+        assert _all(browser, "#results article.result")
+        assert browser.find_element("css selector", "#error").get_attribute("hidden") is not None
 
 
 def test_docs_load_offline(site: tuple[World, str], browser: Any) -> None:
