@@ -66,7 +66,9 @@ def _specific(e: Mapping[str, Any], d: dict[str, str], details: list[dict[str, s
         return EdgeError(400, "query_too_long", f"query is longer than {MAX_QUERY_CHARS} characters", details)
     if last == "limit" and kind in ("less_than_equal", "greater_than_equal"):
         code = "limit_too_large" if kind == "less_than_equal" else "bad_limit"
-        return EdgeError(400, code, f"limit must be between 1 and {MAX_LIMIT}", details)
+        most = (e.get("ctx") or {}).get("le", MAX_LIMIT) if kind == "less_than_equal" else None
+        # The route's own bound (the ACP feed pages up to 1000); a lower-bound failure names the search bound.
+        return EdgeError(400, code, f"limit must be between 1 and {most or MAX_LIMIT}", details)
     return None
 
 

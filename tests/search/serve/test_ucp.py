@@ -126,7 +126,7 @@ def test_filters_price_categories_country(world: World, client: httpx.Client, re
     ({"query": "hat", "context": {"address_country": "United States"}}, 422, "invalid_request"),
     ({"query": "hat", "filters": {"price": {"min": 5000, "max": 100}}}, 400, "bad_price_range"),
     ({"query": "hat", "pagination": {"cursor": "garbage"}}, 400, "bad_cursor"),
-    ({"query": "hat", "pagination": {"limit": 0}}, 422, "invalid_request"),
+    ({"query": "hat", "pagination": {"limit": 0}}, 400, "bad_limit"),
     ({"query": ""}, 400, "empty_query"),
 ])
 def test_errors_are_ucp_error_responses(client: httpx.Client, error_schema: Any, body: dict[str, Any], status: int,
