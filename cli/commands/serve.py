@@ -55,7 +55,8 @@ def serve(
                                        "local one)."),
 ) -> None:
     """Serve the search API for agents: POST /v1/search, GET /v1/products/{doc_id}, POST /v1/checkout/check,
-    GET /v1/health, GET /v1/stats, the UCP facade POST /ucp/catalog/search, and MCP at /mcp. OpenAPI at /docs.
+    GET /v1/health, GET /v1/stats, the UCP facade POST /ucp/catalog/search, and MCP at /mcp. OpenAPI at /docs
+    and /redoc; a search playground for people at / (every asset local: it works offline).
 
     The server follows the workspace's current index snapshot: when `aisle index` switches to a new one,
     it is loaded in the background and used from then on, without a restart. With AISLE_API_TOKEN set,
