@@ -36,7 +36,7 @@ from search.serve.ucp import UcpContext, to_ucp_product
 from search.serve.ucp_discovery import CATALOG_LOOKUP, outcome_error, response_meta
 
 MAX_LOOKUP_IDS = 50
-_index: list[Any] = [None, {}]  # [snapshot, {variant id or SKU: [(doc_id, variant_id)]}], one snapshot at a time
+_index: list[Any] = [None, {}]  # [snapshot, {SKU or variant id: [(doc_id, variant_id)]}], one snapshot at a time
 
 
 class UcpLookupRequest(BaseModel):
@@ -65,8 +65,9 @@ class UcpProductRequest(BaseModel):
     filters: dict[str, Any] | None = None
 
 
-def _variant_index(snapshot: Any) -> dict[str, list[tuple[str, str]]]:
-    """Variant ids and SKUs of ``snapshot`` → (doc_id, variant_id); built once per snapshot."""
+def _sku_index(snapshot: Any) -> dict[str, list[tuple[str, str]]]:
+    """SKUs (and variant ids) of ``snapshot`` → (doc_id, variant_id); built once per snapshot, on the first id
+    that is neither a product nor a variant id (it reads every product: a one-off cost per snapshot)."""
     snap, index = _index
     if snap is snapshot:
         return index  # type: ignore[no-any-return]
@@ -85,7 +86,10 @@ def resolve(engine: SearchEngine, ident: str) -> list[tuple[str, str | None, str
     snapshot = engine.snapshot
     if snapshot.row_of(ident) is not None:
         return [(ident, None, "featured")]
-    return [(doc, vid, "exact") for doc, vid in _variant_index(snapshot).get(ident, [])]
+    cat = getattr(engine, "catalog", None)  # the engine's variant index: the one the live re-check reads
+    if cat is not None and (rows := cat.variant_index.get(ident)):
+        return [(cat.products[int(cat.var_row[v])].doc_id, ident, "exact") for v in rows]
+    return [(doc, vid, "exact") for doc, vid in _sku_index(snapshot).get(ident, [])]
 
 
 def featured_variant(product: ProductOut) -> str | None:
