@@ -89,6 +89,7 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert "AISLE_ETSY_API_KEY" in res.stderr
     res = aisle(tmp_path, "crawl", "--merchants", str(tmp_path / "missing.txt"))
     assert res.returncode == 2 and "cannot read merchants file" in res.stderr
+    (tmp_path / "empty").mkdir()  # a workspace without a catalog (a missing one: tests/cli/test_readonly_home.py)
     res = aisle(tmp_path / "empty", "stats", "--json")
     assert res.returncode == 4 and json.loads(res.stdout)["error"]["code"] == "store_error"
     assert aisle(tmp_path, "crawl", "--help").returncode == 0
