@@ -78,7 +78,7 @@ def check(
     request = CheckRequest(items=parse_items(items or []), country=country_or_error(country))
     if not as_json:
         typer.echo(f"checking {len(request.items)} item(s) live at the merchants...", err=True)
-    resp = Engine.open(State.workspace(), settings=State.engine_settings()).check(request)
+    resp = Engine.open(State.workspace(read_only=True), settings=State.engine_settings()).check(request)
     if as_json:
         print(clean(resp).model_dump_json())
         return

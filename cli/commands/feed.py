@@ -63,7 +63,7 @@ def feed(
 
     if fmt.lower() not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}", code="bad_request")
-    snapshot = load_current(State.workspace())
+    snapshot = load_current(State.workspace(read_only=True))
     show = sys.stderr.isatty() and not as_json
     with progress_bars("build", show) as progress:
         if output == "-":

@@ -19,6 +19,8 @@ READ_ONLY = [
     ("etsy", "disconnect", "123"),
     ("serve", "--port", "18777"),
     ("mcp",),
+    ("check", "11"),
+    ("feed", "--output", "-"),
 ]
 
 
