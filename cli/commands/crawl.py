@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -79,12 +80,24 @@ def _print_report(doc: dict[str, Any], path: Path) -> None:
                                                                        "removed", "quarantined", "errors")),
                       "yes" if m["complete"] else "[red]no[/red]", f"{m['seconds']:.1f}")
     console.print(table)
+    _print_errors(doc["merchants"])
     retried = ", ".join(f"{k} {v}" for k, v in sorted(doc["retried"].items())) or "none"
     console.print(f"{doc['products']} products, {doc['requests']} requests in {doc['seconds']:.1f} s; "
                   f"faults retried away: {retried}")
     if not doc["complete"]:
         console.print("[yellow]some crawls were incomplete: see `aisle stats` and the crawl_errors table; "
                       "nothing was marked removed for them[/yellow]")
+
+
+def _print_errors(merchants: list[dict[str, Any]]) -> None:
+    """One line per merchant whose (latest) crawl failed: what failed, where, and the merchant's answer."""
+    for m in merchants:
+        err = m.get("last_error")
+        if err:
+            who = m.get("name") or m.get("id") or m.get("target")
+            status = f" HTTP {err['status']}" if err.get("status") else ""
+            console.print(f"[red]error[/red] {escape(str(who))}: {escape(str(err['code']))}{status} "
+                          f"{escape(err['message'])} ({escape(err['url'])})", soft_wrap=True)
 
 
 def stats(as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON.")) -> None:
@@ -106,9 +119,11 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print the statisti
         if m["last_crawl"] and not m["last_crawl_complete"]:
             last += " (incomplete)"
         platform = m["platform"] + (f" ({m['etsy_access']})" if "etsy_access" in m else "")
-        table.add_row(f"{m['name']} [dim]{m['id']}[/dim]", platform, str(m["products"]), str(m["variants"]),
+        who = f"{escape(str(m['name']))} [dim]{escape(m['id'])}[/dim]" if m["id"] else escape(m["target"])
+        table.add_row(who, platform, str(m["products"]), str(m["variants"]),
                       str(m["available_variants"]), last, str(m["errors"]))
     console.print(table)
+    _print_errors(doc["merchants"])
     console.print(f"{doc['products']} products ({doc['removed_products']} removed not counted), {doc['variants']} "
                   f"variants ({doc['available_variants']} available), {doc['quarantined']} quarantined records, "
                   f"{doc['crawl_runs']} crawl runs")

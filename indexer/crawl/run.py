@@ -36,6 +36,7 @@ from indexer.models import Merchant
 from indexer.progress import ProgressCallback, ProgressEvent, no_progress
 from indexer.settings import ENV_ETSY_KEY
 from indexer.store.identity import normalise_origin
+from indexer.store.stats import error_record
 from indexer.store.store import PageCounts, PreparedPage, Store, content_hash, prepare_page
 
 ETSY_API = "https://openapi.etsy.com/v3/application"
@@ -95,6 +96,7 @@ class MerchantReport:
     errors: int
     complete: bool
     seconds: float
+    last_error: dict[str, Any] | None = None  # the last fault of this crawl (indexer.store.stats.error_record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,7 @@ class _MerchantRun:
         self.current: Merchant | None = None
         self.raw: dict[str, Any] | None = None  # the merchant's source JSON, until a transaction stored it
         self.skip: Skip | None = None
+        self.last_error: dict[str, Any] | None = None
         self.counts = {"products": 0, "new": 0, "changed": 0, "unchanged": 0, "quarantined": 0, "errors": 0}
         self.pending: list[asyncio.Future[PageCounts]] = []
         self.started = core.store.now()
@@ -197,6 +200,7 @@ class _MerchantRun:
 
     async def error(self, url: str, status: int | None, code: str, message: str) -> None:
         self.counts["errors"] += 1
+        self.last_error = error_record(url, status, code, message, self.core.store.now())
         mid = self.current.merchant_id if self.current else None
         await self.core.db(self.core.store.record_error, self.core.run_id, mid, self.target.label, url, status,
                            code, message)
@@ -215,7 +219,7 @@ class _MerchantRun:
             name=m.name if m else None, products=self.counts["products"], new=self.counts["new"],
             changed=self.counts["changed"], unchanged=self.counts["unchanged"], removed=removed,
             quarantined=self.counts["quarantined"], errors=self.counts["errors"], complete=complete,
-            seconds=round(time.perf_counter() - self.t0, 3))
+            seconds=round(time.perf_counter() - self.t0, 3), last_error=self.last_error)
 
 
 class _Core:

@@ -42,6 +42,7 @@ from indexer.store.rows import (
     utcnow,
 )
 from indexer.store.schema import PRODUCT_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION
+from indexer.store.stats import CatalogStats
 
 __all__ = ["PARSER_VERSION", "Clock", "PageCounts", "PreparedPage", "Store", "content_hash", "iso", "prepare_page",
            "utcnow"]
@@ -54,7 +55,7 @@ _STAMP = "?, ?, ?, NULL, ?, ?"  # first_seen, last_seen, changed_at, removed_at,
 _Q13 = ", ".join("?" * 13)  # the merchants columns
 
 
-class Store(CatalogReads, MerchantIdentity):
+class Store(CatalogReads, CatalogStats, MerchantIdentity):
     """A DuckDB catalog file. Open with :meth:`Store.open`; use as a context manager.
 
     The record reads (:meth:`products`, :meth:`product`, :meth:`merchants`, :meth:`crawled_at`,
@@ -336,41 +337,6 @@ class Store(CatalogReads, MerchantIdentity):
         vectors all come from the embedding cache).
         """
         return f"{self._meta('db_id')}:{self._meta('change_counter')}"
-
-    def stats(self) -> dict[str, Any]:
-        """Catalog statistics (removed products not counted); the ``aisle stats --json`` document."""
-        q = self._con.execute
-        merchants = []
-        for mid, platform, name, products, variants, avail, last_crawl, complete, errors in q("""
-            WITH p AS (SELECT merchant_id, count(*) AS n FROM products WHERE removed_at IS NULL GROUP BY 1),
-            v AS (SELECT pr.merchant_id, count(*) AS n, count(*) FILTER (WHERE v.available) AS a
-                  FROM variants v JOIN products pr USING (doc_id) WHERE pr.removed_at IS NULL GROUP BY 1),
-            mc AS (SELECT merchant_id, run_id, finished_at, complete,
-                   row_number() OVER (PARTITION BY merchant_id ORDER BY finished_at DESC) AS k FROM merchant_crawls),
-            e AS (SELECT merchant_id, run_id, count(*) AS n FROM crawl_errors GROUP BY 1, 2)
-            SELECT m.merchant_id, m.platform, m.name, coalesce(p.n, 0), coalesce(v.n, 0), coalesce(v.a, 0),
-                   mc.finished_at, mc.complete, coalesce(e.n, 0)
-            FROM merchants m LEFT JOIN p USING (merchant_id) LEFT JOIN v USING (merchant_id)
-            LEFT JOIN mc ON mc.merchant_id = m.merchant_id AND mc.k = 1
-            LEFT JOIN e ON e.merchant_id = m.merchant_id AND e.run_id = mc.run_id
-            ORDER BY m.platform, m.merchant_id""").fetchall():
-            merchants.append({"id": mid, "platform": platform, "name": name, "products": products,
-                              "variants": variants, "available_variants": avail, "last_crawl": iso(last_crawl),
-                              "last_crawl_complete": complete, "errors": errors})
-        removed, quarantined, runs, errors = q(
-            "SELECT (SELECT count(*) FROM products WHERE removed_at IS NOT NULL), (SELECT count(*) FROM quarantine), "
-            "(SELECT count(*) FROM crawl_runs), (SELECT count(*) FROM crawl_errors)").fetchone() or (0, 0, 0, 0)
-        last = q("SELECT run_id, status, started_at, finished_at FROM crawl_runs ORDER BY started_at DESC LIMIT 1"
-                 ).fetchone()
-        return {
-            "products": sum(m["products"] for m in merchants),
-            "variants": sum(m["variants"] for m in merchants),
-            "available_variants": sum(m["available_variants"] for m in merchants),
-            "removed_products": removed, "quarantined": quarantined, "crawl_runs": runs, "errors_total": errors,
-            "last_run": None if last is None else {"run_id": last[0], "status": last[1], "started_at": iso(last[2]),
-                                                   "finished_at": iso(last[3])},
-            "watermark": self.watermark(), "path": str(self.path), "merchants": merchants,
-        }
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run ad-hoc SQL (for users, tests and reports) and return all rows."""
