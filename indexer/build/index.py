@@ -375,8 +375,9 @@ def index_workspace(
     batch_size: int = 64,
     progress: ProgressCallback = no_progress,
     multilingual: bool = False,
+    encoder: Encoder | None = None,
 ) -> BuildReport:
-    """Index the workspace's DuckDB catalog (opened read-only): what ``aisle index`` runs."""
+    """Index the workspace's DuckDB catalog (read-only): what ``aisle index`` runs (``encoder``: e.g. Ray's)."""
     from indexer.store.store import Store  # the store is the only module that speaks SQL
 
     name = encoder_name(model)
@@ -389,10 +390,9 @@ def index_workspace(
         if unchanged is not None:
             return _unchanged_report(workspace, unchanged, name, watermark)
         products = list(store.products())
-        merchants = store.merchants()
-        crawled_at = store.crawled_at()
+        merchants, crawled_at = store.merchants(), store.crawled_at()
     catalog_seconds = round(time.perf_counter() - started, 3)
-    encoder = load_encoder(model, device, lazy=True)
+    encoder = encoder or load_encoder(model, device, lazy=True)
     report = build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at, watermark=watermark,
                          full=full, batch_size=batch_size, progress=progress, multilingual=multilingual)
     report.seconds = {"catalog": catalog_seconds, **report.seconds}

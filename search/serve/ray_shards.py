@@ -19,27 +19,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from indexer.build.ray_embed import ray_module
 from indexer.build.shards import shard_paths, shards_dir
-from indexer.errors import ConfigError, ShardUnavailableError
+from indexer.errors import ShardUnavailableError
 from search.retrieval.shards import ShardIndex, ShardSet
 from search.serve.sharded import shard_set
 
 
 def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("Ray is not installed: pip install 'aisle[ray]'") from None
-    return ray
+    return ray_module()
 
 
 def init_ray(address: str | None = None, *, num_cpus: int | None = None) -> Any:
     """Join the Ray cluster at ``address`` (or start a local one); the ray module."""
-    ray = _ray()
-    if not ray.is_initialized():
-        kw: dict[str, Any] = {"address": address} if address else {"num_cpus": num_cpus}
-        ray.init(include_dashboard=False, log_to_driver=False, **kw)
-    return ray
+    return ray_module(address, num_cpus=num_cpus)
 
 
 class ShardActor:
