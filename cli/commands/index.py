@@ -83,7 +83,7 @@ def index(
         return
     console.print(f"built snapshot [bold]{report.version}[/bold] at {report.path}", soft_wrap=True)
     table = Table(show_header=False, box=None)
-    for key in ("products", "merchants", "embedded", "reused", "added", "changed", "removed"):
+    for key in ("products", "merchants", "embedded", "reused", "tokenized", "added", "changed", "removed"):
         table.add_row(key, str(getattr(report, key)))
     table.add_row("model", f"{report.model} (dim {report.dim})")
     table.add_row("dense index", str(report.dense))

@@ -7,8 +7,10 @@ Entry points: :func:`build_index` (records in, store-independent) and :func:`ind
 Semantics a user can rely on:
 
 * Products are rows sorted by ``doc_id``; a repeated ``doc_id`` keeps its last record.
-* Only texts missing from the embedding cache are embedded (``full=True`` re-embeds every product
-  and refreshes the cache, e.g. after replacing a local model's files in place).
+* Only texts missing from the embedding cache are embedded, and only lexical texts not in the previous
+  snapshot are tokenized for BM25 (:mod:`indexer.build.bm25`; the scores are those of a full build).
+  ``full=True`` re-embeds and re-tokenizes every product and refreshes the cache, e.g. after replacing a
+  local model's files in place.
 * Without ``full``, a catalog whose watermark, model name and text recipe equal the current
   snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded). Every
   crawl moves the watermark (:meth:`indexer.store.store.Store.watermark`), also one that found nothing
@@ -21,7 +23,6 @@ Semantics a user can rely on:
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +39,7 @@ from indexer.build.dense import EXACT_MAX_ROWS, build_dense
 from indexer.build.embed import Encoder, encoder_name, load_encoder
 from indexer.build.embedcache import cache_for
 from indexer.build.lexical import LexicalIndex
+from indexer.build.rowstore import read_idmap
 from indexer.build.snapshot import (
     FORMAT,
     Checkpoint,
@@ -78,6 +80,7 @@ class BuildReport:
     added: int = 0  # doc_ids not in the previous snapshot
     changed: int = 0  # doc_ids whose text changed since the previous snapshot
     removed: int = 0  # doc_ids of the previous snapshot that left the catalog
+    tokenized: int = 0  # products whose lexical text was tokenized (new or changed; all with full)
     duplicates: int = 0  # repeated doc_ids in the input (last kept)
     dim: int | None = None
     dense: str | None = None
@@ -121,17 +124,6 @@ def unchanged_manifest(workspace: Workspace, model: str, watermark: str) -> dict
     same = (manifest.get("watermark") == watermark and manifest.get("model") == model  # an older format rebuilds
             and manifest.get("text_recipe") == TEXT_RECIPE_VERSION and manifest.get("format") == FORMAT)
     return manifest if same else None
-
-
-def _previous_idmap(workspace: Workspace, version: str | None) -> dict[str, str]:
-    """doc_id -> text hash of the previous snapshot (empty when none or unreadable)."""
-    if not version:
-        return {}
-    try:
-        d = json.loads((workspace.indexes_dir / version / "idmap.json").read_text("utf-8"))
-        return dict(zip(d["doc_ids"], d["text_sha256"], strict=True))
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 @dataclass(frozen=True)
@@ -178,7 +170,7 @@ def _plan(products: Iterable[Product], workspace: Workspace, report: BuildReport
     rows = [by_id[k] for k in sorted(by_id)]
     dense_texts = [product_text(p) for p in rows]
     hashes = [text_hash(t) for t in dense_texts]
-    before = _previous_idmap(workspace, report.previous_version)
+    before = read_idmap(workspace.indexes_dir / report.previous_version) if report.previous_version else {}
     report.duplicates = received - len(rows)
     report.added = sum(1 for p in rows if p.doc_id not in before)
     report.changed = sum(1 for p, h in zip(rows, hashes, strict=True) if before.get(p.doc_id, h) != h)
@@ -241,10 +233,12 @@ def _embed_rows(
     return vectors
 
 
-def _build_indexes(plan: _Plan, vectors: np.ndarray, *, exact_max_rows: int, stages: Stages) -> _Indexes:
-    """BM25 over the lexical texts, the FAISS index over ``vectors`` and the catalog vocabulary."""
+def _build_indexes(plan: _Plan, vectors: np.ndarray, *, exact_max_rows: int, stages: Stages,
+                   previous: Path | None) -> _Indexes:
+    """BM25 (tokenizing only texts not in the ``previous`` one), FAISS over ``vectors``, the vocabulary."""
     with stages.stage("lexical"):
-        lexical = LexicalIndex.build([lexical_text(p) for p in plan.rows])
+        lexical = LexicalIndex.build([lexical_text(p) for p in plan.rows], keys=[p.doc_id for p in plan.rows],
+                                     previous=previous)
     with stages.stage("dense"):
         dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows)
     with stages.stage("vocabulary"):
@@ -327,8 +321,8 @@ def build_index(
 ) -> BuildReport:
     """Build, verify and switch to a new snapshot of ``products`` (module docstring; ``multilingual``: USE vectors too).
 
-    ``progress`` receives one task per stage (the embed stage counts texts); ``checkpoint`` is called at
-    each risky moment (crash tests pause there; the default does nothing).
+    ``progress`` receives one task per stage (the embed stage counts texts); ``checkpoint`` is called at each
+    risky moment (crash tests pause there; the default does nothing).
     """
     started = time.perf_counter()
     stages = Stages(progress)
@@ -346,7 +340,8 @@ def build_index(
         with stages.stage("embed", bar=True):
             vectors = _embed_rows(plan, encoder, workspace, report, full=full, batch_size=batch_size,
                                   stages=stages, checkpoint=checkpoint)
-        indexes = _build_indexes(plan, vectors, exact_max_rows=exact_max_rows, stages=stages)
+        lexical_before = workspace.indexes_dir / previous / "lexical" if previous and not full else None
+        indexes = _build_indexes(plan, vectors, exact_max_rows=exact_max_rows, stages=stages, previous=lexical_before)
         version = next_version(workspace)
         build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
         manifest = _manifest(version, encoder.name, watermark, plan, merchants, report, indexes)
@@ -360,7 +355,7 @@ def build_index(
                         stages=stages, checkpoint=checkpoint)
         report.version, report.path = version, str(final)
         report.products, report.merchants, report.dim = len(plan.rows), len(merchants), indexes.dim
-        report.dense = indexes.dense_params["type"]
+        report.dense, report.tokenized = indexes.dense_params["type"], indexes.lexical.tokenized
         report.seconds = dict(stages.seconds)
         report.total_seconds = round(time.perf_counter() - started, 3)
         return report

@@ -31,6 +31,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from indexer.build.bm25 import Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
+
 K1 = 1.2
 B = 0.75
 _TOKEN = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*")
@@ -101,21 +103,41 @@ class LexicalIndex:
     FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
              "params.index.json")
 
-    def __init__(self, bm25: bm25s.BM25, n_docs: int) -> None:
+    def __init__(self, bm25: bm25s.BM25, n_docs: int, rebuild: tuple[Triples, Sequence[str], np.ndarray] | None = None,
+                 tokenized: int | None = None) -> None:
         self._bm25 = bm25
         self.n_docs = n_docs
+        self._rebuild = rebuild  # what the next build reuses (saved beside the bm25s files)
+        self.tokenized = n_docs if tokenized is None else tokenized  # documents tokenized by this build
 
     def __len__(self) -> int:
         return self.n_docs
 
     @classmethod
-    def build(cls, texts: Sequence[str], *, k1: float = K1, b: float = B) -> LexicalIndex:
-        """Tokenize and index ``texts`` (row i = ``texts[i]``)."""
+    def build(cls, texts: Sequence[str], *, k1: float = K1, b: float = B, keys: Sequence[str] | None = None,
+              previous: Path | None = None) -> LexicalIndex:
+        """Tokenize and index ``texts`` (row i = ``texts[i]``).
+
+        With ``keys`` (the rows' doc ids, sorted) and ``previous`` (the lexical folder of the previous
+        snapshot), only texts that are new or changed since then are tokenized (:func:`indexer.build.bm25.merge`);
+        the scores are the same as a build from scratch.
+        """
+        keys = list(keys) if keys is not None else [f"{i:012d}" for i in range(len(texts))]
+        hashes = text_hashes(texts)
+        merged = None
+        if previous is not None and (previous / "tf.npy").is_file():
+            vocab = json.loads((previous / "vocab.index.json").read_text("utf-8"))
+            merged = merge(previous, vocab, texts, keys, hashes, tokenize)
+        triples, tokenized = merged if merged is not None else (term_counts([tokenize(t) for t in texts]), len(texts))
         bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
-        corpus = [tokenize(t) for t in texts]
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-        return cls(bm25, len(corpus))
+        if texts:
+            data, indices, indptr = lucene_csc(triples, k1=k1, b=b)
+            bm25.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": len(texts)}
+            bm25.vocab_dict = {w: i for i, w in enumerate(triples.vocab)}
+            bm25.vocab_dict[""] = len(triples.vocab)  # as bm25s: the empty token last, in no document
+            bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
+            bm25.nonoccurrence_array = None
+        return cls(bm25, len(texts), (triples, keys, hashes), tokenized)
 
     @property
     def params(self) -> dict[str, object]:
@@ -129,6 +151,8 @@ class LexicalIndex:
         directory.mkdir(parents=True, exist_ok=True)
         if self.n_docs:
             self._bm25.save(str(directory), corpus=None, show_progress=False)
+            if self._rebuild is not None:
+                save_triples(directory, *self._rebuild)
         (directory / "rows.json").write_text(json.dumps({"n_docs": self.n_docs}), "utf-8")
         return sorted(p for p in directory.iterdir() if p.is_file())
 

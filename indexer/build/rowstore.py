@@ -39,6 +39,15 @@ def sorted_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return raw[order], order.astype(np.int64)
 
 
+def read_idmap(folder: Path) -> dict[str, str]:
+    """doc_id -> text sha256 of the snapshot in ``folder`` (its ``idmap.json``; empty when unreadable)."""
+    try:
+        d = json.loads((folder / "idmap.json").read_text("utf-8"))
+        return dict(zip(d["doc_ids"], d["text_sha256"], strict=True))
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def write_rows(folder: Path, offsets: Sequence[int], ids: Sequence[str]) -> list[Path]:
     """Write the offset and id files of a snapshot into ``folder``; returns them (the caller fsyncs)."""
     keys, rows = sorted_ids(ids)

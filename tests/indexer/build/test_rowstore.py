@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,15 @@ def test_offsets_that_disagree_with_the_products_are_damage(ws: Workspace) -> No
     folder = ws.indexes_dir / "v000001"
     with pytest.raises(ValueError, match="offsets"):
         ProductRows(folder / "products.jsonl", np.array([0, 10**9], dtype=np.int64))
+
+
+def test_a_rebuild_tokenizes_only_what_changed(ws: Workspace, tmp_path: Path) -> None:
+    edited = [_product(i) for i in range(41)]
+    edited[5] = replace(edited[5], title="Alpaca mittens")
+    report = build_index(edited, [M], ws, encoder=ENC, crawled_at={}, watermark="w2")
+    assert report.tokenized == 2  # the changed one and the new one
+    fresh = Workspace.resolve(tmp_path / "fresh")
+    assert build_index(edited, [M], fresh, encoder=ENC, crawled_at={}, watermark="w2").tokenized == 41
+    a, b = load_current(ws).lexical, load_current(fresh).lexical
+    for q in ("alpaca mittens", "wool thing 7", "ünïcode 40"):
+        assert np.array_equal(a.scores(q), b.scores(q))

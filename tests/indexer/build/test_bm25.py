@@ -1,0 +1,75 @@
+"""BM25 arrays built with numpy equal bm25s's own build, and an incremental rebuild equals a full one."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from indexer.build.lexical import K1, B, LexicalIndex, tokenize
+from indexer.build.text import lexical_text
+from tests.search.conftest import load_catalog
+
+
+@pytest.fixture(scope="module")
+def corpus(sample_dir: Path) -> tuple[list[str], list[str]]:
+    products, _ = load_catalog(sample_dir, shopify_base=lambda s: f"https://{s}.myshopify.com",
+                               etsy_api="https://openapi.etsy.com/v3/application")
+    products.sort(key=lambda p: p.doc_id)
+    return [p.doc_id for p in products], [lexical_text(p) for p in products]
+
+
+def _queries(texts: list[str]) -> list[str]:
+    rng = random.Random(3)
+    words = sorted({w for t in texts for w in t.split()})
+    return [t[:60] for t in texts[::7]] + [" ".join(rng.sample(words, 3)) for _ in range(60)] + ["XL-200 500ml"]
+
+
+def _same(a: LexicalIndex, b: LexicalIndex, queries: list[str]) -> None:
+    assert len(a) == len(b) and sum(bool(a.scores(q).any()) for q in queries) > len(queries) // 2
+    for q in queries:
+        assert a.query_terms(q) == b.query_terms(q), q
+        assert np.array_equal(a.scores(q), b.scores(q)), q
+        assert [x.tolist() for x in a.search(q, 10)] == [x.tolist() for x in b.search(q, 10)], q
+
+
+def test_numpy_build_equals_bm25s(corpus: tuple[list[str], list[str]]) -> None:
+    keys, texts = corpus
+    ref = bm25s.BM25(k1=K1, b=B, method="lucene")
+    ref.index([tokenize(t) for t in texts], show_progress=False)
+    ours = LexicalIndex.build(texts, keys=keys)
+    _same(ours, LexicalIndex(ref, len(texts)), _queries(texts))
+    assert ours.params["terms"] == len(ref.vocab_dict)
+
+
+def test_incremental_rebuild_equals_a_full_one(corpus: tuple[list[str], list[str]], tmp_path: Path) -> None:
+    keys, texts = corpus
+    first = LexicalIndex.build(texts, keys=keys)
+    first.save(tmp_path / "v1")
+    rng = random.Random(5)
+    edited = dict(zip(keys, texts, strict=True))
+    changed = rng.sample(keys, 6)
+    for k in changed:
+        edited[k] += " limited edition zyxwv"  # a word no document had
+    for k in rng.sample(sorted(set(keys) - set(changed)), 3):
+        del edited[k]
+    edited["shopify:zz-new:1"] = "Brand new alpaca mittens, XL-200"
+    new_keys = sorted(edited)
+    new_texts = [edited[k] for k in new_keys]
+    inc = LexicalIndex.build(new_texts, keys=new_keys, previous=tmp_path / "v1")
+    assert inc.tokenized == len(changed) + 1
+    _same(inc, LexicalIndex.build(new_texts, keys=new_keys), _queries(new_texts) + ["zyxwv alpaca"])
+    inc.save(tmp_path / "v2")  # and again from the merged one: the chain keeps working
+    again = LexicalIndex.build(new_texts, keys=new_keys, previous=tmp_path / "v2")
+    assert again.tokenized == 0
+    _same(again, LexicalIndex.load(tmp_path / "v2"), _queries(new_texts))
+
+
+def test_a_previous_index_without_triples_means_a_full_build(corpus: tuple[list[str], list[str]],
+                                                              tmp_path: Path) -> None:
+    keys, texts = corpus
+    LexicalIndex.build(texts, keys=keys).subset(np.arange(10)).save(tmp_path / "old")  # no tf.npy: older format
+    assert LexicalIndex.build(texts, keys=keys, previous=tmp_path / "old").tokenized == len(texts)
