@@ -73,10 +73,29 @@ def print_search(resp: SearchResponse, out: Console | None = None, *, more: str 
         buy = "[green]eligible[/green]" if r.buy.eligible else "[red]" + escape(", ".join(r.buy.reasons)) + "[/red]"
         table.add_row(str(i), Text(r.title), Text(r.merchant.name), variant, money(r.variant.price), buy)
     out.print(table)
+    print_details(resp, out)
     footer = f"{len(resp.results)} results from snapshot {resp.snapshot} in {resp.took_ms:.1f} ms"
     if resp.next_cursor:
         footer += f"; more with --cursor {resp.next_cursor}" if more == "--cursor" else f"; more with a larger {more}"
     out.print(Text(footer, style="dim"))
+
+
+def print_details(resp: SearchResponse, out: Console) -> None:
+    """What a search printed beside its table when asked: highlights and explanations per result, then facets."""
+    for i, r in enumerate(resp.results, 1):
+        if r.highlight is not None:
+            out.print(Text(f"{i}. {r.highlight.title}"), Text(f"   {r.highlight.description}", style="dim"), sep="\n")
+        if r.explain is not None:
+            e = r.explain
+            scores = ", ".join(f"{k} {v:.3f}" for k, v in (("lexical", e.lexical), ("dense", e.dense),
+                                                            ("fused", e.fused), ("score", e.score)) if v is not None)
+            lines = [f"{i}. {scores}", f"   met: {', '.join(e.met) or '-'}"]
+            lines += [f"   unmet: {', '.join(e.unmet)}"] if e.unmet else []
+            lines += [f"   variant: {e.variant_reason}", *(f"   order: {o}" for o in e.order)]
+            out.print(Text("\n".join(lines), style="dim"))
+    for name, values in resp.facets.items():
+        shown = ", ".join(f"{v.label or v.value} ({v.count})" for v in values) or "-"
+        out.print(Text(f"facet {name}: {shown}"))
 
 
 def print_check(check: CheckResponse, out: Console | None = None) -> None:

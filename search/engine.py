@@ -41,16 +41,20 @@ import numpy as np
 
 from indexer.errors import ConfigError, NotFoundError, QueryError
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
+from search.answer.present import View, add_scores, answer_facets, arrange, decorate, interpreted_out
 from search.filter.catalog import CatalogArrays
 from search.filter.columns import open_catalog
 from search.filter.eligibility import assess, eligible_mask
-from search.filter.variants import allowed_rows, choose_variant, variant_unmet
-from search.items import answer_items, kind_nouns, remember_kinds, soft_order
+from search.filter.pick import pick_variant
+from search.filter.variants import allowed_rows
+from search.items import answer_items, kind_nouns, remember_kinds
+from search.query.highlight import marked_words
 from search.query.interpret import Interpretation, interpret
 from search.query.spelling import Speller, build_speller, remember_speller
 from search.query.synonyms import expansions
 from search.retrieval.encoding import QueryVectors
 from search.retrieval.floor import Kind, kind_phrase, kind_vocabulary, order_near
+from search.retrieval.order import Entry
 from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
 from search.retrieval.threads import single_threaded
@@ -58,8 +62,6 @@ from search.schema import (
     MAX_QUERY_CHARS,
     CheckRequest,
     CheckResponse,
-    ColorReading,
-    Interpreted,
     ProductOut,
     Result,
     SearchRequest,
@@ -210,19 +212,44 @@ class Engine:
         s = self.settings
         it = interpret(request, snap.vocabulary, cat, fallback_attrs=s.text_fallback_attrs,
                        vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
-        cons = it.constraints
-        if not it.ranking_text.strip() and cons.empty and not request.buyable_only:
+        if not it.ranking_text.strip() and it.constraints.empty and not request.buyable_only:
             raise QueryError("give a query or at least one filter", code="empty_query")
         now = float(self._clock())
-        extra = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
+        elig = (eligible_mask(cat, country=it.country, now=now, policy=s.policy())
+                if request.buyable_only or request.buyable_first else None)
+        extra = elig if request.buyable_only else None
         # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
-        vmask, allowed = allowed_rows(cat, cons, extra)
-        kind = kind_phrase(it.text, it.expanded) if s.kind_threshold is not None and not cons.empty else None
+        vmask, allowed = allowed_rows(cat, it.constraints, extra)
+        order, missed = self._exact_and_near(state, request, it, allowed, vmask, extra)
+        relevance = {o[0]: (i, o[1]) for i, o in enumerate(order)}  # place and retrieval score, for explain
+        order, it, moved_by = arrange(cat, request, it, order, vmask, elig)
+        view = View(it, vmask, extra, elig if request.buyable_first else None, now, missed, relevance,
+                    marked_words([request.query, *dict(it.corrected).values(), *it.expanded])
+                    if request.highlight else None, explain=request.explain, moved_by=moved_by)
+        results = [self._result(cat, view, row, score, exact, place)
+                   for place, (row, score, exact) in enumerate(order[offset : offset + request.limit], offset)]
+        if request.explain:
+            add_scores(snap, request.mode, it.ranking_text, results, lambda t: self._vectors.encode(snap, t))
+        nxt = offset + request.limit
+        return SearchResponse(
+            query=request.query, interpreted=interpreted_out(it), results=results,
+            facets=answer_facets(cat, request.facets, order, vmask, it, s.text_fallback_attrs)
+            if request.facets else {},
+            next_cursor=encode_cursor(nxt, request, snap.version, self._cursor_key) if nxt < len(order) else None,
+            snapshot=snap.version, took_ms=round((time.perf_counter() - t0) * 1000.0, 3),
+        )
+
+    def _exact_and_near(self, state: _State, request: SearchRequest, it: Interpretation, allowed: np.ndarray | None,
+                        vmask: np.ndarray | None, extra: np.ndarray | None) -> tuple[list[Entry], set[int]]:
+        """The ranked exact results past the relevance floor, then (``include_near``) the near matches; and the
+        rows that are not the kind of product asked for."""
+        snap, cat, cons = state.snapshot, state.cat, it.constraints
+        kind = kind_phrase(it.text, it.expanded) if self.settings.kind_threshold is not None and not cons.empty \
+            else None
         if kind is not None and request.mode != "bm25" and it.ranking_text.strip():
             self._vectors.encode_many(snap, [it.ranking_text, kind.phrase])  # one forward pass for both (cached)
         ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual, it.text)
-        order: list[tuple[int, float, bool]] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores,
-                                                                                          strict=True)]
+        order: list[Entry] = [(int(r), float(sc), True) for r, sc in zip(ranked.rows, ranked.scores, strict=True)]
         if kind is not None and not it.expanded:
             # The floor's words know every synonym of the kind (a rucksack is a backpack) even where the ranking
             # text was not expanded (the reader expands only words the catalog rarely uses); the semantic check
@@ -230,6 +257,7 @@ class Engine:
             every = kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
             kind = replace(kind, heads=every.heads) if every is not None else kind
         missed: set[int] = set()
+        below: list[Entry] = []
         if kind is not None:
             missed = self._kind_missed(state, kind, [r for r, _, _ in order])
             below = [(r, sc, False) for r, sc, _ in order if r in missed]  # wrong kind: not an exact result
@@ -240,24 +268,7 @@ class Engine:
                 missed |= self._kind_missed(state, kind, [r for r, _, _ in near])
                 near = below + near
             order += order_near(cat, cons, near, missed, extra)
-        order = soft_order(cat, it, request.context, order, vmask)  # "cheapest", buyer preferences
-        page = order[offset : offset + request.limit]
-        results = [self._result(cat, it, row, score, exact, vmask, extra, now, row in missed)
-                   for row, score, exact in page]
-        nxt = offset + request.limit
-        return SearchResponse(
-            query=request.query,
-            interpreted=Interpreted(text=it.text, filters=it.filters, country=it.country,
-                                    country_source=it.country_source, sort=it.sort,  # type: ignore[arg-type]
-                                    notes=list(it.notes), preferences=it.preferences or {},
-                                    corrected=dict(it.corrected), expanded=list(it.expanded),
-                                    colors=[ColorReading(word=c.word, family=c.family, values=list(c.values))
-                                            for c in it.colours]),
-            results=results,
-            next_cursor=encode_cursor(nxt, request, snap.version, self._cursor_key) if nxt < len(order) else None,
-            snapshot=snap.version,
-            took_ms=round((time.perf_counter() - t0) * 1000.0, 3),
-        )
+        return order, missed
 
     def _rank(self, snap: Snapshot, cat: CatalogArrays, mode: str, text: str, allowed: np.ndarray | None,
               vmask: np.ndarray | None, multi: np.ndarray | None = None, query_text: str | None = None) -> Ranked:
@@ -279,26 +290,19 @@ class Engine:
                             words=state.kind_words,
                             named_bar=self.settings.kind_named_bar)
 
-    def _result(self, cat: CatalogArrays, it: Interpretation, row: int, score: float, exact: bool,
-                vmask: np.ndarray | None, extra: np.ndarray | None, now: float, kind_miss: bool = False) -> Result:
+    def _result(self, cat: CatalogArrays, view: View, row: int, score: float, exact: bool, place: int) -> Result:
+        it = view.it
+        pick = pick_variant(cat, row, it.constraints, exact=exact, vmask=view.vmask, extra=view.extra,
+                            buyable=view.buyable, hints=it.hints, text=it.text)
+        kind_miss = row in view.missed and not exact
         p = cat.products[row]
-        span = cat.variants_of(row)
-        unmet: list[str] = []
-        if exact:
-            cands = [v for v in span if vmask is None or vmask[v]]
-        else:
-            pool = [v for v in span if extra is None or extra[v]] or list(span)
-            fails = {v: variant_unmet(cat, row, p.variants[v - span.start], it.constraints) for v in pool}
-            fewest = min(len(f) for f in fails.values())
-            cands = [v for v in pool if len(fails[v]) == fewest]
-        v = choose_variant(cat, row, cands, hints=it.hints, text=it.text)
-        if not exact:
-            unmet = list(fails[v]) + (["product_kind"] if kind_miss else [])
-        variant = p.variants[v - span.start]
+        variant = p.variants[pick.variant - int(cat.var_start[row])]
         merchant = cat.merchants.get(p.merchant_id)
-        e = assess(p, variant, merchant, country=it.country, crawled_ts=float(cat.prod_crawled[row]), now=now,
+        e = assess(p, variant, merchant, country=it.country, crawled_ts=float(cat.prod_crawled[row]), now=view.now,
                    policy=self.settings.policy())
-        return result_out(p, variant, merchant, e, score=score, exact=exact, unmet=unmet)
+        out = result_out(p, variant, merchant, e, score=score, exact=exact,
+                         unmet=[*pick.unmet, *(["product_kind"] if kind_miss else [])])
+        return decorate(out, cat, view, row, pick, place)
 
     # --- product and check ----------------------------------------------------------------------
 

@@ -66,6 +66,15 @@ def search(
     buyable_only: bool = typer.Option(False, "--buyable-only", help="Drop results that cannot be bought now."),
     near: bool = typer.Option(False, "--near", help="Append near matches (some constraint unmet) after exact ones."),
     cursor: str | None = typer.Option(None, "--cursor", help="Next page: the cursor a previous answer printed."),
+    facets: str = typer.Option("", "--facets", help="Facets to count over the exact matches, comma-separated: "
+                               "color,size,material,vendor,merchant,platform,price,availability."),
+    sort: str = typer.Option("relevance", "--sort", help="relevance, price_asc, price_desc or newest."),
+    explain: bool = typer.Option(False, "--explain", help="Per result: scores, constraints met/missed, why this "
+                                 "variant."),
+    highlight: bool = typer.Option(False, "--highlight", help="Mark the query's words [[like this]] in titles and "
+                                   "descriptions."),
+    buyable_first: bool = typer.Option(True, "--buyable-first/--no-buyable-first", help="Buyable results first "
+                                       "among results of similar relevance."),
     as_json: bool = typer.Option(False, "--json", help="Print the SearchResponse JSON."),
 ) -> None:
     """Search the current snapshot: every result is a product with ONE variant that meets every constraint,
@@ -80,6 +89,8 @@ def search(
             query=query, filters=_filters(filters, price_min, price_max, currency, in_stock),
             context=Context(country=country, currency=currency.upper() if currency else None), limit=limit,
             cursor=cursor, mode=mode, buyable_only=buyable_only, include_near=near,  # type: ignore[arg-type]
+            facets=[f.strip() for f in facets.split(",") if f.strip()], sort=sort,  # type: ignore[misc,arg-type]
+            explain=explain, highlight=highlight, buyable_first=buyable_first,
         )
     except ValidationError as exc:  # query too long, limit out of range, bad country: worded as the API words it
         raise config_error(exc) from None

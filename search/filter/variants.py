@@ -34,7 +34,8 @@ from search.filter.constraints import AttrConstraint, Constraints, norm_label, t
 from search.filter.shipping import is_digital, merchant_ships_to
 
 
-def _attr_mask(cat: CatalogArrays, ac: AttrConstraint) -> np.ndarray:
+def attr_mask(cat: CatalogArrays, ac: AttrConstraint) -> np.ndarray:
+    """bool (V,): variants meeting one attribute constraint (an option value, or the product's words)."""
     m = np.zeros(cat.n_variants, dtype=bool)
     postings = cat.attr_postings.get(ac.canonical, {})
     for key in ac.keys:
@@ -103,9 +104,9 @@ def satisfying_mask(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | N
         m = x if m is None else (m & x)
 
     for ac in cons.attributes:
-        _and(_attr_mask(cat, ac))
+        _and(attr_mask(cat, ac))
     for ac in cons.exclude:  # "not black": no variant showing an excluded value (nor a product saying it)
-        _and(~_attr_mask(cat, ac))
+        _and(~attr_mask(cat, ac))
     if cons.has_price:
         _and(price_mask(cat, cons))
     if (cons.attributes or cons.exclude or cons.has_price) and cat.prod_variants_unknown.any():
@@ -266,22 +267,10 @@ def _hint_score(hint_toks: Sequence[str], value_toks: set[str], value_nums: list
     return max(overlap, best_num)
 
 
-def choose_variant(
-    cat: CatalogArrays,
-    row: int,
-    candidates: Sequence[int],
-    *,
-    hints: Sequence[str] = (),
-    text: str = "",
-) -> int:
-    """Flat index (one of ``candidates``, all variants of ``row``) of the variant to return.
-
-    Order: best loose-hint match (each hint scored by word overlap or numeric closeness with the
-    variant's option values), then best overlap with the query text's words, then available, then
-    cheapest (unpriced last), then the merchant's own order.
-    """
-    if len(candidates) == 1:
-        return int(candidates[0])
+def choice_keys(cat: CatalogArrays, row: int, candidates: Sequence[int], *, hints: Sequence[str] = (),
+                text: str = "") -> dict[int, tuple[float, float, int, int, int]]:
+    """The sort key of each candidate variant (the lowest is chosen; see :func:`choose_variant`):
+    (−hint match, −words shared with the query, unavailable, price, merchant's position)."""
     start = int(cat.var_start[row])
     variants = cat.products[row].variants
     hint_toks = [tokens(h) for h in hints if h]
@@ -298,4 +287,24 @@ def choose_variant(
         price = var.price if var.price is not None else np.iinfo(np.int64).max
         return (-hs, -float(ts), 0 if var.available else 1, int(price), var.position)
 
-    return int(min(candidates, key=key))
+    return {int(v): key(int(v)) for v in candidates}
+
+
+def choose_variant(
+    cat: CatalogArrays,
+    row: int,
+    candidates: Sequence[int],
+    *,
+    hints: Sequence[str] = (),
+    text: str = "",
+) -> int:
+    """Flat index (one of ``candidates``, all variants of ``row``) of the variant to return.
+
+    Order: best loose-hint match (each hint scored by word overlap or numeric closeness with the
+    variant's option values), then best overlap with the query text's words, then available, then
+    cheapest (unpriced last), then the merchant's own order.
+    """
+    if len(candidates) == 1:
+        return int(candidates[0])
+    keys = choice_keys(cat, row, candidates, hints=hints, text=text)
+    return min(keys, key=lambda v: keys[v])

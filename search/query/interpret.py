@@ -46,7 +46,7 @@ from typing import Any
 from indexer.attributes import canonical_attribute, normalize_value
 from indexer.errors import AisleError, QueryError
 from search.filter.catalog import CatalogArrays
-from search.filter.constraints import Constraints, make_attr_constraint, norm_label
+from search.filter.constraints import AttrConstraint, Constraints, make_attr_constraint, norm_label
 from search.query.colours import widen_colour_constraint
 from search.query.exclusions import read_extras
 from search.query.spelling import speller_for
@@ -228,6 +228,16 @@ def _constraints(filters: Filters, explicit: Filters | None, *, fallback_attrs: 
         vendor_in_title=vendor_in_title,
         exclude=exclude,
     )
+
+
+def explicit_attr_constraint(name: str, value: str, cat: CatalogArrays, *,
+                             fallback_attrs: frozenset[str] | None) -> AttrConstraint:
+    """The constraint an explicit filter ``attributes: {name: [value]}`` builds (as :func:`interpret` does):
+    the value in every language the lexicon knows and, for a colour, its family. Facets count with it."""
+    ac = make_attr_constraint(name, _forms(name, [value]), fallback_attrs=fallback_attrs)
+    cons, _ = widen_colour_constraint(Constraints(attributes=(ac,)), None, Filters(attributes={name: [value]}),
+                                      cat.attr_postings.get("color", {}), fallback_attrs)
+    return cons.attributes[0]  # type: ignore[no-any-return]
 
 
 def interpret(

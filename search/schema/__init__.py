@@ -24,10 +24,24 @@ from search.schema.common import (
     iso_currency,
     notice_field,
 )
-from search.schema.request import MAX_LIMIT, MAX_QUERY_CHARS, Context, Filters, Mode, PriceFilter, SearchRequest
+from search.schema.request import (
+    FACET_NAMES,
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    Context,
+    FacetName,
+    Filters,
+    Mode,
+    PriceFilter,
+    SearchRequest,
+    Sort,
+)
 from search.schema.response import (
     BuyInfo,
     ColorReading,
+    Explanation,
+    FacetValue,
+    Highlight,
     Interpreted,
     ItemResponse,
     MatchInfo,
@@ -39,9 +53,9 @@ from search.schema.response import (
 )
 
 __all__ = [
-    "MAX_LIMIT", "MAX_QUERY_CHARS", "MERCHANT_CONTENT_NOTICE", "BuyInfo", "CartItem", "CheckRequest",
-    "CheckResponse", "CheckedItem", "ColorReading", "Context", "Filters", "Interpreted", "ItemResponse",
-    "MatchInfo", "MerchantCheckout", "MerchantOut", "Mode", "Money", "PriceFilter", "ProductOut", "Result",
-    "SearchRequest", "SearchResponse", "VariantOut", "country_or_error", "iso_country", "iso_currency",
-    "notice_field",
+    "FACET_NAMES", "MAX_LIMIT", "MAX_QUERY_CHARS", "MERCHANT_CONTENT_NOTICE", "BuyInfo", "CartItem", "CheckRequest",
+    "CheckResponse", "CheckedItem", "ColorReading", "Context", "Explanation", "FacetName", "FacetValue", "Filters",
+    "Highlight", "Interpreted", "ItemResponse", "MatchInfo", "MerchantCheckout", "MerchantOut", "Mode", "Money",
+    "PriceFilter", "ProductOut", "Result", "SearchRequest", "SearchResponse", "Sort", "VariantOut",
+    "country_or_error", "iso_country", "iso_currency", "notice_field",
 ]

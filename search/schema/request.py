@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -10,6 +10,10 @@ from pydantic_core import PydanticCustomError
 from search.schema.common import iso_country, iso_currency
 
 Mode = Literal["hybrid", "bm25", "dense"]
+
+FacetName = Literal["color", "size", "material", "vendor", "merchant", "platform", "price", "availability"]
+FACET_NAMES: tuple[str, ...] = get_args(FacetName)
+Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
 
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
@@ -104,6 +108,20 @@ class SearchRequest(BaseModel):
     mode: Mode = "hybrid"
     buyable_only: bool = False
     include_near: bool = False
+    facets: list[FacetName] = Field(
+        default_factory=list, max_length=len(FACET_NAMES),
+        description="Facets to count over the exact matches (every page): " + ", ".join(FACET_NAMES) + ".")
+    sort: Sort = Field(
+        default="relevance",
+        description="relevance (default); price_asc / price_desc: by the chosen variant's price within one currency "
+        "(several currencies: by currency, then amount; no conversion); newest: most recently published first. "
+        "Wins over 'cheapest' in the query.")
+    explain: bool = Field(default=False, description="Per result: lexical, dense and fused scores, the constraints "
+                          "the chosen variant met and missed, and why that variant was chosen.")
+    highlight: bool = Field(default=False, description="Per result: `_highlight` with the query's words marked "
+                            "[[like this]] in the title and description (plain text, no HTML).")
+    buyable_first: bool = Field(default=True, description="Within results of similar relevance (scores within "
+                                "BUYABLE_BAND of the spread), buyable ones come first. See the README.")
 
     @model_validator(mode="after")
     def _price_ordered(self) -> SearchRequest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from search.schema.common import Money, notice_field
 from search.schema.request import Filters
@@ -40,7 +40,31 @@ class MatchInfo(BaseModel):
     unmet: list[str] = Field(default_factory=list)
 
 
+class Explanation(BaseModel):
+    """Why a result is where it is and why its variant was chosen (``explain=true``)."""
+
+    lexical: float | None = Field(description="BM25 score of the product for the ranking words (None: no words).")
+    dense: float | None = Field(description="Cosine of the product's vector and the query's (None: no words).")
+    fused: float = Field(description="The retrieval score the ranking started from (the mode's own score: fused "
+                         "z-scores in hybrid, BM25 in bm25, cosine in dense; browse order without words).")
+    score: float = Field(description="The result's final score (after buyer preferences).")
+    met: list[str] = Field(default_factory=list, description="Constraints the chosen variant meets.")
+    unmet: list[str] = Field(default_factory=list, description="Constraints it misses (near matches only).")
+    variant_reason: str = Field(description="Why this variant of the product was chosen.")
+    order: list[str] = Field(default_factory=list, description="What moved the result from its relevance place: "
+                             "sort, buyable_first, preferences.")
+
+
+class Highlight(BaseModel):
+    """The title and description with the query's words marked ``[[word]]`` (plain text, safe to show)."""
+
+    title: str
+    description: str
+
+
 class Result(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, validate_by_alias=True)
+
     doc_id: str
     title: str
     platform: str
@@ -53,6 +77,21 @@ class Result(BaseModel):
     vendor: str | None = None
     product_type: str | None = None
     image: str | None = None
+    explain: Explanation | None = Field(default=None, description="With explain=true: scores, constraints, "
+                                        "the choice of variant.")
+    highlight: Highlight | None = Field(default=None, alias="_highlight",
+                                        description="With highlight=true: the query's words marked [[like this]].")
+
+
+class FacetValue(BaseModel):
+    """One value of a facet and how many exact matches (products) a filter on it returns."""
+
+    value: str = Field(description="The value to filter on (a price bucket reads like '0-25 USD').")
+    count: int = Field(description="Exact matches (products, every page) that a filter on this value returns.")
+    label: str | None = Field(default=None, description="A display name (a merchant's name) when it differs.")
+    min: int | None = Field(default=None, description="Price bucket: lowest price, minor units, inclusive.")
+    max: int | None = Field(default=None, description="Price bucket: highest price, minor units, inclusive.")
+    currency: str | None = Field(default=None, description="Price bucket: ISO 4217 currency.")
 
 
 class ColorReading(BaseModel):
@@ -74,8 +113,9 @@ class Interpreted(BaseModel):
         description="query: the shopper named the destination, and every result ships there (or its merchant "
         "publishes no ship-to list); context: the buyer country only decides eligibility.",
     )
-    sort: Literal["price_asc"] | None = Field(
-        default=None, description="price_asc: 'cheapest' was asked; exact results are ordered by price, lowest first.")
+    sort: Literal["price_asc", "price_desc", "newest"] | None = Field(
+        default=None, description="The order applied instead of relevance: the request's sort, else price_asc when "
+        "'cheapest' was asked (exact results ordered by price, lowest first).")
     preferences: dict[str, list[str]] = Field(
         default_factory=dict,
         description="The buyer's soft preferences from the request context (sizes, budget, brands) that reordered "
@@ -120,6 +160,9 @@ class SearchResponse(BaseModel):
         description="When the message names several items, one answer per item (results above: the items' results "
         "interleaved).",
     )
+    facets: dict[str, list[FacetValue]] = Field(
+        default_factory=dict, description="The requested facets: per name, values with the number of exact matches "
+        "a filter on the value returns (most first).")
     next_cursor: str | None = None
     snapshot: str | None = Field(default=None, description="Index snapshot version that answered.")
     took_ms: float = 0.0

@@ -22,21 +22,27 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import ToolAnnotations
 from pydantic import Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from indexer.errors import AisleError
 from search.filter.eligibility import REASONS
 from search.schema import (
+    FACET_NAMES,
     MAX_LIMIT,
     MAX_QUERY_CHARS,
     CartItem,
     CheckRequest,
     CheckResponse,
+    Context,
+    FacetName,
     Filters,
+    Mode,
     ProductOut,
     SearchRequest,
     SearchResponse,
+    Sort,
     country_or_error,
 )
 from search.serve.errors import error_for, validation_error
@@ -168,31 +174,49 @@ def _country(country: Any) -> str:
     return _call(country_or_error, country)  # type: ignore[no-any-return]
 
 
+_MODE = _arg(Mode, description="hybrid (BM25 + dense, fused; default), bm25 or dense.")
+_FACETS = _arg(list[FacetName], description="Facets to count over the exact matches: " + ", ".join(FACET_NAMES)
+               + ". Each value's count is what a filter on it returns.")
+_SORT = _arg(Sort, description="relevance (default), price_asc, price_desc (the result variant's price, within one "
+             "currency; several currencies: by currency, then amount, and a note says so), newest.")
+_CONTEXT = WithJsonSchema({**_inline_refs(Context.model_json_schema()), "default": None,
+                           "description": "Buyer context as in /v1/search (country, currency, sizes, budget, "
+                           "brands); `country` and `currency` above win over it when given."})
+
+
 def _search_tool(engine: SearchEngine) -> Callable[..., SearchResponse]:
-    """The ``search_catalog`` tool: its parameters are the MCP input schema (validated by aisle's models)."""
+    """The ``search_catalog`` tool: the arguments of ``POST /v1/search`` (validated by the same model), plus the
+    ``country`` and ``currency`` shortcuts into ``context``."""
 
     def search_catalog(
         query: Annotated[Any, _QUERY] = "",
-        country: Annotated[Any, _COUNTRY] = "US",
+        country: Annotated[Any, _arg(str | None, pattern=r"^[A-Za-z]{2}$", description="Buyer's country, ISO "
+                                     "3166-1 alpha-2 (default US). Eligibility and shipping depend on it.")] = None,
         currency: Annotated[Any, _CURRENCY] = None,
+        context: Annotated[Any, _CONTEXT] = None,
         filters: Annotated[Any, WithJsonSchema(FILTERS_SCHEMA)] = None,
         limit: Annotated[Any, _arg(int, ge=1, le=MAX_LIMIT, description="Results per page (1-100).")] = 10,
         cursor: Annotated[Any, _arg(str | None, max_length=200, description="next_cursor of a previous page.")] = None,
+        mode: Annotated[Any, _MODE] = "hybrid",
         buyable_only: Annotated[Any, _BUYABLE] = False,
         include_near: Annotated[Any, _NEAR] = False,
+        facets: Annotated[Any, _FACETS] = None,
+        sort: Annotated[Any, _SORT] = "relevance",
+        explain: Annotated[Any, _arg(bool, description="Per result: lexical, dense and fused scores, the constraints "
+                                     "met and missed, why this variant.")] = False,
+        highlight: Annotated[Any, _arg(bool, description="Per result: _highlight, the query's words marked [[like "
+                                       "this]] in title and description.")] = False,
+        buyable_first: Annotated[Any, _arg(bool, description="Buyable results first among results of similar "
+                                           "relevance (default true).")] = True,
     ) -> SearchResponse:
-        request = _call(
-            SearchRequest.model_validate,
-            {
-                "query": query,
-                "filters": filters,
-                "context": {"country": country, "currency": currency},
-                "limit": limit,
-                "cursor": cursor,
-                "buyable_only": buyable_only,
-                "include_near": include_near,
-            },
-        )
+        ctx = dict(context) if isinstance(context, dict) else context
+        if isinstance(ctx, dict) or ctx is None:
+            ctx = {**(ctx or {}), **({"country": country} if country is not None else {}),
+                   **({"currency": currency} if currency is not None else {})}
+        body = {"query": query, "filters": filters, "context": ctx, "limit": limit, "cursor": cursor, "mode": mode,
+                "buyable_only": buyable_only, "include_near": include_near, "facets": facets or [], "sort": sort,
+                "explain": explain, "highlight": highlight, "buyable_first": buyable_first}
+        request = _call(SearchRequest.model_validate, body)
         resp = _call(engine.search, request)
         return SearchResponse.model_validate(sanitised(resp))
 
@@ -228,6 +252,41 @@ def _check_tool(engine: SearchEngine) -> Callable[..., CheckResponse]:
     return check_checkout
 
 
+class _StrictArguments(FuncMetadata):
+    """A tool's argument validation that hands unknown argument names to the tool instead of dropping them."""
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        known = set(self.arg_model.model_fields)
+        out = super().validate_arguments({k: v for k, v in arguments_to_validate.items() if k in known})
+        unknown = [k for k in arguments_to_validate if k not in known]
+        return {**out, UNKNOWN: unknown} if unknown else out
+
+
+UNKNOWN = "__aisle_unknown_arguments__"
+
+
+def _refuse_unknown(server: MCPServer, name: str) -> None:
+    """Make tool ``name`` refuse an argument it does not declare, as HTTP refuses an unknown field: the one
+    error mapping (:func:`search.serve.errors.validation_error`) answers ``unknown_field``."""
+    tool = server._tool_manager.get_tool(name)  # noqa: SLF001 -- the SDK offers no hook for unknown arguments
+    if tool is None:
+        raise RuntimeError(f"no MCP tool {name!r}")
+    meta = tool.fn_metadata
+    tool.fn_metadata = _StrictArguments(arg_model=meta.arg_model, output_schema=meta.output_schema,
+                                        output_model=meta.output_model, wrap_output=meta.wrap_output)
+    fn = tool.fn
+
+    def strict(**kwargs: Any) -> Any:
+        unknown = kwargs.pop(UNKNOWN, None)
+        if unknown:
+            errors = [{"type": "extra_forbidden", "loc": ("body", k), "msg": "Extra inputs are not permitted"}
+                      for k in unknown]
+            raise ToolError(json.dumps(validation_error(errors).body()))
+        return fn(**kwargs)
+
+    tool.fn = strict
+
+
 _CHECK_ANNOTATIONS = ToolAnnotations(read_only_hint=True, idempotent_hint=False, open_world_hint=True)
 
 
@@ -252,6 +311,8 @@ def build_mcp_server(engine: SearchEngine) -> MCPServer:
         description=CHECK_DESCRIPTION,
         annotations=_CHECK_ANNOTATIONS,
     )(_check_tool(engine))
+    for name in ("search_catalog", "get_product", "check_checkout"):
+        _refuse_unknown(server, name)
     return server
 
 
