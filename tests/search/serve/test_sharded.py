@@ -1,0 +1,57 @@
+"""The sharded engine over an on-disk snapshot and its shards (`aisle index --shards N`): equal answers, and
+the move to a new snapshot version (each shard reloads; the coordinator follows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from indexer.build.embed import HashingEncoder
+from indexer.build.index import build_index
+from indexer.build.shards import shard_workspace
+from indexer.build.snapshot import load_current
+from indexer.errors import ConfigError
+from indexer.workspace import Workspace
+from search.engine import Engine
+from search.schema import Filters, SearchRequest
+from search.serve.sharded import ShardedEngine, local_connector
+from tests.search.conftest import merchant, product, variant
+
+
+def _catalog(extra: int = 0) -> tuple[list, list]:  # type: ignore[type-arg]
+    ms = [merchant(f"shop{i}.myshopify.com") for i in range(4)]
+    ps = [product(f"{c} wool beanie {i}", [variant({"Color": c, "Size": "M"}, price=1000 + i, vid=f"{i}{j}")],
+                  m=ms[i % 4], pid=str(i))
+          for i, (j, c) in enumerate((j, c) for j in range(3) for c in ("Red", "Blue", "Green", "Black"))]
+    ps += [product(f"Navy scarf {k}", [variant({"Color": "Navy"}, vid=f"s{k}")], m=ms[0], pid=f"s{k}")
+           for k in range(extra)]
+    return ps, ms
+
+
+def _build(ws: Workspace, extra: int, mark: str) -> None:
+    ps, ms = _catalog(extra)
+    now = datetime.now(UTC).isoformat()
+    build_index(ps, ms, ws, encoder=HashingEncoder(32), crawled_at={p.doc_id: now for p in ps}, watermark=mark)
+
+
+def test_on_disk_shards_answer_as_the_snapshot_and_follow_a_new_version(tmp_path: Path) -> None:
+    ws = Workspace.resolve(tmp_path)
+    _build(ws, 0, "w1")
+    with pytest.raises(ConfigError, match="index shards"):
+        ShardedEngine(load_current(ws), connect=local_connector(ws.home), encoder=HashingEncoder(32), workspace=ws)
+    assert len(shard_workspace(ws, 3)) == 3
+    assert shard_workspace(ws, 3) == shard_workspace(ws, 3)  # kept when already written
+    single = Engine.open(ws, encoder=HashingEncoder(32))
+    sharded = ShardedEngine(load_current(ws), connect=local_connector(ws.home), encoder=HashingEncoder(32),
+                            workspace=ws)
+    for req in (SearchRequest(query="red wool beanie", limit=5), SearchRequest(query="beanie", mode="bm25"),
+                SearchRequest(query="beanie", filters=Filters(merchant=["shop1.myshopify.com"]))):
+        assert [r.doc_id for r in sharded.search(req).results] == [r.doc_id for r in single.search(req).results]
+    _build(ws, 2, "w2")
+    shard_workspace(ws, 3)
+    assert sharded.refresh()
+    resp = sharded.search(SearchRequest(query="navy scarf", mode="bm25"))
+    assert resp.snapshot == load_current(ws).version and not resp.partial
+    assert {r.title for r in resp.results} >= {"Navy scarf 0", "Navy scarf 1"}
