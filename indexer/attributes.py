@@ -33,7 +33,10 @@ _ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
     "color": ("color", "colour", "colors", "colours", "couleur", "farbe", "cor", "colore", "kleur", "färg",
               "farg", "tone", "shade", "finish color"),
     "size": ("size", "sizes", "taille", "talla", "tamanho", "tamaño", "größe", "grösse", "groesse", "grosse",
-             "maat", "storlek", "taglia", "ring size", "shoe size", "cap size"),
+             "maat", "storlek", "taglia", "ring size", "shoe size", "cap size", "talla del calzado",
+             # what a blanket or rug calls its size ("Dimensions: 150x200cm"), and a baby's age size
+             # ("Meses: 6-12M"): read as size so "150x200" and "talla 6-12 meses" filter on them
+             "size specification", "size spec", "dimensions", "dimension", "measurements", "meses"),
     "material": ("material", "materials", "matière", "matiere", "material/fabric", "fabric", "stoff", "materiale",
                  "tejido", "tecido"),
     "length": ("length", "lenght", "longueur", "largo", "länge", "comprimento"),
@@ -50,6 +53,7 @@ _CHOOSE_PREFIX = re.compile(
     r"(?:the\s+|a\s+|your\s+|un\s+|une\s+)?"
 )
 _SPACE = re.compile(r"\s+")
+_UNIT_SUFFIX = re.compile(r"\s*\([^()]{1,12}\)$")
 _PART_SPLIT = re.compile(r"\s*(?:/|\||,|\+|&|\band\b|\bet\b|\by\b)\s*")
 
 # ISO 4217 currencies with no minor unit (exponent 0) or three decimals.
@@ -74,6 +78,10 @@ def canonical_attribute(name: str) -> str:
     stripped = _CHOOSE_PREFIX.sub("", n).strip()
     if stripped in _CANONICAL:
         return _CANONICAL[stripped]
+    # "size (ft)" → size: a unit in brackets does not change what the option is.
+    bare = _UNIT_SUFFIX.sub("", stripped).strip()
+    if bare in _CANONICAL:
+        return _CANONICAL[bare]
     # "select the size" → size; "frame color" → color: the last word decides when it is known.
     last = stripped.split(" ")[-1] if stripped else n
     if last in _CANONICAL:

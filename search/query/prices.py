@@ -147,7 +147,8 @@ _RANGE_JOIN_AND = ("and", "y", "e", "et", "und")
 
 _B = r"(?<![\w$€£¥₹])"
 _RANGE = re.compile(
-    rf"{_B}(?:(?P<rw>{_alt(list(_RANGE_WORDS))})\s+)?{_amt('1')}\s?(?P<join>{_alt(list(_RANGE_JOIN_STRONG))}|"
+    rf"{_B}(?:(?:somewhere|anywhere|anything)\s+(?=(?:{_alt(list(_RANGE_WORDS))})\s))?"  # "somewhere between"
+    rf"(?:(?P<rw>{_alt(list(_RANGE_WORDS))})\s+)?{_amt('1')}\s?(?P<join>{_alt(list(_RANGE_JOIN_STRONG))}|"
     rf"{_alt(list(_RANGE_JOIN_AND))})\s?{_amt('2')}")
 _BEFORE = re.compile(rf"{_B}(?P<bw>{_alt(list(_MAX_BEFORE + _MAX_WEAK + _MIN_BEFORE + _MIN_WEAK))})\s?{_amt('1')}")
 _AFTER = re.compile(rf"{_B}{_amt('1')}\s?(?P<aw>{_alt(list(_MAX_AFTER + _MIN_AFTER))})(?![\w+])")
