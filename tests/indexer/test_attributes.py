@@ -33,6 +33,11 @@ from indexer.attributes import (
         ("Length:", "length"),
         ("Material", "material"),
         ("With Scarf", "with scarf"),
+        ("Dimensions", "size"),  # a blanket's 150x200cm
+        ("Size Specification", "size"),
+        ("Meses", "size"),  # a baby's 6-12M
+        ("Size (ft)", "size"),  # a unit in brackets
+        ("Lenght (cm)", "length"),
     ],
 )
 def test_canonical_attribute(name: str, canonical: str) -> None:

@@ -83,6 +83,7 @@ def _p(q: str, v: Any = None, **kw: Any) -> ParsedQuery:
     ("under 29,90 €", None, 2990, "EUR"),
     ("under $5k", None, 500000, "USD"),
     ("under 40 USD", None, 4000, "USD"),
+    ("somewhere between £80 and £100", 8000, 10000, "GBP"),  # no "somewhere" left in the text
 ])
 def test_price_phrases(query: str, lo: int | None, hi: int | None, cur: str) -> None:
     p = _p(f"wool scarf {query}")
