@@ -91,7 +91,7 @@ def _shown(whole: str, part: str) -> str:
 def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[FacetCount]:
     """Values of attribute ``canonical`` among the qualifying variants, counted as a filter on each would.
 
-    Values whose filters return the same products (``grey``, ``grau`` and ``gris``, read as one colour) are
+    Values a filter reads as the same constraint (``grey``, ``grau`` and ``gris``: one colour, the same keys) are
     listed once, under the spelling most variants use.
     """
     cat = fi.cat
@@ -107,14 +107,14 @@ def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[Fac
                 key = value_key(part) if part else ""
                 if key:
                     labels[key][_shown(whole, part)] += 1
-    best: dict[bytes, tuple[int, str, int]] = {}
+    best: dict[frozenset[str], tuple[int, str, int]] = {}
     for forms in labels.values():
         shown, _ = forms.most_common(1)[0]
-        rows = rows_of(cat, sel & attr_mask(cat, fi.attr_constraint(canonical, shown)))
-        seen = sum(forms.values())
-        sig = rows.tobytes()
-        if sig not in best or (seen, shown) > (best[sig][0], best[sig][1]):
-            best[sig] = (seen, shown, int(rows.size))
+        ac = fi.attr_constraint(canonical, shown)
+        sig = ac.keys  # the same variant values accepted: one value under several names
+        if sig in best and (sum(forms.values()), shown) <= best[sig][:2]:
+            continue
+        best[sig] = (sum(forms.values()), shown, int(rows_of(cat, sel & attr_mask(cat, ac)).size))
     return _ranked([FacetCount(shown, n) for _, shown, n in best.values()])
 
 
