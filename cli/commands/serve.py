@@ -95,6 +95,7 @@ def mcp(
     from search.engine import Engine
     from search.retrieval.threads import limit_native_threads
     from search.serve.mcp import run_stdio
+    from search.serve.warmup import warm
     from search.serve.watcher import SnapshotWatcher
 
     limit_native_threads(1)  # one agent host, but tool calls may overlap: see serve --native-threads
@@ -104,6 +105,7 @@ def mcp(
     # Anything printed while loading (progress, warnings) must not corrupt the JSON-RPC stream on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         engine = Engine.open(workspace, settings=State.engine_settings())
+        warm(engine)  # the model loads now, not in the agent's first tool call
     watcher = SnapshotWatcher(engine, refresh_interval, pointer=lambda: current_version(workspace))
     watcher.start()
     try:

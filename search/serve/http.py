@@ -7,7 +7,7 @@ Routes (OpenAPI at ``/docs`` and ``/openapi.json``), by router::
     GET  /v1/products/{doc_id}   ?country=US -> ProductOut
     POST /v1/checkout/check      CheckRequest -> CheckResponse (live re-check against the merchants)
     _ops_routes
-    GET  /v1/health              snapshot version, product count, uptime
+    GET  /v1/health              readiness (200 ok once warm, 503 warming before), snapshot, uptime
     GET  /v1/stats               per-endpoint counts and latency percentiles, errors by code, swaps
     _commerce_routes
     GET  /acp/feed               ACP product feed of the served snapshot, paged (search.serve.acp)
@@ -72,6 +72,7 @@ from search.serve.playground import add_pages
 from search.serve.protocol import SearchEngine
 from search.serve.sanitise import sanitised
 from search.serve.ucp_routes import ucp_routes
+from search.serve.warmup import Warmup
 from search.serve.watcher import SnapshotWatcher
 
 MAX_BODY_BYTES = 64 * 1024
@@ -96,7 +97,10 @@ class SnapshotInfo(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str = "ok"
+    status: str = Field(default="ok", description="ok (HTTP 200) or warming (HTTP 503 until the model is loaded: "
+                        "search.serve.warmup)")
+    warm_s: float | None = Field(default=None, description="Seconds the start-up warm-up took.")
+    warm_error: str | None = None
     snapshot: SnapshotInfo
     uptime_s: float
     swaps: int = Field(description="Snapshot switches since start.")
@@ -127,8 +131,9 @@ _DESCRIPTION = (
 )
 
 
-def _json(data: Any) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), status_code=status,
+                    media_type="application/json", headers=headers)
 
 
 def _snapshot_info(engine: SearchEngine) -> SnapshotInfo:
@@ -184,11 +189,13 @@ def _mcp_no_stream() -> Response:
     return Response(json.dumps(body), status_code=405, media_type="application/json", headers={"Allow": "POST"})
 
 
-def _lifespan(watcher: SnapshotWatcher, mcp_server: MCPServer) -> Callable[[FastAPI], AsyncContextManager[None]]:
-    """Start the watcher and the MCP session manager with the app; stop the watcher with it."""
+def _lifespan(watcher: SnapshotWatcher, mcp_server: MCPServer,
+              warmup: Warmup) -> Callable[[FastAPI], AsyncContextManager[None]]:
+    """Start the warm-up, the watcher and the MCP session manager with the app; stop the watcher with it."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warmup.start()
         watcher.start()
         try:
             async with mcp_server.session_manager.run():
@@ -250,19 +257,20 @@ def _search_routes(eng: SearchEngine) -> APIRouter:
     return router
 
 
-def _ops_routes(eng: SearchEngine, telemetry: Telemetry, watcher: SnapshotWatcher) -> APIRouter:
+def _ops_routes(eng: SearchEngine, telemetry: Telemetry, watcher: SnapshotWatcher, warmup: Warmup) -> APIRouter:
     """``/v1/health`` and ``/v1/stats``."""
     router = APIRouter()
 
-    @router.get("/v1/health", response_model=HealthOut, tags=["ops"])
-    def health() -> HealthOut:
-        """Liveness plus the snapshot being served."""
-        return HealthOut(
-            snapshot=_snapshot_info(eng),
-            uptime_s=round(time.monotonic() - telemetry.started, 3),
-            swaps=watcher.swaps,
-            last_refresh_error=watcher.last_error,
-        )
+    @router.get("/v1/health", response_model=HealthOut, responses={503: {"model": HealthOut}}, tags=["ops"])
+    def health() -> Response:
+        """Readiness plus the snapshot being served: 200 ``ok`` once warm, 503 ``warming`` before."""
+        out = HealthOut(status="ok" if warmup.ready else "warming", warm_s=warmup.seconds,
+                        warm_error=warmup.error, snapshot=_snapshot_info(eng),
+                        uptime_s=round(time.monotonic() - telemetry.started, 3), swaps=watcher.swaps,
+                        last_refresh_error=watcher.last_error)
+        if warmup.ready:
+            return _json(out.model_dump(mode="json"))
+        return _json(out.model_dump(mode="json"), 503, {"Retry-After": "1"})
 
     @router.get("/v1/stats", response_model=StatsOut, tags=["ops"])
     def stats() -> StatsOut:
@@ -321,6 +329,7 @@ def create_app(
     eng = _open_engine(workspace, engine)
     telemetry = Telemetry()
     watcher = SnapshotWatcher(eng, refresh_interval, pointer=_pointer(workspace))
+    warmup = Warmup(eng)
     mcp_server = build_mcp_server(eng)
     mcp_asgi = _mcp_app(mcp_server, max_body_bytes=max_body_bytes, bind_host=bind_host)
     app = FastAPI(
@@ -328,16 +337,17 @@ def create_app(
         version="0.1.0",
         summary="Catalog search for agentic checkout: the exact buyable variant, with live re-check.",
         description=_DESCRIPTION,
-        lifespan=_lifespan(watcher, mcp_server),
+        lifespan=_lifespan(watcher, mcp_server, warmup),
         docs_url=None,  # /docs with local assets: search.serve.playground
         redoc_url=None,
     )
     app.state.engine = eng
     app.state.watcher = watcher
+    app.state.warmup = warmup
     app.state.telemetry = telemetry
     _add_error_handlers(app, telemetry)
     app.include_router(_search_routes(eng))
-    app.include_router(_ops_routes(eng, telemetry, watcher))
+    app.include_router(_ops_routes(eng, telemetry, watcher, warmup))
     app.include_router(_commerce_routes(eng))
     add_pages(app)
     app.include_router(ucp_routes(eng, _ERRORS))

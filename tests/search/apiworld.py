@@ -98,8 +98,9 @@ def sample_world(sample_dir: Path, tmp: Path, *, model: str | None = "hashing-64
 
 
 @contextlib.contextmanager
-def running_api(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yields the base URL."""
+def running_api(app: FastAPI, *, warm: bool = True) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yields the base URL (once the
+    app's start-up warm-up is done, search.serve.warmup, unless ``warm`` is False)."""
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
@@ -109,6 +110,9 @@ def running_api(app: FastAPI) -> Iterator[str]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "API server did not start"
         time.sleep(0.01)
+    warmup = getattr(app.state, "warmup", None)
+    if warm and warmup is not None:
+        assert warmup.wait(60), "API server did not warm up"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

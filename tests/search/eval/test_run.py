@@ -115,7 +115,8 @@ def test_requests_carry_context_filters_mode_and_follow_cursors() -> None:
     res = evaluate([q], {"q1": {"d149": 1}}, engine, modes=("bm25", "dense"), depth=150)
     assert {c.mode for c in calls} == {"bm25", "dense"}
     assert all(c.context.country == "CA" and c.limit <= 100 for c in calls)
-    assert [c.cursor for c in calls if c.mode == "bm25"] == [None, "100"]
+    assert [c.cursor for c in calls if c.mode == "bm25"] == [None, None, "100"]  # the untimed warm-up, then pages
+    assert [c.limit for c in calls if c.mode == "bm25"][0] == 1
     assert len(res.modes["bm25"].run["q1"]) == 150
     assert res.modes["bm25"].metrics["recall@150"] == 1.0
 
