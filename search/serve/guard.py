@@ -102,6 +102,13 @@ class Telemetry:
 
 
 
+def _public(method: str, path: str) -> bool:
+    """Requests served without the bearer token: the playground's shipped files, and UCP discovery
+    (``GET /.well-known/ucp``): a UCP agent reads the profile before it holds any credential, and the
+    profile names endpoints and versions only, no catalog data; every endpoint it names needs the token."""
+    return is_public_asset(method, path) or (method in ("GET", "HEAD") and path == "/.well-known/ucp")
+
+
 def loopback_hosts(bind_host: str) -> frozenset[str]:
     """Host names a loopback server answers to (lower case, without port or IPv6 brackets)."""
     return frozenset({"127.0.0.1", "localhost", "::1", bind_host.strip("[]").lower()})
@@ -174,7 +181,7 @@ class EdgeGuard:
                 err = EdgeError(421, "bad_host", "this server answers only requests addressed to a loopback host")
                 await render_error(path, err, self.telemetry)(scope, receive, send_status)
                 return
-            if not self._authorized(scope) and not is_public_asset(scope.get("method", ""), path):
+            if not self._authorized(scope) and not _public(scope.get("method", ""), path):
                 err = EdgeError(401, "unauthorized", "missing or invalid bearer token")
                 await render_error(path, err, self.telemetry)(scope, receive, send_status)
                 return

@@ -117,3 +117,12 @@ def test_discovery_errors_stay_in_the_aisle_envelope(base: str) -> None:
     assert resp.status_code == 405 and resp.json()["error"]["code"] == "method_not_allowed"
 
 
+
+
+def test_discovery_is_public_behind_a_token(engine: Engine) -> None:
+    # A UCP agent reads the profile before it holds any credential; what the profile names stays guarded.
+    with running_api(create_app(engine=engine, token="s3cret-token", refresh_interval=0)) as url:
+        resp = httpx.get(f"{url}/.well-known/ucp", trust_env=False)
+        assert resp.status_code == 200 and resp.json()["ucp"]["version"] == UCP_VERSION
+        assert httpx.post(f"{url}/ucp/catalog/search", json={"query": "beanie"}, trust_env=False).status_code == 401
+        assert httpx.post(f"{url}/.well-known/ucp", trust_env=False).status_code == 401
