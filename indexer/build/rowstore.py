@@ -6,8 +6,8 @@ Files beside ``products.jsonl`` (one ``Product.to_dict()`` JSON object per line,
     ids.sorted.npy         bytes (N,): every doc_id, UTF-8, sorted
     ids.rows.npy           int64 (N,): the row of each sorted doc_id
 
-All three are opened with ``numpy.load(mmap_mode="r")`` and products.jsonl as a read-only memory map, so
-opening a snapshot reads no product: :class:`ProductRows` decodes a row when it is asked for (the results
+All three are opened with ``numpy.load(mmap_mode="r")`` and products.jsonl is read with ``pread``, so opening a
+snapshot reads no product: :class:`ProductRows` decodes a row when it is asked for (the results
 shown, a product looked up) and keeps the most recent rows decoded; :class:`SortedIds` answers ``doc_id ->
 row`` by binary search instead of a dict of every id. Resident memory is what the pages touched cost.
 """
@@ -15,6 +15,8 @@ row`` by binary search instead of a dict of every id. Resident memory is what th
 from __future__ import annotations
 
 import json
+import os
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -66,9 +68,12 @@ class ProductRows(Sequence[Product]):
         self._offsets = offsets
         n = len(offsets) - 1
         size = int(offsets[-1]) if n >= 0 and len(offsets) else 0
-        self._data = np.memmap(jsonl, dtype=np.uint8, mode="r") if size else np.zeros(0, dtype=np.uint8)
-        if self._data.shape[0] != size:
-            raise ValueError(f"products.jsonl has {self._data.shape[0]} bytes, the offsets end at {size}")
+        # pread, not a memory map: a row is read exactly, without the read-ahead of its neighbours that a
+        # mapping would fault in and count as this process's resident memory
+        self._fd = os.open(jsonl, os.O_RDONLY)
+        self._close = weakref.finalize(self, os.close, self._fd)
+        if os.fstat(self._fd).st_size != size:
+            raise ValueError(f"products.jsonl has {os.fstat(self._fd).st_size} bytes, the offsets end at {size}")
         self._n = max(n, 0)
         self._row = lru_cache(maxsize=ROW_CACHE)(self._decode)
 
@@ -79,7 +84,7 @@ class ProductRows(Sequence[Product]):
 
     def _decode(self, i: int) -> Product:
         a, b = int(self._offsets[i]), int(self._offsets[i + 1])
-        return Product.from_dict(json.loads(self._data[a:b].tobytes()))
+        return Product.from_dict(json.loads(os.pread(self._fd, b - a, a)))
 
     def __len__(self) -> int:
         return self._n
