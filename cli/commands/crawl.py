@@ -36,6 +36,12 @@ def crawl(
     concurrency: int = typer.Option(8, "--concurrency", help="Merchants crawled at the same time."),
     per_host: int = typer.Option(1, "--per-host", help="Requests in flight per host (raise only for your own "
                                  "hosts, e.g. a simulator serving many stores)."),
+    use_ray: bool = typer.Option(False, "--ray", help="Spread the merchants over Ray tasks (needs aisle[ray]); one "
+                                 "host's requests stay on one task, one sink writes the catalog."),
+    address: str | None = typer.Option(None, "--address", help="With --ray: the Ray cluster to join (default: a "
+                                       "local one)."),
+    ray_workers: int = typer.Option(2, "--ray-workers", min=1, help="With --ray: crawl tasks (hosts are split "
+                                    "between them)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary (no progress bars)."),
 ) -> None:
     """Crawl Shopify stores and Etsy shops into the workspace catalog (DuckDB).
@@ -60,8 +66,13 @@ def crawl(
                              etsy_api=etsy_api, etsy_api_key=env.etsy_api_key,
                              allow_hosts=tuple(allow_host) + env.allow_hosts, etsy_tokens=str(State.workspace().home))
     ws = State.workspace()
-    with Store.open(ws.catalog_db) as store, progress_bars("crawl", not as_json and sys.stderr.isatty()) as bars:
-        report = run_crawl(dedupe(targets), store, settings=settings, progress=bars)
+    if use_ray:
+        from indexer.crawl.ray_crawl import crawl_ray
+
+        report = crawl_ray(dedupe(targets), ws.catalog_db, settings=settings, workers=ray_workers, address=address)
+    else:
+        with Store.open(ws.catalog_db) as store, progress_bars("crawl", not as_json and sys.stderr.isatty()) as bars:
+            report = run_crawl(dedupe(targets), store, settings=settings, progress=bars)
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

@@ -247,18 +247,9 @@ class _Core:
         (``Target.merchant_id``) links the origin (the operator vouches for it) or, naming another id,
         refuses the crawl; and within one run, the first origin that claimed a new id keeps it.
         """
-        origin, mid = normalise_origin(merchant.base_url), merchant.merchant_id
-        if target.merchant_id is not None:
-            if target.merchant_id != mid:
-                return (f"{origin} says it is merchant {mid!r}, but the merchants file names it "
-                        f"{target.merchant_id!r}; refused, nothing changed")
-            self.store.link_merchant(mid, origin, now=self.store.now(), source="merchants-file", must_exist=False)
-        conflict = self.store.identity_conflict(mid, origin)
-        if conflict is None and self.claims.setdefault(mid, origin) != origin:
-            if origin not in self.store.merchant_links(mid):
-                conflict = (f"{origin} claims merchant {mid!r}, which {self.claims[mid]} claimed first in this "
-                            f"crawl; refused, nothing changed (aisle merchants link {mid} {origin} if both are it)")
-        return conflict
+        remote = getattr(self.store, "claim_for_run", None)  # a distributed crawl's sink keeps the run's claims
+        return remote(target, merchant) if remote is not None else claim_origin(self.store, self.claims, target,
+                                                                                 merchant)
 
     async def one(self, client: PoliteClient, target: Target, gate: asyncio.Semaphore) -> MerchantReport:
         async with gate:
@@ -279,14 +270,15 @@ class _Core:
                 complete = False
             return await run.finish(complete)
 
-    async def run(self, targets: Sequence[Target]) -> CrawlReport:
+    async def run(self, targets: Sequence[Target], run_id: str | None = None) -> CrawlReport:
         s = self.settings
         guard = HostGuard(s.allow_hosts)
         for url in dict.fromkeys(t.ref if t.platform == "shopify" else s.etsy_api for t in targets):
             await guard.check(url)
         t0 = time.perf_counter()
-        self.run_id = await self.db(self.store.begin_run, [t.label for t in targets],
-                                    {k: v for k, v in asdict(s).items() if k != "etsy_api_key"})
+        recorded = {k: v for k, v in asdict(s).items() if k != "etsy_api_key"}
+        self.run_id = run_id if run_id is not None else await self.db(self.store.begin_run, [t.label for t in targets],
+                                                                      recorded)
         status = "failed"
         client_settings = ClientSettings(delay=s.delay, per_host=s.per_host, timeout=s.timeout, retries=s.retries,
                                          backoff_base=s.backoff_base, backoff_max=s.backoff_max,
@@ -304,9 +296,29 @@ class _Core:
             status = "aborted"
             raise
         finally:
-            await self.db(self.store.finish_run, self.run_id, status)
+            if run_id is None:  # a run begun elsewhere (the distributed crawl) is finished there
+                await self.db(self.store.finish_run, self.run_id, status)
             self._pool.shutdown(wait=True)
             self._parse_pool.shutdown(wait=True)
+
+
+def claim_origin(store: Any, claims: dict[str, str], target: Target, merchant: Merchant) -> str | None:
+    """Why ``merchant``'s origin may not speak for its id in this run (None: it may); see :meth:`_Core.claim`.
+
+    ``claims`` (merchant id -> first origin that claimed it in this run) is updated.
+    """
+    origin, mid = normalise_origin(merchant.base_url), merchant.merchant_id
+    if target.merchant_id is not None:
+        if target.merchant_id != mid:
+            return (f"{origin} says it is merchant {mid!r}, but the merchants file names it "
+                    f"{target.merchant_id!r}; refused, nothing changed")
+        store.link_merchant(mid, origin, now=store.now(), source="merchants-file", must_exist=False)
+    conflict = store.identity_conflict(mid, origin)
+    if conflict is None and claims.setdefault(mid, origin) != origin:
+        if origin not in store.merchant_links(mid):
+            conflict = (f"{origin} claims merchant {mid!r}, which {claims[mid]} claimed first in this "
+                        f"crawl; refused, nothing changed (aisle merchants link {mid} {origin} if both are it)")
+    return conflict
 
 
 @contextmanager
@@ -342,3 +354,11 @@ def crawl(
         raise ConfigError("nothing to crawl: give --shopify URL, --etsy SHOP_ID or --merchants FILE")
     with fewer_gc_passes():
         return asyncio.run(_Core(store, settings, progress).run(targets))
+
+
+def crawl_in_run(targets: list[Target], store: Any, *, settings: CrawlSettings, run_id: str) -> CrawlReport:
+    """:func:`crawl` of ``targets`` as part of run ``run_id``, begun and finished by the caller (the workers of
+    the distributed crawl, :mod:`indexer.crawl.ray_crawl`; ``store`` may be a proxy to the one sink)."""
+    settings.validate(targets)
+    with fewer_gc_passes():
+        return asyncio.run(_Core(store, settings, no_progress).run(targets, run_id=run_id))

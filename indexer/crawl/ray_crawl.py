@@ -1,0 +1,136 @@
+"""The distributed crawl (``aisle crawl --ray [--address ADDR] [--ray-workers N]``): merchants across Ray tasks.
+
+* **Per host on one worker.** Targets are grouped by the host they fetch from (a Shopify store's host; every
+  Etsy shop goes through the Etsy API host), and each host's group goes to exactly one of ``workers`` Ray
+  tasks (largest groups first, to the least loaded task). A task runs the local crawler
+  (:func:`indexer.crawl.run.crawl_in_run`) over its targets, so politeness (delay and connections per host),
+  retries, the SSRF guard and fault recording per host are the local crawl's own code.
+* **One ordered sink.** The DuckDB catalog is opened by one actor, :class:`StoreSink`, which runs every store
+  call of every task one at a time in arrival order (a Ray actor executes its calls serially); a task's calls
+  are synchronous, so each merchant's writes reach the store in its own order, in the same transactions
+  (one per page, the merchant's finish) as in a local crawl. The run is begun and finished once, by the
+  driver, through the sink, and within the run the first origin to claim a merchant id keeps it across tasks.
+  The sink is placed on the driver's node (the catalog file is there).
+* DuckDB (one writer) bounds this design: the sink sees every page. Figures and the next step (Parquet per
+  task merged by one writer) are in docs/scale-out.md.
+
+Ray is imported only here (``pip install 'aisle[ray]'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from indexer.crawl.run import CrawlReport, CrawlSettings, claim_origin, crawl_in_run
+from indexer.crawl.targets import Target
+from indexer.errors import ConfigError
+
+
+def host_groups(targets: Sequence[Target], settings: CrawlSettings, workers: int) -> list[list[Target]]:
+    """``targets`` in at most ``workers`` groups, all targets of one host in one group."""
+    by_host: dict[str, list[Target]] = {}
+    for t in targets:
+        url = t.ref if t.platform == "shopify" else settings.etsy_api
+        by_host.setdefault((urlsplit(url).netloc or url).lower(), []).append(t)
+    groups: list[list[Target]] = [[] for _ in range(max(1, min(workers, len(by_host))))]
+    for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
+        min(groups, key=len).extend(by_host[host])
+    return [g for g in groups if g]
+
+
+class StoreSink:
+    """The one writer: the DuckDB store, its calls run one at a time (made a Ray actor by :func:`crawl_ray`)."""
+
+    def __init__(self, path: str) -> None:
+        from indexer.store.store import Store
+
+        self.store = Store.open(path)
+        self.claims: dict[str, str] = {}
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one :class:`indexer.store.store.Store` method."""
+        return getattr(self.store, method)(*args, **kwargs)
+
+    def claim(self, target: Target, merchant: Any) -> str | None:
+        """:func:`indexer.crawl.run.claim_origin` with the claims of the whole run."""
+        return claim_origin(self.store, self.claims, target, merchant)
+
+    def close(self) -> None:
+        """Close the store (the driver calls it at the end)."""
+        self.store.close()
+
+
+class SinkStore:
+    """What a crawl task sees as its store: every call forwarded to the sink actor, answered in order."""
+
+    def __init__(self, sink: Any) -> None:
+        self._sink = sink
+
+    def __getattr__(self, method: str) -> Any:
+        import ray
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return ray.get(self._sink.call.remote(method, *args, **kwargs))
+
+        return call
+
+    def claim_for_run(self, target: Target, merchant: Any) -> str | None:
+        """The run-wide identity claim (see :meth:`StoreSink.claim`)."""
+        import ray
+
+        return ray.get(self._sink.claim.remote(target, merchant))  # type: ignore[no-any-return]
+
+
+def _crawl_group(sink: Any, targets: list[Target], settings: CrawlSettings, run_id: str) -> CrawlReport:
+    return crawl_in_run(targets, SinkStore(sink), settings=settings, run_id=run_id)
+
+
+def crawl_ray(targets: list[Target], catalog_db: Path, *, settings: CrawlSettings, workers: int = 2,
+              address: str | None = None) -> CrawlReport:
+    """Crawl ``targets`` into the DuckDB file ``catalog_db`` over Ray tasks (see the module docstring)."""
+    from indexer.build.ray_embed import ray_module
+
+    settings.validate(targets)
+    if not targets:
+        raise ConfigError("nothing to crawl: give --shopify URL, --etsy SHOP_ID or --merchants FILE")
+    if workers < 1:
+        raise ConfigError("--ray-workers must be at least 1")
+    ray = ray_module(address)
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    sink = ray.remote(num_cpus=0)(StoreSink).options(scheduling_strategy=here).remote(str(catalog_db))
+    try:
+        from dataclasses import asdict
+
+        run_id = ray.get(sink.call.remote("begin_run", [t.label for t in targets],
+                                          {k: v for k, v in asdict(settings).items() if k != "etsy_api_key"}))
+        task = ray.remote(num_cpus=0.5, max_retries=0)(_crawl_group)
+        status = "aborted"
+        try:
+            reports = ray.get([task.remote(sink, g, settings, run_id) for g in host_groups(targets, settings, workers)])
+            status = "complete" if all(r.complete for r in reports) else "partial"
+        finally:
+            ray.get(sink.call.remote("finish_run", run_id, status))
+        return _merge(run_id, reports, targets)
+    finally:
+        ray.get(sink.close.remote())
+        ray.kill(sink)
+
+
+def _merge(run_id: str, reports: list[CrawlReport], targets: Sequence[Target]) -> CrawlReport:
+    """One report for the run, merchants in the order of ``targets``."""
+    order = {t.label: i for i, t in enumerate(targets)}
+    merchants = sorted((m for r in reports for m in r.merchants), key=lambda m: order.get(m.target, len(order)))
+    retried: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for r in reports:
+        for k, v in r.retried.items():
+            retried[k] = retried.get(k, 0) + v
+        for k, v in r.failed.items():
+            failed[k] = failed.get(k, 0) + v
+    return CrawlReport(run_id, tuple(merchants), max((r.seconds for r in reports), default=0.0),
+                       sum(r.requests for r in reports), retried, failed)
