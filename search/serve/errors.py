@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from indexer.errors import AisleError
-from search.schema import MAX_LIMIT, MAX_QUERY_CHARS, Filters
+from search.schema import FACET_NAMES, MAX_LIMIT, MAX_QUERY_CHARS, Filters
 
 FILTER_NAMES: tuple[str, ...] = tuple(Filters.model_fields)
 #: Validation error types raised by aisle's own validators, answered as ``400`` with the type as the code.
@@ -62,6 +62,8 @@ def _specific(e: Mapping[str, Any], d: dict[str, str], details: list[dict[str, s
     if kind in OWN_CODES:  # aisle's own validators (search.schema): the error type is the code
         where = "" if d["field"] in ("", "body") else f"{d['field']}: "
         return EdgeError(400, kind, where + d["message"], details)
+    if kind == "literal_error" and path[:1] == ["facets"]:
+        return EdgeError(400, "unknown_facet", f"unknown facet; known facets: {', '.join(FACET_NAMES)}", details)
     if kind == "string_too_long" and last == "query":
         return EdgeError(400, "query_too_long", f"query is longer than {MAX_QUERY_CHARS} characters", details)
     if last == "limit" and kind in ("less_than_equal", "greater_than_equal"):
