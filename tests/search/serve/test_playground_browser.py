@@ -72,14 +72,19 @@ def test_search_recheck_explain_compare(site: tuple[World, str], browser: Any) -
     chips = browser.find_element("css selector", "#interpreted").text.lower()
     assert "color" in chips and "red" in chips and "size" in chips, chips
     assert "beanie" in first.find_element("css selector", "h3").text.lower()
+    assert first.find_elements("css selector", "h3 mark"), "the query's words are highlighted"
+    sorts = [o.get_attribute("value") for o in _all(browser, "#sort option")]
+    assert sorts[:1] == ["relevance"] and "price_asc" in sorts, sorts
     screenshot(browser, "playground-01-results")
 
     first.find_element("css selector", "button.recheck").click()
     checked = _wait(browser, "#results article.result .check-out .checked")
     assert "Live:" in checked.text, checked.text
     first.find_element("css selector", "button.explain").click()
-    explain = _wait(browser, "#results article.result .explain-out dl.explain")
-    assert "score" in explain.text
+    explain = _wait(browser, "#results article.result .explain-out dl.explain dt:nth-of-type(2)").find_element(
+        "xpath", "..")
+    assert all(k in explain.text for k in ("lexical", "dense", "fused", "met", "variant reason")), explain.text
+    assert "color, size" in explain.text
     screenshot(browser, "playground-02-recheck-explain")
 
     browser.find_element("css selector", "#compare").click()  # re-runs the search in every mode
@@ -95,9 +100,10 @@ def test_facet_click_filters(site: tuple[World, str], browser: Any) -> None:
     _, base = site
     browser.get(base + "/?q=wool+beanie")
     _wait(browser, "body[data-state=results]")
-    if not browser.execute_script("return !!window.aislePlayground.state.features.facets"):
-        pytest.skip("this server's SearchRequest has no facets field yet")
-    value = _wait(browser, "#facets section.facet[data-facet=color] button.facet-value")
+    _wait(browser, "#facets section.facet[data-facet=color] button.facet-value")
+    values = _all(browser, "#facets section.facet[data-facet=color] button.facet-value")
+    counts = [int(v.find_element("css selector", "small").text) for v in values]
+    value, count = next((v, c) for v, c in zip(values, counts, strict=True) if c <= 10)  # fits one page
     picked = value.get_attribute("data-value")
     browser.execute_script("document.body.removeAttribute('data-state')")
     value.click()
@@ -105,7 +111,13 @@ def test_facet_click_filters(site: tuple[World, str], browser: Any) -> None:
     assert picked.lower() in browser.find_element("css selector", "#active").text.lower()
     chips = browser.find_element("css selector", "#interpreted").text.lower()
     assert picked.lower() in chips and "facet" in chips, chips
+    assert len(_all(browser, "#results article.result")) == count  # the count is what the filter returns
     screenshot(browser, "playground-04-facet")
+    chip = _wait(browser, "#active button.chip.picked")  # removing the filter widens the answer again
+    browser.execute_script("document.body.removeAttribute('data-state')")
+    chip.click()
+    _wait(browser, "body[data-state=results]")
+    assert not _all(browser, "#active button.chip")
 
 
 def test_hostile_merchant_text_stays_text(site: tuple[World, str], browser: Any) -> None:

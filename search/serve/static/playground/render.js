@@ -188,10 +188,12 @@
 
   /* An explanation as a definition list; nested values are shown as JSON text. */
   function explanation(r, explain) {
-    var rows = [["score", Number(r.score).toFixed(4)],
-                ["match", (r.match || {}).exact === false ? "near (" + (r.match.unmet || []).join(", ") + ")"
-                                                          : "exact"],
-                ["variant", (r.variant || {}).title + " (" + (r.variant || {}).id + ")"]];
+    var rows = [["variant", (r.variant || {}).title + " (" + (r.variant || {}).id + ")"]];
+    if (!explain) {  /* the explanation has its own scores and constraints */
+      rows.push(["score", Number(r.score).toFixed(4)]);
+      rows.push(["match", (r.match || {}).exact === false ? "near (" + (r.match.unmet || []).join(", ") + ")"
+                                                          : "exact"]);
+    }
     Object.keys(explain || {}).forEach(function (k) {
       var v = explain[k];
       var shown = v === null ? "—" : Array.isArray(v) ? (v.length ? v.join(", ") : "—")
