@@ -63,7 +63,12 @@ def test_search_recheck_explain_compare(site: tuple[World, str], browser: Any) -
     _, base = site
     browser.get(base + "/")
     _wait(browser, "body[data-ready]")
-    assert "snapshot" in _wait(browser, "#snapshot").text or True  # health fills it asynchronously
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # /v1/health fills the snapshot line (503 warming first, then ok: the page asks again until then)
+    WebDriverWait(browser, 60).until(ec.text_to_be_present_in_element(("css selector", "#snapshot"), "products"))
+    assert "warming" not in browser.find_element("css selector", "#snapshot").text
     _search(browser, "red wool beanie size M")
     cards = _all(browser, "#results article.result")
     assert cards, browser.find_element("css selector", "#results").text

@@ -12,7 +12,9 @@
 
   function token() { return window.sessionStorage.getItem("aisle-token") || ""; }
 
-  function api(method, path, body) {
+  /* One API call; resolves with the JSON body of a 2xx answer (or of a status in ``accept``), else rejects
+     with the error envelope's code and message. */
+  function api(method, path, body, accept) {
     var headers = { "Accept": "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token()) headers["Authorization"] = "Bearer " + token();
@@ -20,7 +22,7 @@
                          credentials: "omit", cache: "no-store" })
       .then(function (resp) {
         return resp.json().catch(function () { return {}; }).then(function (data) {
-          if (resp.ok) return data;
+          if (resp.ok || (accept || []).indexOf(resp.status) >= 0) return data;
           if (resp.status === 401) $("token-box").hidden = false;
           var e = (data && data.error) || {};
           throw new Error((e.code || ("http " + resp.status)) + ": " + (e.message || resp.statusText));
@@ -200,11 +202,14 @@
     return p.get("q");
   }
 
+  /* The snapshot line; while the server warms up (503 warming: the model is loading) it says so and asks
+     again every second (searches are answered meanwhile, the first one waiting for the model). */
   function health() {
-    api("GET", "/v1/health").then(function (h) {
+    api("GET", "/v1/health", undefined, [503]).then(function (h) {
       var s = h.snapshot || {};
       $("snapshot").textContent = "snapshot " + (s.version || "none") + " · " + s.products + " products · " +
-        s.merchants + " merchants" + (h.status && h.status !== "ok" ? " · " + h.status : "");
+        s.merchants + " merchants" + (h.status && h.status !== "ok" ? " · " + h.status + "…" : "");
+      if (h.status === "warming") window.setTimeout(health, 1000);
     }).catch(function () { /* shown on the first search */ });
   }
 
