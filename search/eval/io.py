@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from indexer.errors import ConfigError
 from search.eval.gold import Constraints, parse_constraints
 from search.schema import Context, Filters
+from search.serve.errors import validation_error
 
 Qrels = dict[str, dict[str, int]]
 RunDict = dict[str, dict[str, float]]
@@ -152,10 +153,10 @@ def _model(model: type[_M], raw: object, field: str, where: str) -> _M | None:
         return None
     try:
         return model.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"{where}: bad {field!r}: {loc + ': ' if loc else ''}{err['msg']}") from None
+    except ValidationError as exc:  # worded by the API's one mapping (search.serve.errors), not pydantic
+        edge = validation_error([{**e, "loc": (field, *e["loc"])} for e in exc.errors(include_url=False,
+                                                                                      include_input=False)])
+        raise ConfigError(f"{where}: bad {field!r}: {edge.message}", code=edge.code) from None
 
 
 def load_qrels(path: str | os.PathLike[str]) -> Qrels:

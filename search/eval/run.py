@@ -61,6 +61,7 @@ from search.eval.metrics import (
 )
 from search.eval.sets import groups_of
 from search.schema import MAX_LIMIT, Mode, SearchRequest, SearchResponse
+from search.serve.errors import validation_error
 
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
 
@@ -118,9 +119,9 @@ def build_request(q: EvalQuery, mode: Mode, limit: int, cursor: str | None = Non
         if q.filters is not None:
             kwargs["filters"] = q.filters
         return SearchRequest(**kwargs)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"query {q.query_id!r}: not a valid search request: {err['loc']}: {err['msg']}") from None
+    except ValidationError as exc:  # worded by the API's one mapping (search.serve.errors), not pydantic
+        edge = validation_error(exc.errors(include_url=False, include_input=False))
+        raise ConfigError(f"query {q.query_id!r}: not a valid search request: {edge.message}", code=edge.code) from None
 
 
 def run_one(q: EvalQuery, mode: Mode, run_query: Callable[[SearchRequest], SearchResponse], depth: int, *,

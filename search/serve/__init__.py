@@ -19,6 +19,7 @@ What lives where:
 ``ucp.py``                  the UCP catalog-search facade (``/ucp/catalog/search``).
 ``acp.py``                  the ACP product feed (``/acp/feed``).
 ``watcher.py``              the snapshot watcher thread (hot swap to a new snapshot).
+``warmup.py``               the start-up warm-up (the model loads before ``/v1/health`` says ok).
 ``protocol.py``             :class:`~search.serve.protocol.SearchEngine`, what the adapters need from
                             the engine.
 ==========================  ====================================================================

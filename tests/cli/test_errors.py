@@ -53,3 +53,15 @@ def test_usage_errors_are_messages_not_tracebacks(tmp_path: Path, args: tuple[st
     res = aisle(tmp_path, "search", "hat", *args)
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
     assert "Error" in res.stderr
+
+
+def test_eval_query_files_are_worded_like_the_api(tmp_path: Path) -> None:
+    from indexer.errors import ConfigError
+    from search.eval.io import load_queries
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"query_id": "q1", "query": "hat", "filters": {"flavour": ["mint"]}}) + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_queries(path)
+    assert info.value.code == "unknown_filter" and "unknown filter 'flavour'" in info.value.message
+    assert "Extra inputs" not in info.value.message
