@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from indexer.build.shards import shard_paths, shards_dir
+from indexer.build.snapshot import current_version
+from indexer.errors import ConfigError
 from search.engine import Engine
 from search.retrieval.shards import (
     LocalShard,
@@ -69,7 +71,20 @@ class ShardedEngine(Engine):
         self._connect = connect
         self.backend = backend  # what runs the shards (search.serve.ray_shards.RayShards), for operations
         self.shards: ShardSet | None = None
+        self._ws = kw.get("workspace")
         super().__init__(snapshot, **kw)
+
+    def refresh(self) -> bool:
+        """:meth:`Engine.refresh`, once the new snapshot's shards are written (``aisle index --shards N`` writes
+        them after switching the snapshot): until then the current version keeps answering, and the watcher
+        tries again at its next check."""
+        version = current_version(self._ws) if self._ws is not None else None
+        if self._ws is not None and version not in (None, self.snapshot.version):
+            try:
+                shard_paths(shards_dir(self._ws.home, str(version)))
+            except ConfigError:
+                return False
+        return super().refresh()
 
     def _make_state(self, snapshot: Any) -> Any:
         self.shards = self._connect(snapshot)

@@ -50,6 +50,8 @@ def test_on_disk_shards_answer_as_the_snapshot_and_follow_a_new_version(tmp_path
                 SearchRequest(query="beanie", filters=Filters(merchant=["shop1.myshopify.com"]))):
         assert [r.doc_id for r in sharded.search(req).results] == [r.doc_id for r in single.search(req).results]
     _build(ws, 2, "w2")
+    old = sharded.snapshot.version
+    assert not sharded.refresh() and sharded.snapshot.version == old  # its shards are not written yet: wait
     shard_workspace(ws, 3)
     assert sharded.refresh()
     resp = sharded.search(SearchRequest(query="navy scarf", mode="bm25"))
