@@ -149,6 +149,10 @@ class SortedIds(Mapping[str, int]):
     def __iter__(self) -> Iterator[str]:
         return (bytes(k).decode("utf-8") for k in self._keys)
 
+    def in_row_order(self) -> list[str]:
+        """Every doc_id, row 0 first (decoded from the sorted ids; no product is read)."""
+        return [bytes(k).decode("utf-8") for k in self._keys[np.argsort(self._rows, kind="stable")]]
+
 
 class LazyJson(Mapping[str, str]):
     """A ``{str: str}`` JSON file read on first use (``crawled_at``: only a snapshot without columns needs it)."""

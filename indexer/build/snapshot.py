@@ -157,6 +157,12 @@ class Snapshot:
                    vectors=vectors, dense=dense, lexical=lexical, vocabulary=vocabulary,
                    crawled_at=dict(crawled_at or {}))
 
+    def doc_ids(self) -> list[str]:
+        """The doc_id of every row, in row order (memory-mapped: from the sorted ids, reading no product)."""
+        if isinstance(self.rows, SortedIds) and len(self.rows) == len(self.products):
+            return self.rows.in_row_order()
+        return [p.doc_id for p in self.products]
+
     def row_of(self, doc_id: str) -> int | None:
         """Row number of ``doc_id`` (None if the product is not in this snapshot)."""
         return self.rows.get(doc_id)

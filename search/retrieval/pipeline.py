@@ -104,7 +104,7 @@ def multilingual_vectors(snapshot: Any, settings: Any) -> np.ndarray | None:
         return None
     from indexer.build.multilingual import load_vectors
 
-    ids = [p.doc_id for p in snapshot.products]
+    ids = snapshot.doc_ids() if hasattr(snapshot, "doc_ids") else [p.doc_id for p in snapshot.products]
     extra = [Path(settings.multilingual_dir)] if settings.multilingual_dir else []
     for folder in (Path(snapshot.path), *extra):
         vec = load_vectors(folder, ids)
