@@ -21,12 +21,14 @@ import numpy as np
 
 from indexer.sanitise import plain_text
 from search.filter.catalog import CatalogArrays, parse_time
+from search.filter.constraints import AttrConstraint
 from search.filter.explain import constraint_names, variant_reason
 from search.filter.facets import FacetInput, facet_counts
 from search.filter.pick import Pick, pick_variant, row_buyable
 from search.items import soft_order
 from search.query.highlight import mark, snippet
 from search.query.interpret import Interpretation, explicit_attr_constraint
+from search.query.memo import IdentityCache
 from search.retrieval.order import Entry, buyable_first, currency_note, sort_exact
 from search.schema import (
     ColorReading,
@@ -37,6 +39,8 @@ from search.schema import (
     Result,
     SearchRequest,
 )
+
+_CONSTRAINTS: IdentityCache[dict[tuple[str, str, frozenset[str] | None], AttrConstraint]] = IdentityCache(4)
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,16 @@ def answer_facets(cat: CatalogArrays, names: Sequence[str], order: Sequence[Entr
                   it: Interpretation, fallback_attrs: frozenset[str] | None) -> dict[str, list[FacetValue]]:
     """The requested facets over the exact results of ``order`` (every page)."""
     rows = np.asarray([o[0] for o in order if o[2]], dtype=np.int64)
-    fi = FacetInput(cat, rows, vmask, it.constraints,
-                    lambda name, value: explicit_attr_constraint(name, value, cat, fallback_attrs=fallback_attrs))
+    memo = _CONSTRAINTS.get(cat, dict)  # (attribute, value, fallback) → its filter constraint, per snapshot
+
+    def constraint(name: str, value: str) -> AttrConstraint:
+        key = (name, value, fallback_attrs)
+        ac = memo.get(key)
+        if ac is None:
+            ac = memo[key] = explicit_attr_constraint(name, value, cat, fallback_attrs=fallback_attrs)
+        return ac
+
+    fi = FacetInput(cat, rows, vmask, it.constraints, constraint)
     return {name: [FacetValue(value=f.value, count=f.count, label=f.label, min=f.min, max=f.max,
                               currency=f.currency) for f in counts]
             for name, counts in facet_counts(fi, names).items()}

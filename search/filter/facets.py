@@ -35,11 +35,12 @@ import numpy as np
 from indexer.attributes import currency_exponent, value_parts
 from indexer.sanitise import plain_text
 from search.filter.catalog import CatalogArrays
-from search.filter.constraints import AttrConstraint, Constraints
+from search.filter.constraints import AttrConstraint, Constraints, variant_value_keys
 from search.filter.keys import label_key, value_key
-from search.filter.variants import attr_mask, product_mask, rows_of
+from search.filter.variants import fallback_within, product_mask, rows_of
 
 MAX_VALUES = 50
+CANDIDATES = 80  # attribute values counted per facet (those on most qualifying products)
 MAX_BUCKETS = 6
 _NICE = (1, 2, 2.5, 5)
 
@@ -88,33 +89,65 @@ def _shown(whole: str, part: str) -> str:
     return whole[at : at + len(part)] if at >= 0 else part
 
 
+class _OptionKeys:
+    """Which value keys each qualifying variant's option of one attribute answers to (the keys the filter's
+    postings hold, :func:`search.filter.constraints.variant_value_keys`), as a bool matrix."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.cols: dict[str, list[int]] = defaultdict(list)
+
+    def add(self, i: int, value: str) -> None:
+        for key in variant_value_keys(value):  # cached per value (lru)
+            self.cols[key].append(i)
+
+    def hits(self, keys: frozenset[str]) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        for key in keys:
+            col = self.cols.get(key)
+            if col:
+                m[col] = True
+        return m
+
+
 def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[FacetCount]:
     """Values of attribute ``canonical`` among the qualifying variants, counted as a filter on each would.
 
     Values a filter reads as the same constraint (``grey``, ``grau`` and ``gris``: one colour, the same keys) are
-    listed once, under the spelling most variants use.
+    listed once, under the spelling most variants use. The :data:`CANDIDATES` values on most qualifying
+    products are counted (a widened count is never below that), and the :data:`MAX_VALUES` highest kept.
     """
     cat = fi.cat
+    idx = np.flatnonzero(sel)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
-    for v in np.flatnonzero(sel).tolist():
+    rows_of_key: dict[str, set[int]] = defaultdict(set)
+    parsed: dict[str, list[tuple[str, str]]] = {}  # option value → its (key, shown) parts, once per value
+    options = _OptionKeys(idx.size)
+    for i, v in enumerate(idx.tolist()):
         row = int(cat.var_row[v])
         var = cat.products[row].variants[v - int(cat.var_start[row])]
         for ov in var.options:
             if ov.canonical != canonical:
                 continue
-            whole = plain_text(ov.value).strip()
-            for part in value_parts(whole):
-                key = value_key(part) if part else ""
-                if key:
-                    labels[key][_shown(whole, part)] += 1
+            options.add(i, ov.value)
+            parts = parsed.get(ov.value)
+            if parts is None:
+                whole = plain_text(ov.value).strip()
+                parts = parsed[ov.value] = [(value_key(p), _shown(whole, p)) for p in value_parts(whole)
+                                            if p and value_key(p)]
+            for key, shown in parts:
+                labels[key][shown] += 1
+                rows_of_key[key].add(row)
+    rows = cat.var_row[idx]
     best: dict[frozenset[str], tuple[int, str, int]] = {}
-    for forms in labels.values():
+    for key in sorted(labels, key=lambda k: (-len(rows_of_key[k]), k))[:CANDIDATES]:
+        forms = labels[key]
         shown, _ = forms.most_common(1)[0]
         ac = fi.attr_constraint(canonical, shown)
-        sig = ac.keys  # the same variant values accepted: one value under several names
-        if sig in best and (sum(forms.values()), shown) <= best[sig][:2]:
-            continue
-        best[sig] = (sum(forms.values()), shown, int(rows_of(cat, sel & attr_mask(cat, ac)).size))
+        if ac.keys in best and (sum(forms.values()), shown) <= best[ac.keys][:2]:
+            continue  # the same variant values accepted: one value under several names
+        hit = options.hits(ac.keys) | fallback_within(cat, ac, idx)
+        best[ac.keys] = (sum(forms.values()), shown, int(np.unique(rows[hit]).size))
     return _ranked([FacetCount(shown, n) for _, shown, n in best.values()])
 
 

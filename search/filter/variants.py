@@ -51,6 +51,19 @@ def attr_mask(cat: CatalogArrays, ac: AttrConstraint) -> np.ndarray:
     return m
 
 
+def fallback_within(cat: CatalogArrays, ac: AttrConstraint, idx: np.ndarray) -> np.ndarray:
+    """The text-fallback half of :func:`attr_mask` for the variants ``idx`` only: bool per entry of ``idx``
+    (a product without an option of the attribute whose own words contain a fallback value)."""
+    m = np.zeros(idx.size, dtype=bool)
+    if ac.text_fallback_keys:
+        has = cat.prod_has_attr.get(ac.canonical)
+        rows = cat.var_row[idx]
+        lack = np.ones(idx.size, dtype=bool) if has is None else ~has[rows]
+        if lack.any():
+            m = lack & cat.phrase_rows(ac.text_fallback_keys)[rows]
+    return m
+
+
 def vendor_phrase_keys(vendors: Sequence[str]) -> list[str]:
     """Vendor names as token phrases for the whole-word title match."""
     return [" ".join(tokens(v)) for v in vendors if tokens(v)]
