@@ -38,6 +38,7 @@ from search.filter.catalog import CatalogArrays
 from search.filter.constraints import AttrConstraint, Constraints, variant_value_keys
 from search.filter.keys import label_key, value_key
 from search.filter.variants import fallback_within, product_mask, rows_of
+from search.query.memo import IdentityCache
 
 MAX_VALUES = 50
 CANDIDATES = 80  # attribute values counted per facet (those on most qualifying products)
@@ -83,6 +84,21 @@ def _ranked(out: list[FacetCount]) -> list[FacetCount]:
     return sorted((f for f in out if f.count > 0), key=lambda f: (-f.count, f.value.lower()))[:MAX_VALUES]
 
 
+_SAID: IdentityCache[dict[frozenset[str], np.ndarray]] = IdentityCache(4)
+_SAID_MAX = 4096
+
+
+def _said(cat: CatalogArrays, keys: frozenset[str]) -> np.ndarray:
+    """Sorted rows whose own words hold one of ``keys`` (the text fallback), kept per snapshot."""
+    memo = _SAID.get(cat, dict)
+    hit = memo.get(keys)
+    if hit is None:
+        if len(memo) >= _SAID_MAX:
+            memo.clear()
+        hit = memo[keys] = np.flatnonzero(cat.phrase_rows(keys))
+    return hit
+
+
 def _shown(whole: str, part: str) -> str:
     """``part`` (a normalised part of option value ``whole``) as the merchant wrote it, where it can be found."""
     at = whole.lower().find(part)
@@ -123,9 +139,10 @@ def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[Fac
     rows_of_key: dict[str, set[int]] = defaultdict(set)
     parsed: dict[str, list[tuple[str, str]]] = {}  # option value → its (key, shown) parts, once per value
     options = _OptionKeys(idx.size)
-    for i, v in enumerate(idx.tolist()):
-        row = int(cat.var_row[v])
-        var = cat.products[row].variants[v - int(cat.var_start[row])]
+    var_rows = np.asarray(cat.var_row[idx])
+    offsets = (idx - np.asarray(cat.var_start[var_rows])).tolist()  # one gather each: memory-mapped arrays
+    for i, (row, off) in enumerate(zip(var_rows.tolist(), offsets, strict=True)):
+        var = cat.products[row].variants[off]
         for ov in var.options:
             if ov.canonical != canonical:
                 continue
@@ -138,7 +155,7 @@ def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[Fac
             for key, shown in parts:
                 labels[key][shown] += 1
                 rows_of_key[key].add(row)
-    rows = cat.var_row[idx]
+    rows = var_rows
     best: dict[frozenset[str], tuple[int, str, int]] = {}
     for key in sorted(labels, key=lambda k: (-len(rows_of_key[k]), k))[:CANDIDATES]:
         forms = labels[key]
@@ -146,7 +163,7 @@ def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[Fac
         ac = fi.attr_constraint(canonical, shown)
         if ac.keys in best and (sum(forms.values()), shown) <= best[ac.keys][:2]:
             continue  # the same variant values accepted: one value under several names
-        hit = options.hits(ac.keys) | fallback_within(cat, ac, idx)
+        hit = options.hits(ac.keys) | fallback_within(cat, ac, idx, lambda keys: _said(cat, keys))
         best[ac.keys] = (sum(forms.values()), shown, int(np.unique(rows[hit]).size))
     return _ranked([FacetCount(shown, n) for _, shown, n in best.values()])
 

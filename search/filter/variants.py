@@ -24,7 +24,7 @@ constraints (vendor, product type, merchant, platform). The matching rules are i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -51,16 +51,22 @@ def attr_mask(cat: CatalogArrays, ac: AttrConstraint) -> np.ndarray:
     return m
 
 
-def fallback_within(cat: CatalogArrays, ac: AttrConstraint, idx: np.ndarray) -> np.ndarray:
+def fallback_within(cat: CatalogArrays, ac: AttrConstraint, idx: np.ndarray,
+                    phrase_rows: Callable[[frozenset[str]], np.ndarray] | None = None) -> np.ndarray:
     """The text-fallback half of :func:`attr_mask` for the variants ``idx`` only: bool per entry of ``idx``
-    (a product without an option of the attribute whose own words contain a fallback value)."""
+    (a product without an option of the attribute whose own words contain a fallback value).
+
+    ``phrase_rows(keys)``: the sorted product rows whose words hold one of ``keys`` (default: from
+    :meth:`CatalogArrays.phrase_rows`; a caller may pass a cached one)."""
     m = np.zeros(idx.size, dtype=bool)
     if ac.text_fallback_keys:
         has = cat.prod_has_attr.get(ac.canonical)
         rows = cat.var_row[idx]
         lack = np.ones(idx.size, dtype=bool) if has is None else ~has[rows]
         if lack.any():
-            m = lack & cat.phrase_rows(ac.text_fallback_keys)[rows]
+            said = (phrase_rows(ac.text_fallback_keys) if phrase_rows is not None
+                    else np.flatnonzero(cat.phrase_rows(ac.text_fallback_keys)))
+            m = lack & np.isin(rows, said)
     return m
 
 
