@@ -102,3 +102,25 @@ def test_a_shard_for_another_version_counts_as_missing(pair: tuple[Engine, Shard
 def test_shard_paths_are_in_shard_order(tmp_path: Path, pair: tuple[Engine, ShardedEngine]) -> None:
     folders = write_shards(pair[0].snapshot, 11, tmp_path / "v1")
     assert shard_paths(tmp_path / "v1") == folders
+
+
+def test_a_merchant_scoped_search_reaches_one_shard(pair: tuple[Engine, ShardedEngine]) -> None:
+    _, sharded = pair
+    assert sharded.shards is not None
+    calls: list[int] = []
+    for client in sharded.shards.clients:
+        submit = client.submit
+
+        def counted(method: str, *args: Any, _k: int = client.shard, _submit: Any = submit) -> Any:
+            calls.append(_k)
+            return _submit(method, *args)
+
+        client.submit = counted  # type: ignore[method-assign]
+    try:
+        first = sharded.snapshot.products[0]
+        resp = sharded.search(SearchRequest(query=first.title, filters=Filters(merchant=[first.merchant_id]), limit=3))
+    finally:
+        for client in sharded.shards.clients:
+            del client.submit
+    owner = int(sharded.shards.owner[0])
+    assert resp.results and calls and set(calls) == {owner}
