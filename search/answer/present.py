@@ -81,8 +81,9 @@ def arrange(cat: CatalogArrays, request: SearchRequest, it: Interpretation, orde
 
         order, currencies = sort_exact(order, sort, price_of=price_of,
                                        time_of=lambda row: parse_time(cat.products[row].updated_at),
-                                       first_currency=it.constraints.currency or request.context.currency)
-        note = currency_note(sort, currencies)
+                                       first_currency=it.constraints.currency or request.context.currency,
+                                       rates=request.rates)
+        note = currency_note(sort, currencies, request.rates)
         it = replace(it, sort=sort, notes=(*it.notes, note) if note else it.notes)
     elif buyable is not None and it.sort is None:
         before = [o[0] for o in order]

@@ -116,12 +116,30 @@ class SearchRequest(BaseModel):
         description="relevance (default); price_asc / price_desc: by the chosen variant's price within one currency "
         "(several currencies: by currency, then amount; no conversion); newest: most recently published first. "
         "Wins over 'cheapest' in the query.")
+    rates: dict[str, float] | None = Field(
+        default=None, max_length=200,
+        description="Exchange rates for a price sort across currencies: units of one common currency per major unit "
+        "of each ({'USD': 1, 'EUR': 1.08, 'GBP': 1.27}). With them price_asc/desc compare converted amounts; "
+        "currencies without a rate follow. Never used to filter.")
     explain: bool = Field(default=False, description="Per result: lexical, dense and fused scores, the constraints "
                           "the chosen variant met and missed, and why that variant was chosen.")
     highlight: bool = Field(default=False, description="Per result: `_highlight` with the query's words marked "
                             "[[like this]] in the title and description (plain text, no HTML).")
     buyable_first: bool = Field(default=True, description="Within results of similar relevance (scores within "
                                 "BUYABLE_BAND of the spread), buyable ones come first. See the README.")
+
+    @field_validator("rates")
+    @classmethod
+    def _rates(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return None
+        out = {}
+        for cur, rate in v.items():
+            code = iso_currency(cur)
+            if code is None or not rate > 0 or rate == float("inf"):
+                raise PydanticCustomError("bad_currency", "rates: each key an ISO 4217 code, each rate above 0")
+            out[code] = float(rate)
+        return out
 
     @model_validator(mode="after")
     def _price_ordered(self) -> SearchRequest:

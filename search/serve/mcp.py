@@ -202,6 +202,8 @@ def _search_tool(engine: SearchEngine) -> Callable[..., SearchResponse]:
         include_near: Annotated[Any, _NEAR] = False,
         facets: Annotated[Any, _FACETS] = None,
         sort: Annotated[Any, _SORT] = "relevance",
+        rates: Annotated[Any, _arg(dict[str, float] | None, description="Exchange rates for a price sort across "
+                                   "currencies ({'USD': 1, 'EUR': 1.08}); without them no conversion.")] = None,
         explain: Annotated[Any, _arg(bool, description="Per result: lexical, dense and fused scores, the constraints "
                                      "met and missed, why this variant.")] = False,
         highlight: Annotated[Any, _arg(bool, description="Per result: _highlight, the query's words marked [[like "
@@ -215,7 +217,7 @@ def _search_tool(engine: SearchEngine) -> Callable[..., SearchResponse]:
                    **({"currency": currency} if currency is not None else {})}
         body = {"query": query, "filters": filters, "context": ctx, "limit": limit, "cursor": cursor, "mode": mode,
                 "buyable_only": buyable_only, "include_near": include_near, "facets": facets or [], "sort": sort,
-                "explain": explain, "highlight": highlight, "buyable_first": buyable_first}
+                "rates": rates, "explain": explain, "highlight": highlight, "buyable_first": buyable_first}
         request = _call(SearchRequest.model_validate, body)
         resp = _call(engine.search, request)
         return SearchResponse.model_validate(sanitised(resp))

@@ -100,3 +100,25 @@ def test_buyable_first_moves_buyable_results_up_within_a_band_only() -> None:
     got = buyable_first(order, lambda r: r in buyable)
     assert [o[0] for o in got] == [2, 1, 3, 4, 9]  # 3 never passes 1 (another band); near matches stay last
     assert buyable_first(order, lambda r: True) == order
+
+
+def test_rates_compare_prices_across_currencies_and_say_so() -> None:
+    m_us, m_eu = merchant("shop-a.myshopify.com"), merchant("shop-b.myshopify.com", currency="EUR")
+    ps = [product("Wool Beanie A", [variant(price=2000, currency="USD")], m=m_us),
+          product("Wool Beanie B", [variant(price=1500, currency="EUR")], m=m_eu),
+          product("Wool Beanie C", [variant(price=1000, currency="GBP")], m=m_eu)]
+    engine = make_engine(ps, [m_us, m_eu], settings=NO_FLOOR)
+    plain = engine.search(SearchRequest(query="wool beanie", sort="price_asc", context=Context(currency="USD")))
+    assert [r.title for r in plain.results] == ["Wool Beanie A", "Wool Beanie B", "Wool Beanie C"]  # USD first
+    assert any("no conversion" in n for n in plain.interpreted.notes)
+    rates = {"USD": 1.0, "EUR": 1.5}  # 15 EUR = 22.5 USD > 20 USD; GBP has no rate: after the converted ones
+    conv = engine.search(SearchRequest(query="wool beanie", sort="price_asc", rates=rates))
+    assert [r.title for r in conv.results] == ["Wool Beanie A", "Wool Beanie B", "Wool Beanie C"]
+    desc = engine.search(SearchRequest(query="wool beanie", sort="price_desc", rates=rates))
+    assert [r.title for r in desc.results] == ["Wool Beanie B", "Wool Beanie A", "Wool Beanie C"]
+    assert any("converted with the given rates (EUR, USD)" in n and "GBP" in n for n in desc.interpreted.notes)
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        SearchRequest(query="x", rates={"EUR": 0})

@@ -72,7 +72,7 @@ def test_search_catalog_takes_the_http_request_and_answers_the_same(base_url: st
     assert "_highlight" in mcp.structured_content["results"][0]
     props = tools["search_catalog"].input_schema["properties"]
     for field in ("query", "filters", "context", "limit", "cursor", "mode", "buyable_only", "include_near",
-                  "facets", "sort", "explain", "highlight", "buyable_first"):
+                  "facets", "sort", "rates", "explain", "highlight", "buyable_first"):
         assert field in props, field
     # the shortcuts still work and win over context
     (short,), _ = _calls(base_url, [("search_catalog", {"query": "wool beanie", "country": "GB",
