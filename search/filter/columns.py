@@ -116,9 +116,11 @@ def load_columns(folder: Path, products: Sequence[Product], merchants: Mapping[s
 
 
 def _build(snapshot: Any, extras: Extras) -> tuple[CatalogArrays, np.ndarray, dict[str, Any]]:
-    cat = CatalogArrays.build(snapshot.products, snapshot.merchants, snapshot.crawled_at)
-    grant = np.fromiter((read_with_grant(p) for p in cat.products), dtype=bool, count=cat.n_products)
-    return cat, grant, {k: f(cat) for k, f in extras.items()}
+    rows = tuple(snapshot.products)  # every product decoded once for all the passes below, then let go
+    cat = CatalogArrays.build(rows, snapshot.merchants, snapshot.crawled_at)
+    grant = np.fromiter((read_with_grant(p) for p in rows), dtype=bool, count=cat.n_products)
+    values = {k: f(cat) for k, f in extras.items()}
+    return replace(cat, products=snapshot.products), grant, values
 
 
 def prepare(snapshot: Any, extras: Extras) -> tuple[CatalogArrays, np.ndarray, dict[str, Any]]:
