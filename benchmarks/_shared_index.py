@@ -13,7 +13,8 @@ Library use (from another benchmark or an evaluation script)::
 
 Command line::
 
-    python benchmarks/_shared_index.py --home /work/bench-home [--catalogs DIR] [--model M] [--device cpu]
+    python benchmarks/_shared_index.py --home /work/bench-home [--catalogs DIR] [--model M] [--device cpu] \
+        [--backend onnx-int8]
 
 Products differ from a crawl of the storefront simulator only in their URLs (``https://<domain>``
 from ``meta.json`` instead of the simulator's address); doc ids are the same.
@@ -34,7 +35,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from cli.progress import progress_bars  # noqa: E402
-from indexer.build.embed import encoder_name, load_encoder  # noqa: E402
+from indexer.build.embed import encoder_name, load_encoder, onnx_cache_dir  # noqa: E402
 from indexer.build.index import BuildReport, build_index, unchanged_manifest  # noqa: E402
 from indexer.build.snapshot import Snapshot, current_version, load_current  # noqa: E402
 from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product  # noqa: E402
@@ -88,17 +89,18 @@ def parse_shared_catalogs(catalogs: Path = DEFAULT_CATALOGS) -> tuple[list[Merch
 
 def build_shared_index(home: Path, *, catalogs: Path = DEFAULT_CATALOGS, model: str | None = None,
                        device: str | None = None, full: bool = False, batch_size: int = 64,
-                       progress: bool = True) -> BuildReport:
-    """Build a snapshot of ``catalogs`` in workspace ``home`` unless the current one already matches."""
+                       progress: bool = True, backend: str | None = None) -> BuildReport:
+    """Build a snapshot of ``catalogs`` in workspace ``home`` unless the current one already matches.
+    ``backend``: the embedding backend (:data:`indexer.build.embed.BACKENDS`; None: the default)."""
     ws = Workspace.resolve(home)
     watermark = catalog_watermark(catalogs)
-    name = encoder_name(model)
+    name = encoder_name(model, backend)
     if not full and unchanged_manifest(ws, name, watermark) is not None:
         version = current_version(ws)
         return BuildReport("unchanged", version, version, name, watermark=watermark,
                            path=str(ws.indexes_dir / str(version)))
     merchants, products, crawled_at = parse_shared_catalogs(catalogs)
-    encoder = load_encoder(model, device, lazy=True)
+    encoder = load_encoder(model, device, lazy=True, backend=backend, cache_dir=onnx_cache_dir(ws))
     with progress_bars("build", progress) as bars:  # a benchmark is a front end: it draws its own bars
         return build_index(products, merchants, ws, encoder=encoder, crawled_at=crawled_at, watermark=watermark,
                            full=full, batch_size=batch_size, progress=bars)
@@ -116,12 +118,13 @@ def main() -> None:
     ap.add_argument("--catalogs", type=Path, default=DEFAULT_CATALOGS)
     ap.add_argument("--model", default=None)
     ap.add_argument("--device", default=None)
+    ap.add_argument("--backend", default=None, help="torch, onnx or onnx-int8 (default: the project's default)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--full", action="store_true")
     args = ap.parse_args()
     start = time.perf_counter()
     report = build_shared_index(args.home, catalogs=args.catalogs, model=args.model, device=args.device,
-                                full=args.full, batch_size=args.batch_size)
+                                full=args.full, batch_size=args.batch_size, backend=args.backend)
     out = report.to_dict()
     out["wall_seconds"] = round(time.perf_counter() - start, 2)
     print(json.dumps(out, indent=2))

@@ -13,6 +13,9 @@ knows is listed here, with its default:
 ``AISLE_BIND_HOST``          address the HTTP workers were bound to (set by ``aisle serve``)
 ``AISLE_REFRESH_INTERVAL``   seconds between checks for a new snapshot (HTTP workers; default 1.0)
 ``AISLE_NATIVE_THREADS``     BLAS/FAISS threads per HTTP worker (default 1)
+``AISLE_EMBED_BACKEND``      embedding backend of ``aisle index`` (``--backend`` wins): ``torch``, ``onnx``
+                             or ``onnx-int8`` (default: ``indexer.build.embed.DEFAULT_BACKEND``); the
+                             search side always uses the snapshot's own backend
 ===========================  =====================================================================
 
 An empty variable counts as unset. A malformed number is a :class:`~indexer.errors.ConfigError` that
@@ -36,6 +39,7 @@ ENV_API_TOKEN = "AISLE_API_TOKEN"
 ENV_BIND_HOST = "AISLE_BIND_HOST"
 ENV_REFRESH_INTERVAL = "AISLE_REFRESH_INTERVAL"
 ENV_NATIVE_THREADS = "AISLE_NATIVE_THREADS"
+ENV_EMBED_BACKEND = "AISLE_EMBED_BACKEND"
 
 DEFAULT_BIND_HOST = "127.0.0.1"
 DEFAULT_REFRESH_INTERVAL = 1.0
@@ -54,6 +58,7 @@ class Settings:
     bind_host: str = DEFAULT_BIND_HOST
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     native_threads: int = DEFAULT_NATIVE_THREADS
+    embed_backend: str | None = None  # None: indexer.build.embed.DEFAULT_BACKEND
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +79,7 @@ class Settings:
             bind_host=text(ENV_BIND_HOST) or DEFAULT_BIND_HOST,
             refresh_interval=_number(ENV_REFRESH_INTERVAL, text(ENV_REFRESH_INTERVAL), float, DEFAULT_REFRESH_INTERVAL),
             native_threads=_number(ENV_NATIVE_THREADS, text(ENV_NATIVE_THREADS), int, DEFAULT_NATIVE_THREADS),
+            embed_backend=text(ENV_EMBED_BACKEND),
         )
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from indexer.build.embed import onnx_cache_dir
 from indexer.errors import ConfigError, NotFoundError, QueryError
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.answer.present import View, add_scores, answer_facets, arrange, decorate, interpreted_out
@@ -115,7 +116,7 @@ class Engine:
         self.settings = settings or EngineSettings()
         if self.settings.candidate_depth < 1 or self.settings.max_quantity_per_item < 1:
             raise ConfigError("candidate_depth and max_quantity_per_item must be at least 1")
-        self._vectors = QueryVectors(encoder)
+        self._vectors = QueryVectors(encoder, onnx_cache_dir(workspace) if workspace is not None else None)
         self._http = http
         self._cursor_key = cursor_key(workspace.home if workspace is not None else None)  # signs cursors
         self._checker: Any = None  # search.checkout.live.LiveChecker, made on the first check (it owns a cache)

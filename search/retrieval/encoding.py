@@ -3,13 +3,15 @@
 :class:`QueryVectors` is shared by every request thread of an :class:`search.engine.Engine`: the encoder is
 loaded once (under a lock) the first time a dense query needs it, and the last 1,024 query vectors are kept,
 keyed by (model, text), so a repeated query (a second page, the near matches of the same words, the relevance
-floor's kind phrase) is encoded once.
+floor's kind phrase) is encoded once. The encoder runs on the snapshot's own backend (the manifest's model
+name carries it: ``...+onnx-int8``; none means ``torch``), whatever the build default is now.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +27,8 @@ CACHE_SIZE = 1024
 class QueryVectors:
     """The query encoder of an engine and its cache of query vectors (module docstring)."""
 
-    def __init__(self, encoder: Encoder | None) -> None:
+    def __init__(self, encoder: Encoder | None, cache_dir: Path | None = None) -> None:
+        self._cache_dir = cache_dir  # where an ONNX backend's export lives (the workspace's cache/onnx)
         self.explicit: Encoder | None = encoder  # given by the caller: must match every snapshot's model
         self.encoder: Encoder | None = encoder
         self._lock = threading.Lock()
@@ -36,6 +39,7 @@ class QueryVectors:
         """Before a snapshot of ``model`` is served: refuse a given encoder of another model; forget a loaded
         one of another model (the snapshot's own is then loaded lazily)."""
         if self.explicit is not None and model and self.explicit.name != model:
+            # the name carries the backend too: vectors of two backends never meet
             raise ConfigError(f"the encoder {self.explicit.name!r} does not match the snapshot's model {model!r}")
         if self.encoder is not None and model and self.encoder.name != model:
             self.encoder = None
@@ -83,9 +87,12 @@ class QueryVectors:
         if enc is None:
             with self._lock:
                 if self.encoder is None:
-                    from indexer.build.embed import load_encoder
+                    from indexer.build.embed import backend_of, load_encoder
 
-                    self.encoder = load_encoder(model or None)
+                    # the snapshot's own backend (its model name carries it; none = torch), never the default;
+                    # one ONNX thread: a query is a text or two, and a search runs single-threaded
+                    self.encoder = load_encoder(model or None, backend=backend_of(model) if model else None,
+                                                cache_dir=self._cache_dir, threads=1)
                 enc = self.encoder
         return enc
 

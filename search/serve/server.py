@@ -5,13 +5,18 @@ in this process; with several, each worker process builds its own app with :func
 opens the snapshot and runs its own watcher) from the settings ``serve`` puts in the environment, on a
 listening socket bound here once. Before anything starts: no bind off loopback without
 ``AISLE_API_TOKEN``, at least one worker, a non-negative refresh interval, and (for several workers) a
-snapshot to serve.
+snapshot to serve. While it runs, ``<home>/serve.json`` tells ``aisle search`` where it is
+(:mod:`search.serve.discovery`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +24,7 @@ from fastapi import FastAPI
 from indexer.crawl.netguard import is_loopback_host as is_loopback
 from indexer.workspace import Workspace
 from search.retrieval.threads import limit_native_threads
+from search.serve.discovery import announce, withdraw
 from search.serve.http import create_app
 
 
@@ -59,10 +65,33 @@ def serve(
 
         limit_native_threads(native_threads)
         app = create_app(workspace, engine=engine, token=token, bind_host=host, refresh_interval=refresh_interval)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        with _announced(workspace, host, port, token):
+            uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
-    _serve_workers(workspace, host=host, port=port, workers=workers, refresh_interval=refresh_interval,
-                   native_threads=native_threads, log_level=log_level, access_log=access_log)
+    with _announced(workspace, host, port, token):
+        _serve_workers(workspace, host=host, port=port, workers=workers, refresh_interval=refresh_interval,
+                       native_threads=native_threads, log_level=log_level, access_log=access_log)
+
+
+@contextlib.contextmanager
+def _announced(workspace: Workspace, host: str, port: int, token: str | None) -> Iterator[None]:
+    """The discovery file (``<home>/serve.json``) for the warm ``aisle search`` while the server runs."""
+    info = announce(workspace, host, port, token)
+    # uvicorn re-raises a captured SIGTERM once shut down, with the handler found at start: a default one
+    # would end the process before ``finally``; this one unwinds it (Ctrl-C already does, as KeyboardInterrupt).
+    previous = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    if previous is not None:
+        signal.signal(signal.SIGTERM, _exit_on_term)
+    try:
+        yield
+    finally:
+        withdraw(workspace, info)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_term(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _serve_token(host: str, *, workers: int, refresh_interval: float) -> str | None:

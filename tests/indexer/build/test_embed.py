@@ -42,8 +42,9 @@ def test_hashing_encoder_shares_words() -> None:
 
 
 def test_names_and_devices() -> None:
-    assert encoder_name(None) == DEFAULT_MODEL_NAME
-    assert encoder_name("all-MiniLM-L6-v2") == DEFAULT_MODEL_NAME
+    assert encoder_name(None, "torch") == DEFAULT_MODEL_NAME
+    assert encoder_name("all-MiniLM-L6-v2", "torch") == DEFAULT_MODEL_NAME
+    assert encoder_name("all-MiniLM-L6-v2") == encoder_name(None)
     assert encoder_name("hashing-8") == "hashing-8"
     assert isinstance(load_encoder("hashing-8"), HashingEncoder)
     assert resolve_device("cpu") == "cpu"
@@ -58,18 +59,18 @@ def test_names_and_devices() -> None:
 
 
 def test_local_directory_name_is_resolved(tmp_path: Path) -> None:
-    assert encoder_name(str(tmp_path)) == str(tmp_path.resolve())
+    assert encoder_name(str(tmp_path), "torch") == str(tmp_path.resolve())
 
 
 def test_bad_local_model_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "junk.txt").write_text("not a model")
     with pytest.raises(ConfigError, match="cannot load embedding model"):
-        load_encoder(str(tmp_path), "cpu")
+        load_encoder(str(tmp_path), "cpu", backend="torch")
 
 
 @pytest.mark.slow
 def test_real_model_offline(real_encoder) -> None:
-    assert real_encoder.name == DEFAULT_MODEL_NAME
+    assert real_encoder.name == encoder_name(None)  # the default backend
     assert real_encoder.dim == 384
     vecs = real_encoder.encode(["waterproof hiking boots", "boots for walking in the rain", "espresso machine"])
     _unit(vecs)
@@ -79,7 +80,7 @@ def test_real_model_offline(real_encoder) -> None:
 
 @pytest.mark.slow
 def test_lazy_encoder_loads_on_first_use() -> None:
-    enc = load_encoder(None, "cpu", lazy=True)
+    enc = load_encoder(None, "cpu", lazy=True, backend="torch")
     assert enc._model is None  # type: ignore[attr-defined]
     assert enc.name == DEFAULT_MODEL_NAME  # the name needs no model
     assert enc.dim == 384

@@ -87,7 +87,7 @@ def test_real_model_build_is_search_ready_and_incremental(ws: Workspace, small_c
     first = _build(ws, merchants, products, "w1", encoder=real_encoder, batch_size=32)
     assert first.embedded == len(products) and first.dim == 384
     snap = load_current(ws)
-    assert snap.model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert snap.model == real_encoder.name and snap.model.startswith("sentence-transformers/all-MiniLM-L6-v2")
     armchair = next(p for p in products if p.title == "Countryside Armchair")
     _, ids = snap.dense.search(real_encoder.encode(["a comfortable armchair for the countryside"]), 5)
     assert snap.row_of(armchair.doc_id) in ids[0].tolist()
