@@ -155,3 +155,8 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def mcp_text(result: Any) -> str:
+    """The text content of an MCP tool result."""
+    return "".join(getattr(c, "text", "") for c in result.content)

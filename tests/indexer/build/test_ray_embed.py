@@ -23,19 +23,12 @@ ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Any:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def catalog(sample_dir: Path) -> tuple[list[Any], list[Any]]:
     return load_catalog(sample_dir, shopify_base=lambda s: f"https://{s}.example",
                         etsy_api="https://openapi.etsy.com/v3/application")
 
 
-def test_the_real_model_gives_the_local_vectors(cluster: Any, catalog: tuple[list[Any], list[Any]]) -> None:
+def test_the_real_model_gives_the_local_vectors(ray_cluster: Any, catalog: tuple[list[Any], list[Any]]) -> None:
     from indexer.build.ray_embed import RayDataEncoder
 
     texts = [product_text(p) for p in catalog[0][:24]]
@@ -45,7 +38,7 @@ def test_the_real_model_gives_the_local_vectors(cluster: Any, catalog: tuple[lis
     np.testing.assert_allclose(enc.encode(texts), local.encode(texts), atol=2e-5)
 
 
-def test_a_ray_build_writes_the_local_build_s_snapshot(cluster: Any, catalog: tuple[list[Any], list[Any]],
+def test_a_ray_build_writes_the_local_build_s_snapshot(ray_cluster: Any, catalog: tuple[list[Any], list[Any]],
                                                        tmp_path: Path) -> None:
     from indexer.build.ray_embed import RayDataEncoder
 

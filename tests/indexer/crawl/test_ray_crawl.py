@@ -22,13 +22,6 @@ TABLES = {"products": "SELECT doc_id, merchant_id, title, removed_at IS NULL FRO
           "runs": "SELECT count(*), min(status) FROM crawl_runs"}
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Any:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 def test_host_groups_keep_a_host_on_one_task() -> None:
     from indexer.crawl.ray_crawl import host_groups
 
@@ -39,7 +32,7 @@ def test_host_groups_keep_a_host_on_one_task() -> None:
     assert any(all("127.0.0.1" in t.ref for t in g) and len(g) == 3 for g in groups)
 
 
-def test_a_ray_crawl_leaves_the_store_a_local_crawl_does(cluster: Any, sample_dir: Path, tmp_path: Path) -> None:
+def test_a_ray_crawl_leaves_the_store_a_local_crawl_does(ray_cluster: Any, sample_dir: Path, tmp_path: Path) -> None:
     from indexer.crawl.ray_crawl import crawl_ray
 
     with running_storefront(sample_dir, faults="500=0.05", seed=3, retry_after=0.01) as sf:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +12,10 @@ import jsonschema
 import pytest
 
 from search.serve.http import create_app
-from tests.search.apiworld import World, running_api, sample_world, schema_errors
+from tests.search.apiworld import World, running_api, schema_errors
 
 ACP_FEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "acp" / "spec" / "2026-04-17" / \
     "json-schema" / "schema.feed.json"
-
-
-@pytest.fixture(scope="module")
-def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with sample_world(sample_dir, tmp_path_factory.mktemp("feed")) as w:
-        yield w
 
 
 @pytest.fixture(scope="module")

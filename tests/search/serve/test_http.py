@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,15 +23,9 @@ from search.schema import (
     SearchResponse,
 )
 from search.serve.http import create_app
-from tests.search.apiworld import World, running_api, sample_world
+from tests.search.apiworld import World, running_api
 
 TAG = re.compile(r"<\s*[A-Za-z/!]")
-
-
-@pytest.fixture(scope="module")
-def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with sample_world(sample_dir, tmp_path_factory.mktemp("api")) as w:
-        yield w
 
 
 @pytest.fixture(scope="module")

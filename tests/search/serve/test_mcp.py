@@ -8,36 +8,17 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from search.schema import MERCHANT_CONTENT_NOTICE, CheckResponse, ProductOut, SearchRequest, SearchResponse
-from search.serve.http import create_app
-from tests.search.apiworld import ETSY_KEY, World, running_api, sample_world
+from tests.search.apiworld import ETSY_KEY, World, mcp_text
 
 TOOLS = {"search_catalog", "get_product", "check_checkout"}
-
-
-@pytest.fixture(scope="module")
-def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with sample_world(sample_dir, tmp_path_factory.mktemp("mcp")) as w:
-        yield w
-
-
-@pytest.fixture(scope="module")
-def base_url(world: World) -> Iterator[str]:
-    with running_api(create_app(engine=world.engine, refresh_interval=0)) as base:
-        yield base
-
-
-def _text(result: Any) -> str:
-    return "".join(getattr(c, "text", "") for c in result.content)
 
 
 async def _exercise(session: ClientSession, world: World) -> dict[str, Any]:
@@ -77,16 +58,16 @@ def _assert_session(out: dict[str, Any], world: World) -> None:
     assert got.results[0].doc_id == direct.results[0].doc_id
     assert {r.doc_id for r in got.results} <= {r.doc_id for r in direct.results}
     assert got.content_notice == MERCHANT_CONTENT_NOTICE
-    assert json.loads(_text(search))["results"][0]["doc_id"] == out["hit"]["doc_id"]  # JSON text too
+    assert json.loads(mcp_text(search))["results"][0]["doc_id"] == out["hit"]["doc_id"]  # JSON text too
     p = ProductOut.model_validate(product.structured_content)
     assert p.doc_id == out["hit"]["doc_id"] and len(p.buy) == len(p.variants) >= 1
     c = CheckResponse.model_validate(check.structured_content)
     assert c.items[0].variant_id == out["hit"]["variant"]["id"] and c.items[0].price is not None
     assert c.checkouts and c.checkouts[0].checkout_url
 
-    assert out["missing"].is_error and '"code": "not_found"' in _text(out["missing"])
-    assert out["unknown"].is_error and '"code": "unknown_filter"' in _text(out["unknown"])
-    assert "colour" in _text(out["unknown"])
+    assert out["missing"].is_error and '"code": "not_found"' in mcp_text(out["missing"])
+    assert out["unknown"].is_error and '"code": "unknown_filter"' in mcp_text(out["unknown"])
+    assert "colour" in mcp_text(out["unknown"])
 
 
 def test_mcp_over_streamable_http(world: World, base_url: str) -> None:
@@ -104,7 +85,7 @@ def test_mcp_http_sessions_in_parallel(world: World, base_url: str) -> None:
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 r = await session.call_tool("search_catalog", {"query": q, "limit": 2})
-                assert not r.is_error, _text(r)
+                assert not r.is_error, mcp_text(r)
                 return [x["doc_id"] for x in r.structured_content["results"]]
 
     async def run() -> list[list[str]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +13,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from search.schema import SearchResponse
-from search.serve.http import create_app
-from tests.search.apiworld import World, running_api, sample_world
+from tests.search.apiworld import mcp_text
 
 BODY: dict[str, Any] = {
     "query": "wool beanie", "mode": "bm25", "limit": 5, "include_near": True,
@@ -24,22 +21,6 @@ BODY: dict[str, Any] = {
     "facets": ["color", "price", "merchant", "availability"], "sort": "price_asc", "explain": True,
     "highlight": True, "buyable_first": True,
 }
-
-
-@pytest.fixture(scope="module")
-def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with sample_world(sample_dir, tmp_path_factory.mktemp("mcp-parity")) as w:
-        yield w
-
-
-@pytest.fixture(scope="module")
-def base_url(world: World) -> Iterator[str]:
-    with running_api(create_app(engine=world.engine, refresh_interval=0)) as base:
-        yield base
-
-
-def _text(result: Any) -> str:
-    return "".join(getattr(c, "text", "") for c in result.content)
 
 
 def _calls(base_url: str, calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], dict[str, Any]]:
@@ -54,8 +35,8 @@ def _calls(base_url: str, calls: list[tuple[str, dict[str, Any]]]) -> tuple[list
 
 
 def _code(result: Any) -> str:
-    assert result.is_error, _text(result)
-    text = _text(result)
+    assert result.is_error, mcp_text(result)
+    text = mcp_text(result)
     return str(json.loads(text[text.index("{"):])["error"]["code"])
 
 
@@ -63,7 +44,7 @@ def test_search_catalog_takes_the_http_request_and_answers_the_same(base_url: st
     with httpx.Client(base_url=base_url, timeout=60, trust_env=False) as c:
         http = SearchResponse.model_validate(c.post("/v1/search", json=BODY).raise_for_status().json())
     (mcp,), tools = _calls(base_url, [("search_catalog", BODY)])
-    assert not mcp.is_error, _text(mcp)
+    assert not mcp.is_error, mcp_text(mcp)
     got = SearchResponse.model_validate(mcp.structured_content)
     assert [r.doc_id for r in got.results] == [r.doc_id for r in http.results]
     assert got.facets == http.facets and set(got.facets) == {"color", "price", "merchant", "availability"}
@@ -101,4 +82,4 @@ def test_other_tools_refuse_unknown_arguments_too(base_url: str) -> None:
     (product, check), _ = _calls(base_url, [("get_product", {"doc_id": "x", "verbose": True}),
                                              ("check_checkout", {"items": [{"variant_id": "1"}], "cart": 1})])
     assert _code(product) == "unknown_field" and _code(check) == "unknown_field"
-    assert "verbose" in _text(product) and "cart" in _text(check)
+    assert "verbose" in mcp_text(product) and "cart" in mcp_text(check)

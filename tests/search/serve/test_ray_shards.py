@@ -21,14 +21,8 @@ ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Any:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def engines(cluster: Any, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, ShardedEngine]:
+def engines(ray_cluster: Any, sample_dir: Path,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, ShardedEngine]:
     from search.serve.ray_shards import RayShards
 
     products, merchants = load_catalog(sample_dir, shopify_base=lambda s: f"https://{s}.example",

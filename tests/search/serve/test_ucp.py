@@ -4,7 +4,6 @@ schema file in a ``referencing`` registry keyed by ``$id``), over a real server 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,13 +12,7 @@ import pytest
 from search.schema import Money, ProductOut, SearchRequest, VariantOut
 from search.serve.http import create_app
 from search.serve.ucp import UcpSearchRequest, to_search_request, to_ucp_product
-from tests.search.apiworld import World, running_api, sample_world, schema_errors, ucp_validator
-
-
-@pytest.fixture(scope="module")
-def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with sample_world(sample_dir, tmp_path_factory.mktemp("ucp")) as w:
-        yield w
+from tests.search.apiworld import World, running_api, schema_errors, ucp_validator
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,16 +13,10 @@ import pytest
 from search.schema import CartItem, CheckRequest
 from search.serve.http import create_app
 from search.serve.ucp_cart import parse_permalink_items, permalink_token
-from tests.search.apiworld import World, running_api, sample_world, schema_errors, ucp_validator
+from tests.search.apiworld import World, running_api, schema_errors, ucp_validator
 
 CART = "shopping/cart.json"
 ERROR = "common/types/error_response.json"
-
-
-@pytest.fixture(scope="module")
-def world(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with sample_world(sample_dir, tmp_path_factory.mktemp("ucp-cart")) as w:
-        yield w
 
 
 @pytest.fixture(scope="module")
