@@ -34,19 +34,23 @@ _lock = threading.Lock()
 _depth = 0
 _saved: dict[str, Any] = {}
 _blas: Any = None  # threadpoolctl controller of the BLAS libraries (False: threadpoolctl missing)
+_blas_modules = -1  # len(sys.modules) when _blas was taken
 
 
 def _controller() -> Any:
-    """threadpoolctl's view of the loaded BLAS libraries, taken once (a scan of the process's memory
-    map costs milliseconds; limiting through the kept controller costs microseconds)."""
-    global _blas
-    if _blas is None:
+    """threadpoolctl's view of the loaded BLAS libraries (a scan of the process's memory map costs
+    milliseconds; limiting through a kept controller costs microseconds). The view is taken again when
+    modules were imported since: an import is what loads a new native BLAS (scipy's, faiss's), and one
+    loaded after the first search must be limited too. A server imports nothing new once warm."""
+    global _blas, _blas_modules
+    if _blas is None or (_blas is not False and len(sys.modules) != _blas_modules):
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # pragma: no cover - optional
             _blas = False
         else:
             _blas = ThreadpoolController().select(user_api="blas")
+        _blas_modules = len(sys.modules)
     return _blas or None
 
 
