@@ -32,6 +32,7 @@ catalog object; a query with no unknown word pays one set look-up per word, a ty
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -83,7 +84,8 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _protected() -> frozenset[str]:
+@functools.cache  # once per process, whether a speller is built here or read from a snapshot's columns
+def _protected_words() -> frozenset[str]:
     """Words query understanding knows: never corrected even when the catalog lacks them."""
     from search.query.colours import _shades
     from search.query.synonyms import _table
@@ -122,7 +124,7 @@ class Speller:
 
     def known(self, word: str) -> bool:
         """Is ``word`` (folded) a word of the catalog or of query understanding?"""
-        return word in self.counts or word in self.options or word in _PROTECTED
+        return word in self.counts or word in self.options or word in _protected_words()
 
     def frequency(self, word: str) -> int:
         """How much the catalog names ``word`` (folded): 3 per product naming it, 1 per description."""
@@ -166,7 +168,6 @@ class Speller:
         return out, corrected
 
 
-_PROTECTED: frozenset[str] = frozenset()
 
 
 def _kind(word: str, cand: str) -> int:
@@ -186,9 +187,6 @@ def _words(texts: Iterable[str]) -> Counter[str]:
 
 def build_speller(products: Iterable[Any]) -> Speller:
     """The dictionary of one catalog: the words of ``products``' names (rules in the module docstring)."""
-    global _PROTECTED
-    if not _PROTECTED:
-        _PROTECTED = _protected()
     products = list(products)
     named = _words(" ".join([p.title or "", " ".join(p.tags or ()), p.product_type or "", p.vendor or ""])
                    for p in products)

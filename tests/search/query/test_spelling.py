@@ -67,3 +67,12 @@ def test_never_raises_and_only_replaces_long_words(text: str) -> None:
     out, corrected = build_speller(_catalog()).correct(text)
     assert all(len(k) >= MIN_LENGTH for k in corrected)
     assert isinstance(out, str)
+
+
+def test_a_speller_read_from_a_snapshot_knows_the_synonym_words() -> None:
+    # A format-2 snapshot's speller comes from disk (Speller.from_dict), never from build_speller: the words
+    # query understanding knows ("breast" of "breast pump") must stay protected from "correction" anyway.
+    from search.query.spelling import Speller
+
+    sp = Speller.from_dict({"counts": {"beast": 13, "pump": 231}, "options": []})
+    assert sp.correct("hands-free breast pump") == ("hands-free breast pump", {})
