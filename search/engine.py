@@ -216,12 +216,14 @@ class Engine:
         if not it.ranking_text.strip() and it.constraints.empty and not request.buyable_only:
             raise QueryError("give a query or at least one filter", code="empty_query")
         now = float(self._clock())
-        elig = (eligible_mask(cat, country=it.country, now=now, policy=s.policy())
-                if request.buyable_only or request.buyable_first else None)
-        extra = elig if request.buyable_only else None
+        elig = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
+        extra = elig
         # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
         vmask, allowed = allowed_rows(cat, it.constraints, extra)
         order, missed = self._exact_and_near(state, request, it, allowed, vmask, extra)
+        if elig is None and request.buyable_first:  # the candidates' variants only: nothing else reads them
+            elig = eligible_mask(cat, country=it.country, now=now, policy=s.policy(),
+                                 rows=np.fromiter((o[0] for o in order), dtype=np.int64, count=len(order)))
         relevance = {o[0]: (i, o[1]) for i, o in enumerate(order)}  # place and retrieval score, for explain
         order, it, moved_by = arrange(cat, request, it, order, vmask, elig)
         view = View(it, vmask, extra, elig if request.buyable_first else None, now, missed, relevance,

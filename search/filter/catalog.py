@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 
@@ -186,13 +187,49 @@ class CatalogArrays:
         toks = self.title_tokens[row] if title_only else self.text_tokens[row]
         return any(contains_phrase(toks, key_tokens(k)) for k in phrase_keys if key_tokens(k))
 
-    def ships_mask(self, country: str) -> np.ndarray:
-        """bool (N,): products whose merchant ships to ``country`` (or publishes no list), or digital ones."""
+    def ships_mask(self, country: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """bool (N,): products whose merchant ships to ``country`` (or publishes no list), or digital ones; with
+        ``rows``, bool (len(rows),) for those rows only."""
+        ok = self.merchant_ships(country)
+        if rows is None:
+            return ok[self.prod_merchant] | self.prod_digital
+        return ok[self.prod_merchant[rows]] | self.prod_digital[rows]
+
+    def merchant_ships(self, country: str) -> np.ndarray:
+        """bool (M+1,) by merchant index: ships to ``country``; the last slot (index -1, unknown) False. Cached per
+        country: the merchants do not change within a snapshot, and a loop over every merchant per search would
+        grow with the catalog."""
         country = country.upper()
-        ok = np.zeros(len(self.merchant_ids) + 1, dtype=bool)  # last slot: merchant unknown (index -1)
+        ok = self._ships_by_country.get(country)
+        if ok is None:
+            ok = np.zeros(len(self.merchant_ids) + 1, dtype=bool)
+            for i, mid in enumerate(self.merchant_ids):
+                ok[i] = merchant_ships_to(self.merchants[mid], country)
+            self._ships_by_country[country] = ok  # one assignment: a concurrent reader sees it or recomputes it
+        return ok
+
+    @cached_property
+    def _ships_by_country(self) -> dict[str, np.ndarray]:
+        return {}
+
+    @cached_property
+    def merchant_ok(self) -> np.ndarray:
+        """bool (M+1,) by merchant index: the merchant is available; the last slot (index -1, unknown) False."""
+        ok = np.zeros(len(self.merchant_ids) + 1, dtype=bool)
         for i, mid in enumerate(self.merchant_ids):
-            ok[i] = merchant_ships_to(self.merchants[mid], country)
-        return ok[self.prod_merchant] | self.prod_digital
+            ok[i] = self.merchants[mid].available
+        return ok
+
+    @cached_property
+    def merchant_keys(self) -> dict[str, tuple[str, ...]]:
+        """Label key (:func:`search.filter.constraints.norm_label`) of a merchant id or name → merchant ids, in
+        :attr:`merchants` order; built once per snapshot for the ``merchant`` filter."""
+        by_key: dict[str, list[str]] = {}
+        for mid, m in self.merchants.items():
+            for label in (mid, m.name):
+                if label:
+                    by_key.setdefault(norm_label(label), []).append(mid)
+        return {k: tuple(v) for k, v in by_key.items()}
 
     def currency_code(self, currency: str) -> int:
         """Index of ``currency`` in :attr:`currencies`, -1 when no variant uses it."""

@@ -241,18 +241,30 @@ def assess(
     )
 
 
-def eligible_mask(cat: CatalogArrays, *, country: str, now: float, policy: Policy) -> np.ndarray:
-    """bool (V,): variants :func:`assess` would call eligible at quantity 1, computed for all at once."""
+def eligible_mask(cat: CatalogArrays, *, country: str, now: float, policy: Policy,
+                  rows: np.ndarray | None = None) -> np.ndarray:
+    """bool (V,): variants :func:`assess` would call eligible at quantity 1, computed for all at once.
+
+    With ``rows`` (product rows), only the variants of those rows are computed and every other variant is False:
+    ``buyable_first`` reads the candidates' variants only, and a pass over every variant per search would grow
+    with the catalog (``buyable_only`` filters before retrieval, so it needs them all)."""
     country = country.upper()
-    m = cat.var_available & (cat.var_quantity != 0) & (cat.var_price > 0)
-    merchant_ok = np.zeros(len(cat.merchant_ids) + 1, dtype=bool)  # slot -1 (last) = unknown merchant → False
-    for i, mid in enumerate(cat.merchant_ids):
-        merchant_ok[i] = cat.merchants[mid].available
-    prod_ok = merchant_ok[cat.prod_merchant] & cat.ships_mask(country) & ~cat.prod_gift & ~cat.prod_personalization
-    prod_ok &= ~cat.prod_variants_unknown
+    r = None if rows is None else np.asarray(rows, dtype=np.int64)
+    sel: slice | np.ndarray = slice(None) if r is None else r
+    prod_ok = cat.merchant_ok[cat.prod_merchant[sel]] & cat.ships_mask(country, r)
+    prod_ok &= ~cat.prod_gift[sel] & ~cat.prod_personalization[sel] & ~cat.prod_variants_unknown[sel]
     if policy.stale_ttl_s:
         with np.errstate(invalid="ignore"):
-            prod_ok &= (now - cat.prod_crawled) <= policy.stale_ttl_s  # NaN (unknown) compares False
+            prod_ok &= (now - cat.prod_crawled[sel]) <= policy.stale_ttl_s  # NaN (unknown) compares False
     if policy.max_quantity_per_item < 1:
         prod_ok[:] = False
-    return m & prod_ok[cat.var_row]
+    if r is None:
+        m = cat.var_available & (cat.var_quantity != 0) & (cat.var_price > 0)
+        return m & prod_ok[cat.var_row]
+    starts, ends = cat.var_start[r], cat.var_start[r + 1]
+    counts = ends - starts
+    # the variant indices of every row, contiguous per row: start of the row plus 0..count-1
+    vi = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    out = np.zeros(cat.n_variants, dtype=bool)
+    out[vi] = cat.var_available[vi] & (cat.var_quantity[vi] != 0) & (cat.var_price[vi] > 0) & np.repeat(prod_ok, counts)
+    return out

@@ -193,15 +193,10 @@ def _filters(parsed: Any, explicit: Filters | None, attributes: dict[str, list[s
 def _merchant_ids(values: Sequence[str], cat: CatalogArrays) -> tuple[list[str], tuple[str, ...]]:
     """``filters.merchant`` values → merchant ids (an id as given, else every merchant whose id or name has the
     value's label key), and a note for each value that matches no merchant (kept as given)."""
-    by_key: dict[str, list[str]] = {}
-    for mid, m in cat.merchants.items():
-        for label in (mid, m.name):
-            if label:
-                by_key.setdefault(norm_label(label), []).append(mid)
     ids: list[str] = []
     notes: list[str] = []
     for value in values:
-        found = [value] if value in cat.merchants else by_key.get(norm_label(value), [])
+        found = [value] if value in cat.merchants else list(cat.merchant_keys.get(norm_label(value), ()))
         if not found:
             notes.append(f"merchant {value!r} matches no merchant id or name in the index (the filter keeps it: "
                          "nothing matches it)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from search.engine import EngineSettings
@@ -124,6 +125,12 @@ def test_mask_agrees_with_assess_and_buyable_only() -> None:
                 e = assess(p, v, cat.merchants.get(p.merchant_id), country=country,
                            crawled_ts=float(cat.prod_crawled[row]), now=NOW, policy=POLICY)
                 assert mask[int(cat.var_start[row]) + i] == e.eligible, (p.title, country)
+        for rows in ([6, 0, 3], [1], [], list(range(len(ps)))):  # candidates only (buyable_first): the same values
+            part = eligible_mask(cat, country=country, now=NOW, policy=POLICY, rows=np.asarray(rows, dtype=np.int64))
+            inside = np.zeros(cat.n_variants, dtype=bool)
+            for r in rows:
+                inside[cat.variants_of(r)] = True
+            assert part.shape == mask.shape and np.array_equal(part[inside], mask[inside]) and not part[~inside].any()
     resp = eng.search(SearchRequest(query="beanie", buyable_only=True, limit=50))
     assert sorted(r.title for r in resp.results) == ["mixed beanie", "ok beanie"]
     assert all(r.buy.eligible for r in resp.results)
