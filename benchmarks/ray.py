@@ -38,9 +38,8 @@ if str(REPO) not in sys.path:
 
 from indexer.build.shards import write_shards  # noqa: E402
 from search.engine import Engine, EngineSettings  # noqa: E402
-from search.retrieval.shards import LocalShard, ShardIndex  # noqa: E402
 from search.schema import SearchRequest  # noqa: E402
-from search.serve.sharded import ShardedEngine, shard_set  # noqa: E402
+from search.serve.sharded import ShardedEngine, local_connector  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 
@@ -54,14 +53,10 @@ def _queries() -> list[str]:
     return out
 
 
-def local_sharded(snapshot: Any, n: int, folder: Path, **kw: Any) -> ShardedEngine:
-    """A :class:`ShardedEngine` over ``n`` in-process shards of ``snapshot`` written under ``folder``."""
-    folders = write_shards(snapshot, n, folder)
-
-    def connect(s: Any) -> Any:
-        return shard_set([LocalShard(ShardIndex(f)) for f in folders], folders, s.version, int(s.vectors.shape[1]))
-
-    return ShardedEngine(snapshot, connect=connect, **kw)
+def local_sharded(snapshot: Any, n: int, home: Path, **kw: Any) -> ShardedEngine:
+    """A :class:`ShardedEngine` over ``n`` in-process shards of ``snapshot`` written under ``home``/shards."""
+    write_shards(snapshot, n, home)
+    return ShardedEngine(snapshot, connect=local_connector(home), **kw)
 
 
 def _top(engine: Engine, req: SearchRequest) -> tuple[list[tuple[str, str, bool]], list[float]]:
@@ -129,14 +124,13 @@ def latency(size: int, shards: list[int], n_queries: int, use_ray: bool) -> dict
 
             ray_mod.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         for n in shards:
-            folder = Path(tmp) / "shards" / snap.version
-            local = local_sharded(snap, n, folder, encoder=enc, settings=settings)
+            local = local_sharded(snap, n, Path(tmp) / f"n{n}", encoder=enc, settings=settings)
             row: dict[str, Any] = {"local": _timed(local, texts)}
             del local
             if ray_mod is not None:
                 from search.serve.ray_shards import RayShards
 
-                backend = RayShards(Path(tmp), timeout_s=60.0)
+                backend = RayShards(Path(tmp) / f"n{n}", timeout_s=60.0)
                 eng = ShardedEngine(snap, connect=backend.connect, backend=backend, encoder=enc, settings=settings)
                 row["ray"] = _timed(eng, texts)
                 for k in list(backend.actors):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -33,8 +32,9 @@ def index(
                                       "queries; the engine uses them automatically; an unchanged catalog needs --full)."
                                       ),
     shards: int = typer.Option(0, "--shards", min=0, help="Also partition the snapshot by merchant into N index "
-                               "shards under <home>/shards/<version>/ (a merchant never spans shards), for "
-                               "`aisle serve --ray`."),
+                               "shards under <home>/shards/ (a merchant never spans shards and keeps its shard), "
+                               "each its own versioned snapshot: only shards whose products changed are rebuilt; "
+                               "for `aisle serve --ray`."),
     use_ray: bool = typer.Option(False, "--ray", help="Embed with a Ray Data pipeline (needs aisle[ray]): same "
                                  "text recipe, cache, model and snapshot as the local build."),
     address: str | None = typer.Option(None, "--address", help="With --ray: the Ray cluster to join (default: a "
@@ -78,16 +78,17 @@ def index(
     t0 = time.perf_counter()
     Engine.open(State.workspace(), settings=State.engine_settings())  # writes the memory-mapped filter columns
     report.seconds["columns"] = round(time.perf_counter() - t0, 3)  # (search.filter.columns) unless present
-    shard_folders = []
+    shard_report = None
     if shards:
-        from indexer.build.shards import shard_workspace
+        from indexer.build.shards import shard_workspace, shards_root
 
-        shard_folders = [str(p) for p in shard_workspace(State.workspace(), shards)]
+        shard_report = shard_workspace(State.workspace(), shards)
     if as_json:
-        print(json.dumps({**report.to_dict(), **({"shards": shard_folders} if shards else {})}))
+        print(json.dumps({**report.to_dict(), **({"shards": shard_report.to_dict()} if shard_report else {})}))
         return
-    if shard_folders:
-        console.print(f"{len(shard_folders)} index shards in {Path(shard_folders[0]).parent}", soft_wrap=True)
+    if shard_report is not None:
+        console.print(f"{shard_report.shards} index shards in {shards_root(State.workspace().home)}: rebuilt "
+                      f"{shard_report.rebuilt or 'none'}, versions {shard_report.versions}", soft_wrap=True)
     if report.status == "unchanged":
         console.print(f"catalog unchanged since snapshot [bold]{report.version}[/bold] "
                       f"({report.products} products, model {report.model}); nothing to do (use --full to rebuild)")

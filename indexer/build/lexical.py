@@ -32,6 +32,7 @@ import numpy as np
 import Stemmer
 
 from indexer.build.bm25 import Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
+from indexer.errors import ConfigError
 
 K1 = 1.2
 B = 0.75
@@ -109,6 +110,7 @@ class LexicalIndex:
         self.n_docs = n_docs
         self._rebuild = rebuild  # what the next build reuses (saved beside the bm25s files)
         self.tokenized = n_docs if tokenized is None else tokenized  # documents tokenized by this build
+        self._dir: Path | None = None  # where it was loaded from (its term frequencies: postings())
 
     def __len__(self) -> int:
         return self.n_docs
@@ -139,6 +141,34 @@ class LexicalIndex:
             bm25.nonoccurrence_array = None
         return cls(bm25, len(texts), (triples, keys, hashes), tokenized)
 
+    def postings(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(vocab, indptr, docs, tf, doc_len)``: the raw term frequencies behind the scores, term-major (term
+        ``i``'s documents are ``docs[indptr[i]:indptr[i+1]]``, ascending). What index shards are cut from
+        (:mod:`indexer.build.shard_lexical`: they score with the whole catalog's statistics at query time).
+        ConfigError for an index saved without them (built before incremental BM25: re-index with ``--full``).
+        """
+        if not self.n_docs:
+            return [], np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        if self._rebuild is not None:
+            t = self._rebuild[0]
+            order = np.lexsort((t.doc, t.term))
+            indptr = np.zeros(len(t.vocab) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(t.term, minlength=len(t.vocab)), out=indptr[1:])
+            return (list(t.vocab), indptr, t.doc[order].astype(np.int32), t.tf[order].astype(np.int32),
+                    t.doc_len.astype(np.int32))
+        if self._dir is None or not (self._dir / "tf.npy").is_file():
+            raise ConfigError("this snapshot's BM25 index has no term frequencies: re-index with `aisle index --full`")
+        vocab_dict = getattr(self._bm25, "vocab_dict", None) or {}
+        src = self._bm25.scores
+        indptr = np.asarray(src["indptr"], dtype=np.int64)
+        vocab = [""] * (len(indptr) - 1)
+        for word, i in vocab_dict.items():
+            if i < len(vocab):
+                vocab[i] = word
+        tf = np.load(self._dir / "tf.npy", mmap_mode="r", allow_pickle=False)
+        doc_len = np.load(self._dir / "doc_len.npy", allow_pickle=False).astype(np.int32)
+        return vocab, indptr, np.asarray(src["indices"], dtype=np.int32), np.asarray(tf, dtype=np.int32), doc_len
+
     @property
     def params(self) -> dict[str, object]:
         """What the manifest records about this index."""
@@ -167,7 +197,9 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, mmap=True)
         if int(bm25.scores["num_docs"]) != n_docs:
             raise ValueError(f"lexical index has {bm25.scores['num_docs']} documents, expected {n_docs}")
-        return cls(bm25, n_docs)
+        out = cls(bm25, n_docs)
+        out._dir = directory
+        return out
 
     def subset(self, rows: np.ndarray) -> LexicalIndex:
         """The index of documents ``rows`` (sorted, distinct), renumbered 0..len(rows)-1, with *this* index's
@@ -228,23 +260,30 @@ class LexicalIndex:
         of the query terms plus ``len(allowed)``. (bm25s's ``weight_mask`` would multiply the same
         full score vector by an N-sized mask built per query; indexing the allowed rows is cheaper.)
         """
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         if k <= 0:
-            return empty
-        scores = self.scores(text)
-        if allowed is not None:
-            allowed = np.asarray(allowed, dtype=np.int64)
-            allowed = allowed[(allowed >= 0) & (allowed < self.n_docs)]
-            sub = scores[allowed]
-            keep = sub > 0
-            rows, vals = allowed[keep], sub[keep]
-        else:
-            rows = np.flatnonzero(scores > 0).astype(np.int64)
-            vals = scores[rows]
-        if len(rows) > k:
-            # Keep everything tied with the k-th score so that the row tie-break below is exact.
-            kth = np.partition(vals, len(vals) - k)[len(vals) - k]
-            keep = vals >= kth
-            rows, vals = rows[keep], vals[keep]
-        order = np.lexsort((rows, -vals))[:k]
-        return rows[order], vals[order].astype(np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        return best_rows(self.scores(text), k, allowed)
+
+
+def best_rows(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` rows of positive ``scores`` (within ``allowed`` rows) with the highest scores, best first, ties
+    by row: ``(rows int64, scores float32)``. (What :meth:`LexicalIndex.search` and a shard's BM25 return.)"""
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    n_docs = len(scores)
+    if allowed is not None:
+        allowed = np.asarray(allowed, dtype=np.int64)
+        allowed = allowed[(allowed >= 0) & (allowed < n_docs)]
+        sub = scores[allowed]
+        keep = sub > 0
+        rows, vals = allowed[keep], sub[keep]
+    else:
+        rows = np.flatnonzero(scores > 0).astype(np.int64)
+        vals = scores[rows]
+    if len(rows) > k:
+        # Keep everything tied with the k-th score so that the row tie-break below is exact.
+        kth = np.partition(vals, len(vals) - k)[len(vals) - k]
+        keep = vals >= kth
+        rows, vals = rows[keep], vals[keep]
+    order = np.lexsort((rows, -vals))[:k]
+    return rows[order].astype(np.int64), vals[order].astype(np.float32)

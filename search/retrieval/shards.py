@@ -11,9 +11,12 @@ Design (why a sharded answer equals the single-snapshot answer on the same data)
   fusion (its mean and deviation are over the merged top lists, as in one snapshot), Rocchio feedback,
   the relevance floor, near matches, soft ordering, pagination and cursors (offsets into the same list,
   signed with the same snapshot version).
-* **Global statistics**: each shard's BM25 stores the whole catalog's scores (IDF, average length), so a
-  shard's score of a row is the single index's. Rows keep the snapshot's numbering (a shard holds a sorted
-  subset), so "ties by row" break identically.
+* **Global statistics**: each shard keeps raw term frequencies; the coordinator sums the shards' document
+  frequencies (:class:`indexer.build.shard_lexical.LexStats`) and sends each query's IDF and the average length,
+  so a shard's BM25 score of a row is the single index's, bit for bit, whichever shards changed since.
+* **Rows**: a shard numbers its products in doc id order; the :class:`ShardSet` maps them to snapshot rows
+  (also in doc id order) by doc id, so "ties by row" break identically. Each shard is its own versioned
+  snapshot; a :class:`ShardSet` names one version per shard, and every call carries it.
 * **Merging**: every retriever asks each shard for its own top ``k`` (ties by row) and keeps the best ``k``
   of the union, ties by row: exactly the single index's top ``k`` when each shard's search is exact (BM25
   always; dense with exact scoring or a flat index: up to ``EXACT_MAX_ROWS`` rows per shard). Above that,
@@ -22,7 +25,7 @@ Design (why a sharded answer equals the single-snapshot answer on the same data)
   (fusion, Rocchio, the floor) are gathered from the shards owning them. A search asks only shards that
   own an allowed row, so a merchant-scoped search reaches one shard.
 
-A shard that does not answer (down, or on another snapshot version during a hot swap) raises
+A shard that does not answer (down, or no longer holding the version asked for) raises
 :class:`indexer.errors.ShardUnavailableError` in its client; the proxies here record it in the request's
 :func:`missing` set and go on without it, and the engine reports ``partial`` and ``missing_shards``.
 """
@@ -39,7 +42,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from indexer.build.dense import apply_search_params, read_dense
-from indexer.build.lexical import LexicalIndex
+from indexer.build.lexical import best_rows, tokenize
+from indexer.build.shard_lexical import LexStats, Postings
 from indexer.build.shards import SHARD_FILE
 from indexer.errors import ShardUnavailableError
 from search.retrieval.filtered import dense_topk
@@ -70,73 +74,90 @@ def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
 
 
 class ShardIndex:
-    """One shard's BM25, vectors and FAISS index; every row number in and out is a snapshot row."""
+    """One shard version's BM25 term frequencies, vectors and FAISS index; rows in and out are the shard's own."""
 
     def __init__(self, folder: Path) -> None:
         folder = Path(folder)
         self.info: dict[str, Any] = json.loads((folder / SHARD_FILE).read_text("utf-8"))
         self.shard = int(self.info["shard"])
         self.version = str(self.info["version"])
-        self.rows = np.load(folder / "rows.npy", allow_pickle=False)
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
         self.dense = read_dense(str(folder / "dense.faiss"))
         apply_search_params(self.dense, self.info.get("dense", {}))
-        self.lexical = LexicalIndex.load(folder / "lexical")
-
-    def _local(self, rows: np.ndarray | None) -> np.ndarray | None:
-        if rows is None:
-            return None
-        rows = np.asarray(rows, dtype=np.int64)
-        at = np.searchsorted(self.rows, rows)
-        at = np.minimum(at, max(len(self.rows) - 1, 0))
-        return at[self.rows[at] == rows] if len(self.rows) else np.zeros(0, dtype=np.int64)
-
-    def _check(self, version: str) -> None:
-        if version != self.version:
-            raise ShardUnavailableError(f"shard {self.shard} serves {self.version}, not {version}")
+        self.postings = Postings.load(folder / "lexical")
+        self.k1, self.b = float(self.info["k1"]), float(self.info["b"])
 
     def describe(self) -> dict[str, Any]:
         """The shard's ``shard.json`` (number, version, counts)."""
         return dict(self.info)
 
-    def lex_search(self, version: str, text: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 top ``k`` of this shard within ``allowed`` (snapshot rows)."""
-        self._check(version)
-        rows, scores = self.lexical.search(text, k, self._local(allowed))
-        return self.rows[rows], scores
+    def lex_search(self, terms: list[str], idf: list[float], avg: float, k: int,
+                   allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 top ``k`` within ``allowed`` rows, scored with the catalog's ``idf`` and average length ``avg``."""
+        return best_rows(self.postings.scores(terms, idf, avg, self.k1, self.b), k, allowed)
 
-    def lex_scores(self, version: str, text: str, rows: np.ndarray) -> np.ndarray:
-        """BM25 scores of ``rows`` (snapshot rows this shard owns)."""
-        self._check(version)
-        local = self._local(rows)
-        return self.lexical.scores(text)[local] if local is not None else np.zeros(0, np.float32)
+    def lex_scores(self, terms: list[str], idf: list[float], avg: float, rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of ``rows``."""
+        return self.postings.scores(terms, idf, avg, self.k1, self.b)[np.asarray(rows, dtype=np.int64)]
 
-    def matched_share(self, version: str, text: str, row: int) -> float:
-        """:meth:`LexicalIndex.matched_share` of snapshot row ``row``."""
-        self._check(version)
-        local = self._local(np.asarray([row]))
-        return self.lexical.matched_share(text, int(local[0])) if local is not None and len(local) else 0.0
+    def hits(self, words: list[str], row: int) -> int:
+        """How many of ``words`` row ``row`` contains (:meth:`LexicalIndex.matched_share`'s count)."""
+        return self.postings.hits(words, row)
 
-    def dense_search(self, version: str, q: np.ndarray, k: int, allowed: np.ndarray | None,
+    def dense_search(self, q: np.ndarray, k: int, allowed: np.ndarray | None,
                      exact_threshold: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inner-product top ``k`` of this shard within ``allowed`` (snapshot rows)."""
-        self._check(version)
-        rows, scores = dense_topk(self.dense, self.vectors, q, k, self._local(allowed), exact_threshold=exact_threshold)
-        return self.rows[rows], scores
+        """Inner-product top ``k`` within ``allowed`` rows."""
+        return dense_topk(self.dense, self.vectors, q, k, allowed, exact_threshold=exact_threshold)
 
-    def vectors_of(self, version: str, rows: np.ndarray) -> np.ndarray:
-        """The vectors of ``rows`` (snapshot rows this shard owns), in that order."""
-        self._check(version)
-        local = self._local(rows)
-        return np.asarray(self.vectors[local] if local is not None else self.vectors[:0], dtype=np.float32)
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ``rows``, in that order."""
+        return np.asarray(self.vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+
+class ShardHost:
+    """What serves one shard (a Ray actor's body, or in process): the shard's loaded versions, by name.
+
+    A hot swap loads the new version *beside* the one being served (:meth:`load`) and keeps both until the next
+    swap, so requests of the old coordinator state and of the new one are both answered while the coordinator
+    moves over: a shard is never on neither version. ``loads`` lists every version loaded, in order.
+    """
+
+    KEEP = 2
+
+    def __init__(self, folder: Path | str | None = None) -> None:
+        self.held: dict[str, ShardIndex] = {}
+        self.loads: list[str] = []
+        if folder is not None:
+            self.load(folder)
+
+    def load(self, folder: Path | str) -> str:
+        """Load the shard version in ``folder`` (kept with the newest one before it); its version name."""
+        index = ShardIndex(Path(folder))
+        if index.version not in self.held:
+            self.held[index.version] = index
+            self.loads.append(index.version)
+        for old in [v for v in self.loads if v in self.held][:-self.KEEP]:
+            del self.held[old]
+        return index.version
+
+    def versions(self) -> list[str]:
+        """The versions held now."""
+        return list(self.held)
+
+    def call(self, version: str, method: str, *args: Any) -> Any:
+        """Run :class:`ShardIndex` ``method`` on ``version``; ShardUnavailableError when it is not held."""
+        index = self.held.get(version)
+        if index is None:
+            raise ShardUnavailableError(f"this shard holds {', '.join(self.held) or 'nothing'}, not {version}")
+        return getattr(index, method)(*args)
 
 
 class ShardClient(Protocol):
-    """How the coordinator reaches one shard: ``call`` runs a :class:`ShardIndex` method there."""
+    """How the coordinator reaches one shard: ``submit`` runs a :class:`ShardHost` call there."""
 
     shard: int
 
-    def submit(self, method: str, *args: Any) -> Any: ...
+    def submit(self, version: str, method: str, *args: Any) -> Any: ...
 
     def result(self, pending: Any) -> Any: ...
 
@@ -144,14 +165,14 @@ class ShardClient(Protocol):
 class LocalShard:
     """A shard in this process (tests, one machine): calls run at once."""
 
-    def __init__(self, index: ShardIndex) -> None:
-        self.index = index
-        self.shard = index.shard
+    def __init__(self, shard: int, host: ShardHost) -> None:
+        self.host = host
+        self.shard = shard
 
-    def submit(self, method: str, *args: Any) -> Any:
-        """Run ``method`` now; the result (or the error) waits for :meth:`result`."""
+    def submit(self, version: str, method: str, *args: Any) -> Any:
+        """Run the call now; the result (or the error) waits for :meth:`result`."""
         try:
-            return (True, getattr(self.index, method)(*args))
+            return (True, self.host.call(version, method, *args))
         except ShardUnavailableError as exc:
             return (False, exc)
 
@@ -164,20 +185,25 @@ class LocalShard:
 
 
 class ShardSet:
-    """The shards of one snapshot version and which shard owns each row; scatters calls and gathers answers."""
+    """One consistent set of shard versions: which shard owns each snapshot row, as which of its rows; the
+    catalog's BM25 statistics over them; scatters calls and gathers answers in snapshot rows."""
 
-    def __init__(self, clients: Sequence[Any], owners: Sequence[np.ndarray], version: str, dim: int) -> None:
+    def __init__(self, clients: Sequence[Any], versions: Sequence[str], globs: Sequence[np.ndarray], dim: int,
+                 stats: LexStats) -> None:
         self.clients = list(clients)
-        self.version = version
+        self.versions = list(versions)
+        self.globs = [np.asarray(g, dtype=np.int64) for g in globs]  # shard k's rows -> snapshot rows (ascending)
         self.dim = dim
-        self.n = int(sum(len(r) for r in owners))
+        self.stats = stats
+        self.n = int(sum(len(g) for g in self.globs))
         self.owner = np.full(self.n, -1, dtype=np.int64)
-        for k, rows in enumerate(owners):
-            self.owner[rows] = k
+        self.local = np.zeros(self.n, dtype=np.int64)
+        for k, g in enumerate(self.globs):
+            self.owner[g], self.local[g] = k, np.arange(len(g))
 
     def scatter(self, method: str, per_shard: dict[int, tuple[Any, ...]]) -> dict[int, Any]:
         """Call ``method`` with ``per_shard[k]`` on each shard ``k`` at once; the answers of those that answered."""
-        pending = {k: self.clients[k].submit(method, self.version, *args) for k, args in per_shard.items()}
+        pending = {k: self.clients[k].submit(self.versions[k], method, *args) for k, args in per_shard.items()}
         out: dict[int, Any] = {}
         for k, p in pending.items():
             try:
@@ -187,58 +213,73 @@ class ShardSet:
         return out
 
     def split(self, rows: np.ndarray | None) -> dict[int, np.ndarray | None]:
-        """``rows`` by owning shard (every shard, ``None``, when ``rows`` is None)."""
+        """Snapshot ``rows`` as each owning shard's own rows (every shard, ``None``, when ``rows`` is None)."""
         if rows is None:
             return {k: None for k in range(len(self.clients))}
         rows = np.asarray(rows, dtype=np.int64)
         own = self.owner[rows]
-        return {k: rows[own == k] for k in np.unique(own).tolist()}
+        return {k: self.local[rows[own == k]] for k in np.unique(own).tolist()}
+
+    def merge(self, got: dict[int, tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of the shards' top lists, in snapshot rows, ties by row."""
+        if not got:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        rows = np.concatenate([self.globs[s][np.asarray(r, dtype=np.int64)] for s, (r, _) in got.items()])
+        return _top(rows, np.concatenate([np.asarray(sc) for _, sc in got.values()]), k)
 
 
 class ShardedLexical:
     """BM25 over the shards with the interface of :class:`LexicalIndex` (what retrieval calls)."""
 
-    def __init__(self, shards: ShardSet, vocabulary: LexicalIndex) -> None:
+    def __init__(self, shards: ShardSet) -> None:
         self.shards = shards
         self.n_docs = shards.n
-        self._vocab = vocabulary  # the whole catalog's terms, no documents (LexicalIndex.subset of no rows)
 
     def __len__(self) -> int:
         return self.n_docs
 
     def query_terms(self, text: str) -> list[str]:
         """The distinct query terms the catalog knows."""
-        return self._vocab.query_terms(text)
+        return self.shards.stats.query_terms(text)
+
+    def _query(self, text: str) -> tuple[list[str], list[float], float]:
+        terms, idf = self.shards.stats.weights(text)
+        return terms, idf, self.shards.stats.avg
 
     def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global BM25 top ``k``: each shard's top ``k`` merged, ties by row."""
-        got = self.shards.scatter("lex_search", {s: (text, k, a) for s, a in self.shards.split(allowed).items()})
-        if not got:
+        terms, idf, avg = self._query(text)
+        if not terms or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        rows = np.concatenate([r for r, _ in got.values()])
-        return _top(rows, np.concatenate([sc for _, sc in got.values()]), k)
+        calls = {s: (terms, idf, avg, k, a) for s, a in self.shards.split(allowed).items() if a is None or len(a)}
+        return self.shards.merge(self.shards.scatter("lex_search", calls), k)
 
     def scores(self, text: str) -> _LazyScores:
         """Scores of rows on demand (fusion reads only its candidates' scores)."""
-        return _LazyScores(self.shards, text)
+        return _LazyScores(self.shards, self._query(text))
 
     def matched_share(self, text: str, row: int) -> float:
-        """The owning shard's :meth:`LexicalIndex.matched_share`."""
+        """The owning shard's count of ``text``'s distinct terms in ``row``, over their number."""
+        words = [t for t in dict.fromkeys(tokenize(text)) if t]
+        if not words:
+            return 0.0
         k = int(self.shards.owner[row])
-        return float(self.shards.scatter("matched_share", {k: (text, int(row))}).get(k, 0.0))
+        hits = self.shards.scatter("hits", {k: (words, int(self.shards.local[row]))}).get(k, 0)
+        return hits / len(words)
 
 
 class _LazyScores:
-    def __init__(self, shards: ShardSet, text: str) -> None:
-        self.shards, self.text = shards, text
+    def __init__(self, shards: ShardSet, query: tuple[list[str], list[float], float]) -> None:
+        self.shards, self.query = shards, query
 
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros(len(rows), dtype=np.float32)
-        parts = {k: r for k, r in self.shards.split(rows).items() if r is not None and len(r)}
-        for k, vals in self.shards.scatter("lex_scores", {k: (self.text, r) for k, r in parts.items()}).items():
-            out[self.shards.owner[rows] == k] = vals
-        return out
+    def __getitem__(self, rows: Any) -> Any:
+        idx = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        out = np.zeros(len(idx), dtype=np.float32)
+        if self.query[0]:
+            parts = {k: r for k, r in self.shards.split(idx).items() if r is not None and len(r)}
+            for k, vals in self.shards.scatter("lex_scores", {k: (*self.query, r) for k, r in parts.items()}).items():
+                out[self.shards.owner[idx] == k] = vals
+        return out[0] if np.ndim(rows) == 0 else out
 
 
 class ShardedDense:
@@ -252,11 +293,8 @@ class ShardedDense:
     def topk(self, q: np.ndarray, k: int, allowed: np.ndarray | None, *,
              exact_threshold: int) -> tuple[np.ndarray, np.ndarray]:
         """Global inner-product top ``k``: each shard's top ``k`` merged, ties by row."""
-        calls = {s: (q, k, a, exact_threshold) for s, a in self.shards.split(allowed).items()}
-        got = self.shards.scatter("dense_search", calls)
-        if not got:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        return _top(np.concatenate([r for r, _ in got.values()]), np.concatenate([s for _, s in got.values()]), k)
+        calls = {s: (q, k, a, exact_threshold) for s, a in self.shards.split(allowed).items() if a is None or len(a)}
+        return self.shards.merge(self.shards.scatter("dense_search", calls), k)
 
 
 class ShardedVectors:

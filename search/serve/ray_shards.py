@@ -1,15 +1,16 @@
 """Index shards as Ray actors: one actor per shard, reached by :class:`search.serve.sharded.ShardedEngine`.
 
 ``aisle serve --ray [--address ADDR]`` starts (or joins) a Ray cluster, puts one :class:`ShardActor` per shard
-of the current snapshot (``<home>/shards/<version>/shard-<k>``, written by ``aisle index --shards N``) and
+of the current snapshot (named by its shard map, :mod:`indexer.build.shards`; ``aisle index --shards N``) and
 serves the HTTP API over a :class:`ShardedEngine` whose scatter calls go to the actors in parallel.
 
 * **Down shards**: a call that fails (the actor died, its node left, it timed out after
   ``timeout_s``, or it serves another version) is :class:`ShardUnavailableError` for that shard; the answer
   comes from the others with ``partial: true, missing_shards: [k]``. Actors restart on their own after a
   crash (``max_restarts``), reloading their shard; one killed for good stays missing until the next connect.
-* **Hot swap**: on a new snapshot the engine connects again; each actor loads its new shard on its own
-  (:meth:`ShardActor.swap`); until it has, requests for the new version count it as missing.
+* **Hot swap**: on a new snapshot the engine connects again; only the actors whose shard has a new version
+  load it (beside the one they serve, :class:`search.retrieval.shards.ShardHost`); the others are not
+  touched. The engine then swaps to the new shard set at once.
 
 Ray is optional (``pip install 'aisle[ray]'``): this module is the only one on the serving path that imports it.
 """
@@ -20,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer.build.ray_embed import ray_module
-from indexer.build.shards import shard_paths, shards_dir
+from indexer.build.shards import require_map
 from indexer.errors import ShardUnavailableError
-from search.retrieval.shards import ShardIndex, ShardSet
+from search.retrieval.shards import ShardHost, ShardSet
 from search.serve.sharded import shard_set
 
 
@@ -35,20 +36,15 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = None) -> Any:
     return ray_module(address, num_cpus=num_cpus)
 
 
-class ShardActor:
-    """The body of one shard actor (made remote by :class:`RayShards`): a :class:`ShardIndex` that can swap."""
+class ShardActor(ShardHost):
+    """The body of one shard actor (made remote by :class:`RayShards`): a :class:`ShardHost`."""
 
     def __init__(self, folder: str) -> None:
-        self.index = ShardIndex(Path(folder))
+        super().__init__(folder)
 
-    def swap(self, folder: str) -> str:
-        """Load another build of this shard (a new snapshot version); the version now served."""
-        self.index = ShardIndex(Path(folder))
-        return self.index.version
-
-    def call(self, method: str, *args: Any) -> Any:
-        """Run one :class:`ShardIndex` method."""
-        return getattr(self.index, method)(*args)
+    def loaded(self) -> list[str]:
+        """Every version this actor loaded, in order (an unchanged shard's list does not grow on a swap)."""
+        return list(self.loads)
 
 
 class RayClient:
@@ -57,10 +53,10 @@ class RayClient:
     def __init__(self, shard: int, actor: Any, timeout_s: float) -> None:
         self.shard, self.actor, self.timeout_s = shard, actor, timeout_s
 
-    def submit(self, method: str, *args: Any) -> Any:
+    def submit(self, version: str, method: str, *args: Any) -> Any:
         """Send the call (returns at once)."""
         try:
-            return self.actor.call.remote(method, *args)
+            return self.actor.call.remote(version, method, *args)
         except Exception as exc:  # a handle to an actor gone for good can refuse at once
             return exc
 
@@ -92,21 +88,24 @@ class RayShards:
         return remote.remote(str(folder))
 
     def connect(self, snapshot: Any) -> ShardSet:
-        """Actors for ``snapshot``'s shards: new ones started, running ones swapped to this version."""
+        """Actors for ``snapshot``'s shard map: new ones started; a running one loads its shard's version only
+        when the map names another than it holds (beside the one it serves: no request is left on neither)."""
         ray = _ray()
-        folders = shard_paths(shards_dir(self.home, snapshot.version))
-        for k, folder in enumerate(folders):
+        smap = require_map(self.home, snapshot.version)
+        for k in range(smap.n):
             if k not in self.actors:
-                self.actors[k] = self._new(folder)
+                self.actors[k] = self._new(smap.folder(k))
                 continue
-            try:  # each actor swaps on its own; one that fails stays on its old version (missing until fixed)
-                ray.get(self.actors[k].swap.remote(str(folder)), timeout=self.timeout_s * 3)
-            except ray.exceptions.RayError:
-                self.actors[k] = self._new(folder)
-        for k in [k for k in self.actors if k >= len(folders)]:
+            try:
+                held = ray.get(self.actors[k].versions.remote(), timeout=self.timeout_s)
+                if smap.versions[k] not in held:
+                    ray.get(self.actors[k].load.remote(str(smap.folder(k))), timeout=self.timeout_s * 3)
+            except ray.exceptions.RayError:  # down: a fresh actor (this shard is missing until it answers)
+                self.actors[k] = self._new(smap.folder(k))
+        for k in [k for k in self.actors if k >= smap.n]:
             ray.kill(self.actors.pop(k))
-        clients = [RayClient(k, self.actors[k], self.timeout_s) for k in range(len(folders))]
-        return shard_set(clients, folders, snapshot.version, int(snapshot.vectors.shape[1]))
+        clients = [RayClient(k, self.actors[k], self.timeout_s) for k in range(smap.n)]
+        return shard_set(clients, smap, snapshot)
 
     def kill(self, shard: int) -> None:
         """Stop one shard's actor for good (operations, and the tests of a down shard)."""

@@ -9,20 +9,24 @@ snapshot's on the same data; a shard that does not answer makes the response ``p
 
 ``connect(snapshot) -> ShardSet`` reaches the shards of a snapshot version: :func:`local_connector` in this
 process, :class:`search.serve.ray_shards.RayShards` on a Ray cluster. On :meth:`Engine.refresh` (a new
-snapshot) the engine connects again; each shard swaps to its new version on its own, and until it has, it
-counts as missing (it refuses requests for another version than the one it holds).
+snapshot, once its shard map is written) the engine connects again: only the shards whose version changed
+load it, beside the version they serve (:class:`search.retrieval.shards.ShardHost`); then the engine swaps its
+state (snapshot and shard set) in one assignment. A request answers from the old shard versions or the new
+ones, never a mix and never neither; a shard that fails to load its new version counts as missing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from indexer.build.shards import shard_paths, shards_dir
+from indexer.build.shard_lexical import LexStats
+from indexer.build.shards import ShardMap, read_map, require_map
 from indexer.build.snapshot import current_version
 from indexer.errors import ConfigError
 from search.engine import Engine
@@ -31,7 +35,7 @@ from search.retrieval.shards import (
     ShardedDense,
     ShardedLexical,
     ShardedVectors,
-    ShardIndex,
+    ShardHost,
     ShardSet,
     missing,
 )
@@ -42,25 +46,44 @@ Connect = Callable[[Any], ShardSet]
 
 def sharded_snapshot(snapshot: Any, shards: ShardSet) -> Any:
     """``snapshot`` with its BM25, FAISS index and vectors replaced by scatter-gather proxies over ``shards``."""
-    vocab = snapshot.lexical.subset(np.zeros(0, dtype=np.int64))  # the catalog's terms, no postings
-    return dataclasses.replace(snapshot, lexical=ShardedLexical(shards, vocab), dense=ShardedDense(shards),
+    return dataclasses.replace(snapshot, lexical=ShardedLexical(shards), dense=ShardedDense(shards),
                                vectors=ShardedVectors(shards))
 
 
-def shard_set(clients: list[Any], folders: list[Path], version: str, dim: int) -> ShardSet:
-    """A :class:`ShardSet` over ``clients``, the row ownership read from each shard folder's ``rows.npy``."""
-    owners = [np.load(Path(f) / "rows.npy", allow_pickle=False) for f in folders]
-    return ShardSet(clients, owners, version, dim)
+def shard_set(clients: list[Any], smap: ShardMap, snapshot: Any) -> ShardSet:
+    """A :class:`ShardSet` over ``clients`` for the shard versions of ``smap``: each shard's rows mapped to
+    ``snapshot``'s rows by doc id (``doc_ids.npy``), the catalog's BM25 statistics summed from the shards'.
+    ConfigError when the shards do not hold exactly the snapshot's products."""
+    ids = np.asarray([d.encode("utf-8") for d in snapshot.doc_ids()], dtype=bytes)
+    globs, infos = [], []
+    for folder in smap.folders():
+        own = np.load(folder / "doc_ids.npy", allow_pickle=False)
+        at = np.searchsorted(ids, own) if len(ids) else np.zeros(len(own), dtype=np.int64)
+        if len(own) and (at.max() >= len(ids) or np.any(ids[np.minimum(at, len(ids) - 1)] != own)):
+            raise ConfigError(f"shard {folder} holds products snapshot {snapshot.version} does not")
+        globs.append(at.astype(np.int64))
+        infos.append(folder)
+    if sum(len(g) for g in globs) != len(ids):
+        raise ConfigError(f"the shards of snapshot {snapshot.version} do not hold all its products")
+    first = json.loads((infos[0] / "shard.json").read_text("utf-8")) if infos else {"k1": 1.2, "b": 0.75}
+    stats = LexStats.read([f / "lexical" for f in infos], float(first["k1"]), float(first["b"]))
+    return ShardSet(clients, smap.versions, globs, int(snapshot.vectors.shape[1]), stats)
 
 
 def local_connector(home: Path) -> Connect:
-    """Shards of each snapshot version loaded in this process (``<home>/shards/<version>``)."""
+    """Shards served in this process, one :class:`ShardHost` each: a new snapshot loads only the shard versions
+    its map names that a host does not hold yet (an unchanged shard is not reloaded)."""
+    hosts: dict[int, ShardHost] = {}
 
     def connect(snapshot: Any) -> ShardSet:
-        folders = shard_paths(shards_dir(home, snapshot.version))
-        clients = [LocalShard(ShardIndex(f)) for f in folders]
-        return shard_set(clients, folders, snapshot.version, int(snapshot.vectors.shape[1]))
+        smap = require_map(home, snapshot.version)
+        for k in range(smap.n):
+            host = hosts.setdefault(k, ShardHost())
+            if smap.versions[k] not in host.held:
+                host.load(smap.folder(k))
+        return shard_set([LocalShard(k, hosts[k]) for k in range(smap.n)], smap, snapshot)
 
+    connect.hosts = hosts  # type: ignore[attr-defined]  # for operations and tests: what each shard loaded
     return connect
 
 
@@ -75,20 +98,22 @@ class ShardedEngine(Engine):
         super().__init__(snapshot, **kw)
 
     def refresh(self) -> bool:
-        """:meth:`Engine.refresh`, once the new snapshot's shards are written (``aisle index --shards N`` writes
-        them after switching the snapshot): until then the current version keeps answering, and the watcher
-        tries again at its next check."""
+        """:meth:`Engine.refresh`, once the new snapshot's shard map is written (``aisle index --shards N`` writes
+        it after the shards it changed): until then the current version keeps answering, and the watcher tries
+        again at its next check."""
         version = current_version(self._ws) if self._ws is not None else None
-        if self._ws is not None and version not in (None, self.snapshot.version):
-            try:
-                shard_paths(shards_dir(self._ws.home, str(version)))
-            except ConfigError:
-                return False
+        if self._ws is not None and version not in (None, self.snapshot.version) \
+                and read_map(self._ws.home, str(version)) is None:
+            return False
         return super().refresh()
 
     def _make_state(self, snapshot: Any) -> Any:
-        self.shards = self._connect(snapshot)
-        return super()._make_state(sharded_snapshot(snapshot, self.shards))
+        # The shard set is part of the state: the engine swaps both with one assignment, and a request keeps the
+        # set (and so the shard versions) it started with; hosts keep the previous version meanwhile.
+        shards = self._connect(snapshot)
+        state = super()._make_state(sharded_snapshot(snapshot, shards))
+        self.shards = shards
+        return state
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """:meth:`Engine.search` over the shards; ``partial``/``missing_shards`` when some did not answer."""

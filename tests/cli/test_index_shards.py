@@ -17,11 +17,15 @@ def test_index_writes_shards_partitioned_by_merchant(sample_dir: Path, tmp_path:
     res = aisle(tmp_path, "index", "--model", "hashing-64", "--shards", "2", "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
-    folders = [Path(f) for f in doc["shards"]]
-    assert [f.name for f in folders] == ["shard-0", "shard-1"]
-    assert all(f.parent == tmp_path / "shards" / doc["version"] for f in folders)
+    shards = doc["shards"]
+    assert shards["shards"] == 2 and shards["rebuilt"] == [0, 1] and shards["version"] == doc["version"]
+    folders = [tmp_path / "shards" / f"shard-{k}" / v for k, v in enumerate(shards["versions"])]
+    assert all((f.parent / "CURRENT").read_text().strip() == f.name for f in folders)  # each shard's own pointer
     infos = [json.loads((f / "shard.json").read_text()) for f in folders]
-    assert sum(i["products"] for i in infos) == doc["products"]
+    assert sum(i["products"] for i in infos) == doc["products"] == sum(shards["products"])
     assert not set(infos[0]["merchants"]) & set(infos[1]["merchants"])  # a merchant never spans shards
+    res = aisle(tmp_path, "index", "--model", "hashing-64", "--shards", "2", "--json")
+    again = json.loads(res.stdout)["shards"]
+    assert again["rebuilt"] == [] and again["versions"] == shards["versions"]  # nothing changed: nothing rewritten
     res = aisle(tmp_path, "index", "--model", "hashing-64", "--shards", "0", "--ray-workers", "0")
     assert res.returncode == 2  # bad option values are usage errors

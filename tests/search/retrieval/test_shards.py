@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 
 from indexer.build.embed import HashingEncoder
-from indexer.build.shards import partition, shard_paths, write_shards
+from indexer.build.shards import assign, partition, read_map, write_shards
 from search.engine import Engine
-from search.retrieval.shards import LocalShard, ShardIndex
 from search.schema import Filters, SearchRequest
-from search.serve.sharded import ShardedEngine, shard_set
+from search.serve.sharded import ShardedEngine, local_connector
 from tests.search.conftest import NOW, load_catalog, make_snapshot
 
 QUERIES = ["red wool beanie size M under $40", "hiking boots", "a scarf, not black", "walnut cutting board",
@@ -37,11 +36,9 @@ def pair(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[En
     products, merchants = load_catalog(sample_dir, shopify_base=lambda s: f"https://{s}.example",
                                        etsy_api="https://openapi.etsy.com/v3/application")
     snap = make_snapshot(products, merchants)
-    folders = write_shards(snap, 3, tmp_path_factory.mktemp("shards") / snap.version)
-
-    def connect(s):  # noqa: ANN001, ANN202
-        return shard_set([LocalShard(ShardIndex(f)) for f in folders], folders, s.version, s.vectors.shape[1])
-
+    home = tmp_path_factory.mktemp("home")
+    write_shards(snap, 3, home)
+    connect = local_connector(home)
     enc = HashingEncoder(snap.vectors.shape[1])
     return (Engine(snap, encoder=enc, clock=lambda: NOW),
             ShardedEngine(snap, connect=connect, encoder=enc, clock=lambda: NOW))
@@ -87,21 +84,37 @@ def test_filters_cursors_and_browse_are_equal(pair: tuple[Engine, ShardedEngine]
 def test_a_shard_for_another_version_counts_as_missing(pair: tuple[Engine, ShardedEngine]) -> None:
     _, sharded = pair
     assert sharded.shards is not None
-    index = sharded.shards.clients[1].index
-    index.version, old = "v999999", index.version  # mid hot swap: this shard already serves a newer build
+    old, sharded.shards.versions[1] = sharded.shards.versions[1], "v999999"  # a version shard 1 does not hold
     try:
         resp = sharded.search(SearchRequest(query="beanie", limit=10))
     finally:
-        index.version = old
+        sharded.shards.versions[1] = old
     assert resp.partial and resp.missing_shards == [1]
     owned = set(sharded.shards.owner.tolist())
     assert owned == {0, 1, 2}
     assert all(sharded.shards.owner[sharded.snapshot.row_of(r.doc_id)] != 1 for r in resp.results)
 
 
-def test_shard_paths_are_in_shard_order(tmp_path: Path, pair: tuple[Engine, ShardedEngine]) -> None:
-    folders = write_shards(pair[0].snapshot, 11, tmp_path / "v1")
-    assert shard_paths(tmp_path / "v1") == folders
+def test_the_assignment_is_kept_when_merchants_come_and_go() -> None:
+    first = assign({"a": 5, "b": 4, "c": 3, "d": 1}, 2)
+    assert first == {"a": 0, "b": 1, "c": 1, "d": 0}
+    later = assign({"a": 9, "b": 4, "d": 1, "e": 2, "f": 2}, 2, first)  # c left, a grew, e and f are new
+    assert {m: later[m] for m in ("a", "b", "d")} == {"a": 0, "b": 1, "d": 0}
+    assert later["e"] == 1 and later["f"] == 1  # to the lighter shard, one by one
+
+
+def test_more_shards_than_merchants_leaves_empty_shards_that_answer(tmp_path: Path,
+                                                                    pair: tuple[Engine, ShardedEngine]) -> None:
+    single = pair[0]
+    report = write_shards(single.snapshot, 11, tmp_path)
+    assert report.rebuilt == list(range(11)) and 0 in report.products
+    smap = read_map(tmp_path, single.snapshot.version)
+    assert smap is not None and smap.versions == report.versions
+    sharded = ShardedEngine(single.snapshot, connect=local_connector(tmp_path), encoder=single.encoder or
+                            HashingEncoder(single.snapshot.vectors.shape[1]), clock=lambda: NOW)
+    req = SearchRequest(query="hiking boots", limit=10)
+    assert answer(sharded, req) == answer(single, req)
+    assert write_shards(single.snapshot, 11, tmp_path).rebuilt == []  # nothing changed: nothing rewritten
 
 
 def test_a_merchant_scoped_search_reaches_one_shard(pair: tuple[Engine, ShardedEngine]) -> None:
@@ -111,9 +124,9 @@ def test_a_merchant_scoped_search_reaches_one_shard(pair: tuple[Engine, ShardedE
     for client in sharded.shards.clients:
         submit = client.submit
 
-        def counted(method: str, *args: Any, _k: int = client.shard, _submit: Any = submit) -> Any:
+        def counted(version: str, method: str, *args: Any, _k: int = client.shard, _submit: Any = submit) -> Any:
             calls.append(_k)
-            return _submit(method, *args)
+            return _submit(version, method, *args)
 
         client.submit = counted  # type: ignore[method-assign]
     try:

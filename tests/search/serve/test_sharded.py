@@ -41,19 +41,31 @@ def test_on_disk_shards_answer_as_the_snapshot_and_follow_a_new_version(tmp_path
     _build(ws, 0, "w1")
     with pytest.raises(ConfigError, match="index shards"):
         ShardedEngine(load_current(ws), connect=local_connector(ws.home), encoder=HashingEncoder(32), workspace=ws)
-    assert len(shard_workspace(ws, 3)) == 3
-    assert shard_workspace(ws, 3) == shard_workspace(ws, 3)  # kept when already written
+    first = shard_workspace(ws, 3)
+    assert first.rebuilt == [0, 1, 2] and shard_workspace(ws, 3).rebuilt == []  # kept when nothing changed
     single = Engine.open(ws, encoder=HashingEncoder(32))
-    sharded = ShardedEngine(load_current(ws), connect=local_connector(ws.home), encoder=HashingEncoder(32),
-                            workspace=ws)
+    connect = local_connector(ws.home)
+    sharded = ShardedEngine(load_current(ws), connect=connect, encoder=HashingEncoder(32), workspace=ws)
     for req in (SearchRequest(query="red wool beanie", limit=5), SearchRequest(query="beanie", mode="bm25"),
                 SearchRequest(query="beanie", filters=Filters(merchant=["shop1.myshopify.com"]))):
         assert [r.doc_id for r in sharded.search(req).results] == [r.doc_id for r in single.search(req).results]
-    _build(ws, 2, "w2")
+    _build(ws, 2, "w2")  # two scarves for shop0: its shard only changes
     old = sharded.snapshot.version
     assert not sharded.refresh() and sharded.snapshot.version == old  # its shards are not written yet: wait
-    shard_workspace(ws, 3)
+    second = shard_workspace(ws, 3)
+    owner = second.versions.index(next(v for k, v in enumerate(second.versions) if v != first.versions[k]))
+    assert second.rebuilt == [owner] and [v for k, v in enumerate(second.versions) if k != owner] == \
+        [v for k, v in enumerate(first.versions) if k != owner]
     assert sharded.refresh()
+    assert {k: h.loads for k, h in connect.hosts.items()} == {  # the other shards did not reload
+        k: first.versions[k:k + 1] + ([second.versions[k]] if k == owner else []) for k in range(3)}
     resp = sharded.search(SearchRequest(query="navy scarf", mode="bm25"))
     assert resp.snapshot == load_current(ws).version and not resp.partial
     assert {r.title for r in resp.results} >= {"Navy scarf 0", "Navy scarf 1"}
+    single = Engine.open(ws, encoder=HashingEncoder(32))
+    for q in ("navy scarf", "wool beanie", "red"):
+        for mode in ("bm25", "dense", "hybrid"):
+            req = SearchRequest(query=q, mode=mode, limit=10)
+            a, b = single.search(req), sharded.search(req)
+            assert [(r.doc_id, r.score) for r in b.results] == \
+                [(r.doc_id, pytest.approx(r.score, rel=1e-5, abs=1e-6)) for r in a.results]
