@@ -3,6 +3,7 @@
     python benchmarks/ray.py equal   [--home /work/bench-home] [--shards 2 4 8]
     python benchmarks/ray.py latency [--size 100000] [--shards 2 4 8] [--queries 100] [--no-ray]
     python benchmarks/ray.py embed   [--products 2000] [--workers 1 2]
+    python benchmarks/ray.py coordinator --home H [--shards 2] [--queries 50]
 
 * ``equal``: the shared catalogs' snapshot (``benchmarks/_shared_index.py``) and its shards; every dev and
   dev2 query in every mode (bm25, dense, hybrid), strict and with near matches: the top 10 (doc id, variant,
@@ -14,6 +15,13 @@
   figures of one run only.
 * ``embed``: products/s of the local embedding against the Ray Data pipeline with 1 and 2 workers, in the
   same run, on the shared catalogs' products (see :mod:`indexer.build.ray_embed`).
+* ``coordinator``: resident memory of the process serving ``aisle serve --ray`` (the coordinator; the shards are
+  Ray actors, other processes) over the format-2 snapshot in ``H`` (its shards written first when missing),
+  each way in its own process, same run: ``single`` (a plain :class:`Engine`, for scale), ``full`` (the
+  coordinator opening the whole snapshot, as before: vectors, FAISS, BM25 opened, then replaced by proxies) and
+  ``catalog`` (:meth:`ShardedEngine.load_current`: catalog rows, merchants, vocabulary only). ``VmRSS`` with its
+  anonymous and file-backed parts after opening and after ``--queries`` hybrid searches (product titles as
+  queries, their own vectors as query vectors: no model is loaded; MiniLM adds the same to every way).
 """
 
 from __future__ import annotations
@@ -142,6 +150,107 @@ def latency(size: int, shards: list[int], n_queries: int, use_ray: bool) -> dict
     return out
 
 
+def _rss() -> dict[str, float]:
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+            fields[key] = round(int(value.split()[0]) / 1024, 1)
+    return fields
+
+
+class _Lookup:
+    """Query vectors by text (the products' own vectors), under the snapshot's model name."""
+
+    def __init__(self, name: str, table: dict[str, np.ndarray]) -> None:
+        self.name, self.table = name, table
+        self.dim = len(next(iter(table.values())))
+
+    def encode(self, texts: Any, batch_size: int = 64) -> np.ndarray:
+        from indexer.build.embed import HashingEncoder
+
+        other = HashingEncoder(self.dim)  # a text the engine derived (ranking text without the constraint words)
+        return np.stack([self.table[t] if t in self.table else other.encode([t])[0] for t in texts]).astype(np.float32)
+
+
+def coordinator_child(home: Path, way: str, n_queries: int) -> dict[str, Any]:
+    """One way of opening the coordinator (see the module docstring); RSS after open and after the queries."""
+    import hashlib
+
+    import ray as ray_mod
+
+    from indexer.build.snapshot import load_current
+    from indexer.workspace import Workspace
+    from search.serve.ray_shards import RayShards
+
+    ws = Workspace.resolve(home)
+    peek = load_current(ws)
+    rows = np.linspace(0, len(peek.products) - 1, n_queries).astype(int).tolist()
+    table = {peek.products[r].title: np.asarray(peek.vectors[r]) for r in rows}
+    model = peek.model
+    del peek
+    import gc
+
+    gc.collect()
+    settings = EngineSettings(stale_ttl_s=None)
+    if way != "single":
+        ray_mod.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    out: dict[str, Any] = {"way": way, "base": _rss()}
+    t = time.perf_counter()
+    if way == "single":
+        eng: Engine = Engine.open(ws, encoder=_Lookup(model, table), settings=settings)  # type: ignore[arg-type]
+    else:
+        backend = RayShards(home, timeout_s=120.0)
+        snap = load_current(ws) if way == "full" else ShardedEngine.load_current(ws)
+        eng = ShardedEngine(snap, connect=backend.connect, backend=backend, encoder=_Lookup(model, table),
+                            settings=settings, workspace=ws)
+        del snap
+    gc.collect()
+    out["open_s"] = round(time.perf_counter() - t, 2)
+    out["open"] = _rss()
+    digest = hashlib.sha256()
+    ms = []
+    for q in table:
+        t0 = time.perf_counter()
+        resp = eng.search(SearchRequest(query=q, limit=10))
+        ms.append((time.perf_counter() - t0) * 1000)
+        digest.update(repr([(r.doc_id, r.variant.id) for r in resp.results]).encode())
+    out["queries"] = _rss()
+    out["p50_ms"] = round(float(np.percentile(ms, 50)), 1)
+    out["answers_sha"] = digest.hexdigest()[:12]
+    if way != "single":
+        ray_mod.shutdown()
+    return out
+
+
+def coordinator(home: Path, n: int, n_queries: int) -> dict[str, Any]:
+    """The three ways, each in a child process (module docstring); shards written first when missing."""
+    import subprocess
+
+    from indexer.build.shards import read_map, write_shards
+    from indexer.build.snapshot import load_current
+    from indexer.workspace import Workspace
+
+    ws = Workspace.resolve(home)
+    snap = load_current(ws)
+    smap = read_map(home, snap.version)
+    if smap is None or smap.n != n:
+        t = time.perf_counter()
+        rep = write_shards(snap, n, home)
+        print(json.dumps({"shards_written_s": round(time.perf_counter() - t, 1), "products": rep.products}), flush=True)
+    out: dict[str, Any] = {"products": len(snap.products), "shards": n, "queries": n_queries}
+    del snap
+    for way in ("single", "full", "catalog"):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "coordinator-child", "--home", str(home), "--way", way,
+               "--queries", str(n_queries)]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if res.returncode:
+            raise SystemExit(f"{way} failed:\n{res.stderr[-3000:]}")
+        out[way] = json.loads(res.stdout.strip().splitlines()[-1])
+        print(json.dumps(out[way]), flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -156,8 +265,21 @@ def main(argv: list[str] | None = None) -> None:
     em = sub.add_parser("embed")
     em.add_argument("--products", type=int, default=2000)
     em.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    co = sub.add_parser("coordinator")
+    co.add_argument("--home", type=Path, required=True)
+    co.add_argument("--shards", type=int, default=2)
+    co.add_argument("--queries", type=int, default=50)
+    cc = sub.add_parser("coordinator-child")
+    cc.add_argument("--home", type=Path, required=True)
+    cc.add_argument("--way", choices=("single", "full", "catalog"), required=True)
+    cc.add_argument("--queries", type=int, default=50)
     args = ap.parse_args(argv)
-    if args.what == "equal":
+    if args.what == "coordinator-child":
+        print(json.dumps(coordinator_child(args.home, args.way, args.queries)))
+        return
+    if args.what == "coordinator":
+        res = coordinator(args.home, args.shards, args.queries)
+    elif args.what == "equal":
         res = equal(args.home, args.shards)
     elif args.what == "latency":
         res = latency(args.size, args.shards, args.queries, not args.no_ray)

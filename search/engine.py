@@ -148,6 +148,14 @@ class Engine:
         return _State(snapshot, cat, multilingual_vectors(snapshot, self.settings),
                       kind_words=[frozenset(extras["kind_vocabulary"])])
 
+    @staticmethod
+    def load_current(workspace: Workspace) -> Snapshot:
+        """The workspace's current snapshot as this engine opens it (:meth:`refresh`; a sharded coordinator
+        opens less of it: :class:`search.serve.sharded.ShardedEngine`)."""
+        from indexer.build.snapshot import load_current
+
+        return load_current(workspace)
+
     @property
     def snapshot(self) -> Snapshot:
         """The snapshot new requests are answered from."""
@@ -181,14 +189,14 @@ class Engine:
         """Move to the workspace's current snapshot if it changed; True when swapped. Cheap when unchanged."""
         if self._workspace is None:
             return False
-        from indexer.build.snapshot import current_version, load_current
+        from indexer.build.snapshot import current_version
 
         if current_version(self._workspace) == self._state.snapshot.version:
             return False
         with self._lock:
             if current_version(self._workspace) == self._state.snapshot.version:
                 return False
-            new = load_current(self._workspace)
+            new = self.load_current(self._workspace)
             if new.version == self._state.snapshot.version:
                 return False
             self._state = self._make_state(new)  # one reference assignment: atomic for readers

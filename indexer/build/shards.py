@@ -279,3 +279,34 @@ def shard_workspace(workspace: Any, n: int) -> ShardReport:
 
     with build_lock(workspace):
         return write_shards(load_current(workspace), n, workspace.home)
+
+
+def open_coordinator_snapshot(workspace: Any) -> Any:
+    """The current snapshot as a shard coordinator needs it: catalog rows (memory-mapped), merchants, vocabulary and
+    manifest, but none of what the shards hold (no vectors, FAISS index or BM25 postings are opened: placeholders
+    of no rows stand in, replaced by scatter-gather proxies). Format 2 only (ConfigError: re-index with ``--full``)."""
+    import faiss
+
+    from indexer.build.lexical import LexicalIndex
+    from indexer.build.rowstore import LazyJson, ProductRows, SortedIds
+    from indexer.build.snapshot import Snapshot, current_version, read_manifest, verify_files
+    from indexer.build.vocabulary import Vocabulary
+    from indexer.errors import NoSnapshotError
+    from indexer.models import Merchant
+
+    version = current_version(workspace)
+    if version is None:
+        raise NoSnapshotError(f"no index snapshot in {workspace.indexes_dir}; run `aisle index` first")
+    path = workspace.indexes_dir / version
+    manifest = read_manifest(path)
+    if manifest.get("format") != 2:
+        raise ConfigError(f"snapshot {version} has format {manifest.get('format')}: serving shards needs format 2 "
+                          "(re-index with `aisle index --full --shards N`)")
+    verify_files(path, manifest, hashes=False)
+    dim = int(manifest["dim"])
+    merchants = {m["merchant_id"]: Merchant.from_dict(m)
+                 for m in json.loads((path / "merchants.json").read_text("utf-8"))}
+    return Snapshot(version, path, manifest, ProductRows.open(path), merchants, np.zeros((0, dim), np.float32),
+                    faiss.IndexFlatIP(dim), LexicalIndex.build([]),
+                    Vocabulary.from_dict(json.loads((path / "vocabulary.json").read_text("utf-8"))),
+                    LazyJson(path / "crawled_at.json"), SortedIds.open(path))

@@ -115,10 +115,9 @@ class RayShards:
 def open_ray_engine(workspace: Any, *, address: str | None = None, settings: Any = None,
                     num_cpus: int | None = None, timeout_s: float = 10.0) -> Any:
     """A :class:`ShardedEngine` over Ray actors for ``workspace``'s current snapshot shards."""
-    from indexer.build.snapshot import load_current
     from search.serve.sharded import ShardedEngine
 
     init_ray(address, num_cpus=num_cpus)
     shards = RayShards(workspace.home, timeout_s=timeout_s)
-    return ShardedEngine(load_current(workspace), connect=shards.connect, backend=shards, settings=settings,
-                         workspace=workspace)
+    return ShardedEngine(ShardedEngine.load_current(workspace), connect=shards.connect, backend=shards,
+                         settings=settings, workspace=workspace)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from indexer.build.shard_lexical import LexStats
-from indexer.build.shards import ShardMap, read_map, require_map
+from indexer.build.shards import ShardMap, open_coordinator_snapshot, read_map, require_map
 from indexer.build.snapshot import current_version
 from indexer.errors import ConfigError
 from search.engine import Engine
@@ -67,7 +67,7 @@ def shard_set(clients: list[Any], smap: ShardMap, snapshot: Any) -> ShardSet:
         raise ConfigError(f"the shards of snapshot {snapshot.version} do not hold all its products")
     first = json.loads((infos[0] / "shard.json").read_text("utf-8")) if infos else {"k1": 1.2, "b": 0.75}
     stats = LexStats.read([f / "lexical" for f in infos], float(first["k1"]), float(first["b"]))
-    return ShardSet(clients, smap.versions, globs, int(snapshot.vectors.shape[1]), stats)
+    return ShardSet(clients, smap.versions, globs, int(snapshot.manifest["dim"]), stats)
 
 
 def local_connector(home: Path) -> Connect:
@@ -96,6 +96,12 @@ class ShardedEngine(Engine):
         self.shards: ShardSet | None = None
         self._ws = kw.get("workspace")
         super().__init__(snapshot, **kw)
+
+    @staticmethod
+    def load_current(workspace: Any) -> Any:
+        """The coordinator's snapshot: catalog rows, merchants, vocabulary; not the vectors, FAISS index or BM25
+        postings, which the shards hold (:func:`indexer.build.shards.open_coordinator_snapshot`)."""
+        return open_coordinator_snapshot(workspace)
 
     def refresh(self) -> bool:
         """:meth:`Engine.refresh`, once the new snapshot's shard map is written (``aisle index --shards N`` writes

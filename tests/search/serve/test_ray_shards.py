@@ -73,7 +73,6 @@ def _index(ws: Any, products: list[Any], merchants: list[Any], mark: str) -> Non
 def test_one_merchant_changes_only_its_shard_swaps_and_answers_stay_equal(
         ray_cluster: Any, sample_dir: Path, tmp_path: Path) -> None:
     from indexer.build.shards import shard_workspace
-    from indexer.build.snapshot import load_current
     from indexer.workspace import Workspace
     from search.serve.ray_shards import RayShards
 
@@ -84,7 +83,7 @@ def test_one_merchant_changes_only_its_shard_swaps_and_answers_stay_equal(
     first = shard_workspace(ws, 3)
     backend = RayShards(ws.home, timeout_s=30.0)
     enc = HashingEncoder(64)
-    sharded = ShardedEngine(load_current(ws), connect=backend.connect, backend=backend, encoder=enc,
+    sharded = ShardedEngine(ShardedEngine.load_current(ws), connect=backend.connect, backend=backend, encoder=enc,
                             workspace=ws, clock=lambda: NOW)
     old_single = Engine.open(ws, encoder=enc)
     # One merchant's products change (new words in every title, one product gone): the catalog's BM25 statistics

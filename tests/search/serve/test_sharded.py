@@ -40,12 +40,16 @@ def test_on_disk_shards_answer_as_the_snapshot_and_follow_a_new_version(tmp_path
     ws = Workspace.resolve(tmp_path)
     _build(ws, 0, "w1")
     with pytest.raises(ConfigError, match="index shards"):
-        ShardedEngine(load_current(ws), connect=local_connector(ws.home), encoder=HashingEncoder(32), workspace=ws)
+        ShardedEngine(ShardedEngine.load_current(ws), connect=local_connector(ws.home), encoder=HashingEncoder(32),
+                      workspace=ws)
     first = shard_workspace(ws, 3)
     assert first.rebuilt == [0, 1, 2] and shard_workspace(ws, 3).rebuilt == []  # kept when nothing changed
     single = Engine.open(ws, encoder=HashingEncoder(32))
     connect = local_connector(ws.home)
-    sharded = ShardedEngine(load_current(ws), connect=connect, encoder=HashingEncoder(32), workspace=ws)
+    coordinator = ShardedEngine.load_current(ws)  # the catalog rows only: what the shards hold is not opened
+    assert coordinator.vectors.shape[0] == coordinator.dense.ntotal == len(coordinator.lexical) == 0
+    assert len(coordinator.products) == len(single.snapshot.products)
+    sharded = ShardedEngine(coordinator, connect=connect, encoder=HashingEncoder(32), workspace=ws)
     for req in (SearchRequest(query="red wool beanie", limit=5), SearchRequest(query="beanie", mode="bm25"),
                 SearchRequest(query="beanie", filters=Filters(merchant=["shop1.myshopify.com"]))):
         assert [r.doc_id for r in sharded.search(req).results] == [r.doc_id for r in single.search(req).results]
