@@ -4,6 +4,7 @@
     python benchmarks/ray.py latency [--size 100000] [--shards 2 4 8] [--queries 100] [--no-ray]
     python benchmarks/ray.py embed   [--products 2000] [--workers 1 2]
     python benchmarks/ray.py coordinator --home H [--shards 2] [--queries 50]
+    python benchmarks/ray.py exact --home H [--queries 200]
 
 * ``equal``: the shared catalogs' snapshot (``benchmarks/_shared_index.py``) and its shards; every dev and
   dev2 query in every mode (bm25, dense, hybrid), strict and with near matches: the top 10 (doc id, variant,
@@ -22,6 +23,11 @@
   ``catalog`` (:meth:`ShardedEngine.load_current`: catalog rows, merchants, vocabulary only). ``VmRSS`` with its
   anonymous and file-backed parts after opening and after ``--queries`` hybrid searches (product titles as
   queries, their own vectors as query vectors: no model is loaded; MiniLM adds the same to every way).
+* ``exact``: dense top 10 over the snapshot in ``H`` (above ``EXACT_MAX_ROWS``, so the single snapshot's index
+  is IVF) against brute force, for the single snapshot and for shards with flat indexes (at most
+  ``EXACT_MAX_ROWS`` rows each) or forced IVF ones (``exact_max_rows`` lowered): lists identical to the single
+  snapshot's and recall@10 against brute force, without a filter, within one merchant and within 10 % of the
+  merchants. Query vectors: products' vectors plus noise (seeded).
 """
 
 from __future__ import annotations
@@ -251,6 +257,57 @@ def coordinator(home: Path, n: int, n_queries: int) -> dict[str, Any]:
     return out
 
 
+def exact(home: Path, n_queries: int) -> dict[str, Any]:
+    """Dense exactness of sharded against single and brute force (module docstring)."""
+    from indexer.build.shards import write_shards
+    from indexer.build.snapshot import load_current
+    from indexer.workspace import Workspace
+    from search.retrieval.filtered import dense_topk
+    from search.retrieval.shards import ShardedDense
+
+    snap = load_current(Workspace.resolve(home))
+    vectors = np.asarray(snap.vectors, dtype=np.float32)
+    merchant = np.asarray([p.merchant_id for p in snap.products])
+    rng = np.random.default_rng(7)
+    picks = rng.choice(len(vectors), n_queries, replace=False)
+    qs = vectors[picks] + rng.normal(0, 0.05, (n_queries, vectors.shape[1]))
+    qs = (qs / np.linalg.norm(qs, axis=1, keepdims=True)).astype(np.float32)
+    names = np.unique(merchant)
+    filters: dict[str, Any] = {"none": None, "one_merchant": np.flatnonzero(merchant == names[0]),
+                               "ten_percent": np.flatnonzero(np.isin(merchant, names[:: 10]))}
+
+    def brute(q: np.ndarray, allowed: Any) -> list[int]:
+        rows = np.arange(len(vectors)) if allowed is None else allowed
+        sc = vectors[rows] @ q
+        return rows[np.lexsort((rows, -sc))[:10]].tolist()
+
+    truth = {f: [brute(q, a) for q in qs] for f, a in filters.items()}
+    single = {f: [dense_topk(snap.dense, snap.vectors, q, 10, a, exact_threshold=20_000)[0].tolist() for q in qs]
+              for f, a in filters.items()}
+    out: dict[str, Any] = {"products": len(vectors), "queries": n_queries,
+                           "single_index": snap.manifest["dense"]["type"],
+                           "allowed_rows": {f: (len(a) if a is not None else len(vectors)) for f, a in filters.items()}}
+
+    def score(got: dict[str, list[list[int]]]) -> dict[str, Any]:
+        return {f: {"recall_at_10": round(float(np.mean([len(set(g) & set(t)) / 10 for g, t in
+                                                          zip(got[f], truth[f], strict=True)])), 4),
+                    "identical_to_single": sum(g == s for g, s in zip(got[f], single[f], strict=True))}
+                for f in filters}
+
+    out["single"] = score(single)
+    with tempfile.TemporaryDirectory(prefix="aisle-exact-") as tmp:
+        for n, limit in ((2, 50_000), (2, 10_000), (4, 10_000)):
+            folder = Path(tmp) / f"n{n}-{limit}"
+            write_shards(snap, n, folder, exact_max_rows=limit)
+            dense = ShardedDense(local_connector(folder)(snap))
+            got = {f: [dense.topk(q, 10, a, exact_threshold=20_000)[0].tolist() for q in qs]
+                   for f, a in filters.items()}
+            key = f"shards_{n}_{'flat' if limit >= len(vectors) // n else 'ivf'}"
+            out[key] = score(got)
+            print(json.dumps({key: out[key]}), flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -273,7 +330,13 @@ def main(argv: list[str] | None = None) -> None:
     cc.add_argument("--home", type=Path, required=True)
     cc.add_argument("--way", choices=("single", "full", "catalog"), required=True)
     cc.add_argument("--queries", type=int, default=50)
+    ex = sub.add_parser("exact")
+    ex.add_argument("--home", type=Path, required=True)
+    ex.add_argument("--queries", type=int, default=200)
     args = ap.parse_args(argv)
+    if args.what == "exact":
+        print(json.dumps(exact(args.home, args.queries), indent=1))
+        return
     if args.what == "coordinator-child":
         print(json.dumps(coordinator_child(args.home, args.way, args.queries)))
         return

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.build.dense import build_dense, write_dense
+from indexer.build.dense import EXACT_MAX_ROWS, build_dense, write_dense
 from indexer.build.shard_lexical import Postings, split_postings
 from indexer.errors import ConfigError
 from indexer.fsutil import atomic_write_bytes, fsync_dir, fsync_file
@@ -172,7 +172,8 @@ def _next_version(root: Path) -> str:
     return _VERSION.format(max(nums, default=0) + 1)
 
 
-def _write_version(root: Path, info: dict[str, Any], ids: np.ndarray, vectors: np.ndarray, post: Postings) -> str:
+def _write_version(root: Path, info: dict[str, Any], ids: np.ndarray, vectors: np.ndarray, post: Postings,
+                   exact_max_rows: int) -> str:
     """Write one shard version (temp folder, fsync, rename), then switch the shard's ``CURRENT`` to it."""
     root.mkdir(parents=True, exist_ok=True)
     version = _next_version(root)
@@ -181,7 +182,7 @@ def _write_version(root: Path, info: dict[str, Any], ids: np.ndarray, vectors: n
     tmp.mkdir()
     np.save(tmp / "doc_ids.npy", ids, allow_pickle=False)
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-    index, params = build_dense(vectors)
+    index, params = build_dense(vectors, exact_max_rows=exact_max_rows)
     write_dense(index, str(tmp / "dense.faiss"))
     written = [tmp / "doc_ids.npy", tmp / "vectors.npy", tmp / "dense.faiss", *post.save(tmp / "lexical")]
     (tmp / SHARD_FILE).write_text(json.dumps({**info, "version": version, "dense": params}, indent=1), "utf-8")
@@ -212,9 +213,10 @@ def _read_assignment(home: Path, n: int) -> dict[str, int] | None:
     return {str(m): int(k) for m, k in data["merchants"].items()} if int(data.get("shards", 0)) == n else None
 
 
-def write_shards(snapshot: Any, n: int, home: Path) -> ShardReport:
+def write_shards(snapshot: Any, n: int, home: Path, *, exact_max_rows: int = EXACT_MAX_ROWS) -> ShardReport:
     """Bring ``<home>/shards`` up to date with ``snapshot`` in ``n`` shards (module docstring): rewrite the shards
-    whose content changed, keep the others, then write the snapshot's shard map and prune old versions."""
+    whose content changed, keep the others, then write the snapshot's shard map and prune old versions.
+    ``exact_max_rows``: a shard with more rows gets an approximate (IVF) index (benchmarks lower it)."""
     started = time.perf_counter()
     home = Path(home)
     merchant_of = [p.merchant_id for p in snapshot.products]
@@ -234,12 +236,13 @@ def write_shards(snapshot: Any, n: int, home: Path) -> ShardReport:
         vectors = np.ascontiguousarray(np.asarray(snapshot.vectors[rows], dtype=np.float32).reshape(len(rows), dim))
         info = {"shard": k, "shards": n, "model": str(snapshot.manifest.get("model", "")), "dim": dim,
                 "products": len(rows), "k1": float(params["k1"]), "b": float(params["b"]),
+                "exact_max_rows": exact_max_rows,
                 "merchants": sorted({merchant_of[int(r)] for r in rows})}
         ids = ids_all[rows] if len(rows) else np.zeros(0, "S1")
         info["fingerprint"] = _fingerprint(info, ids, vectors, postings[k])
         version, fingerprint = _current_fingerprint(home, k)
         if version is None or fingerprint != info["fingerprint"]:
-            version = _write_version(shard_root(home, k), info, ids, vectors, postings[k])
+            version = _write_version(shard_root(home, k), info, ids, vectors, postings[k], exact_max_rows)
             report.rebuilt.append(k)
         report.versions.append(version)
         report.products.append(len(rows))
