@@ -11,6 +11,7 @@ The shared catalogs were crawled long before the run, so eligibility is measured
 rule switched off (``stale_ttl_s=None``); every other rule applies.
 
     python benchmarks/search.py [--home /work/bench-home] [--repeat 3] [--sweep] [--json]
+    python benchmarks/search.py --home H --query-backends torch,onnx --repeat 3   # query encoders side by side
 
 ``--sweep`` also scores a few alternative engine settings (fusion, candidate depth, ranking text) in
 hybrid mode: a tool to compare methods, not to tune dev figures (the engine is scored on unseen queries).
@@ -37,6 +38,7 @@ from search.engine import Engine, EngineSettings  # noqa: E402
 from search.eval.io import load_qrels, load_queries  # noqa: E402
 from search.eval.run import evaluate  # noqa: E402
 from search.retrieval.retrieve import Ranked, rrf  # noqa: E402
+from search.retrieval.threads import single_threaded  # noqa: E402
 from search.schema import SearchRequest  # noqa: E402
 
 DEV = REPO.parent / "shared" / "eval" / "dev"
@@ -117,19 +119,65 @@ def strict_ceiling(engine: Engine, queries: list[Any], qrels: dict[str, dict[str
     return _ndcg(run, qrels)
 
 
+def _times(engine: Engine, queries: list[Any], mode: str, near: bool = False) -> list[float]:
+    """One pass: ms per Engine.search (limit 10), query-vector cache cleared before every call."""
+    times: list[float] = []
+    for q in queries:
+        engine.clear_query_cache()  # time the real encoding
+        req = SearchRequest(query=q.query, mode=mode, limit=10, context=q.context or SearchRequest().context,
+                            filters=q.filters, include_near=near)
+        t = time.perf_counter()
+        engine.search(req)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def latency(engine: Engine, queries: list[Any], mode: str, repeat: int, near: bool = False) -> tuple[float, float]:
     """Warm per-query latency of Engine.search (limit 10), query-vector cache cleared every call."""
     times: list[float] = []
     for rep in range(repeat + 1):
-        for q in queries:
-            engine.clear_query_cache()  # time the real encoding
-            req = SearchRequest(query=q.query, mode=mode, limit=10, context=q.context or SearchRequest().context,
-                                filters=q.filters, include_near=near)
-            t = time.perf_counter()
-            engine.search(req)
-            if rep:
-                times.append((time.perf_counter() - t) * 1000)
+        got = _times(engine, queries, mode, near)
+        if rep:  # the first pass warms caches
+            times += got
     return _pct(times)
+
+
+def query_backends(snap: Any, settings: EngineSettings, queries: list[Any], backends: list[str],
+                   repeat: int) -> dict[str, Any]:
+    """Hybrid latency (strict, and with near matches) and single-query encoding per query encoder
+    (``EngineSettings.query_backend``), one engine each on the same snapshot, taking turns pass by pass so
+    that each sees the same machine load; ratios against the first backend."""
+    import os
+
+    engines = {b: Engine(snap, settings=replace(settings, query_backend=b)) for b in backends}
+    for e in engines.values():
+        e.search(SearchRequest(query="warm up the encoder"))
+    got: dict[str, dict[str, list[float]]] = {b: {"hybrid": [], "hybrid+near": [], "encode": []} for b in backends}
+    load = [round(os.getloadavg()[0], 2)]
+    for rep in range(repeat + 1):
+        for b, e in engines.items():
+            hybrid, near = _times(e, queries, "hybrid"), _times(e, queries, "hybrid", True)
+            enc = []
+            with single_threaded():  # as inside a search: one torch / BLAS thread
+                for q in queries:
+                    e.clear_query_cache()
+                    t = time.perf_counter()
+                    e.encode_query(q.query)
+                    enc.append((time.perf_counter() - t) * 1000)
+            if rep:
+                got[b]["hybrid"] += hybrid
+                got[b]["hybrid+near"] += near
+                got[b]["encode"] += enc
+        load.append(round(os.getloadavg()[0], 2))
+    out: dict[str, Any] = {"load_average_1min": load}
+    for b, e in engines.items():
+        enc_name = f"{type(e.encoder).__name__} {e.encoder.name}" if e.encoder is not None else None
+        out[b] = {"encoder": enc_name} | {f"{k}_ms": _pct(v) for k, v in got[b].items()}
+    first = backends[0]
+    for b in backends[1:]:
+        out[f"{b}/{first} p50"] = {k: round(float(np.median(got[b][k]) / np.median(got[first][k])), 3)
+                                   for k in got[b]}
+    return out
 
 
 def engine_eval(engine: Engine, queries: list[Any], qrels: Any, modes: tuple[str, ...],
@@ -158,6 +206,11 @@ def main() -> None:
     ap.add_argument("--torch-threads", type=int, default=None,
                     help="torch intra-op threads for query encoding (default: torch's own choice)")
     ap.add_argument("--latency-only", action="store_true", help="skip the relevance evaluation")
+    ap.add_argument("--query-backends", default=None, metavar="B1,B2",
+                    help="compare query encoders (EngineSettings.query_backend: auto, onnx, torch), e.g. torch,onnx: "
+                         "hybrid p50/p95 (strict and with near matches) and single-query encoding ms of each, taking "
+                         "turns in this run, ratios against the first; only this comparison is run")
+    ap.add_argument("--queries", type=int, default=None, help="use the first N dev queries only")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.torch_threads:
@@ -172,19 +225,25 @@ def main() -> None:
     t0 = time.perf_counter()
     engine = Engine(snap, settings=settings)
     arrays_s = time.perf_counter() - t0
-    queries = load_queries(args.dev / "queries.jsonl")
+    queries = load_queries(args.dev / "queries.jsonl")[: args.queries]
     qrels = load_qrels(args.dev / "qrels.tsv")
+    if args.query_backends:
+        names = [b.strip() for b in args.query_backends.split(",") if b.strip()]
+        print(json.dumps({"queries": len(queries), "repeat": args.repeat,
+                          "query_backends": query_backends(snap, settings, queries, names, args.repeat)}, indent=2))
+        return
     engine.search(SearchRequest(query="warm up the encoder"))
 
     report: dict[str, Any] = {"products": len(snap.products), "queries": len(queries),
                               "snapshot_load_s": round(load_s, 2), "engine_arrays_s": round(arrays_s, 2)}
     report["torch_threads"] = args.torch_threads
+    report["query_encoder"] = engine.encoder.name if engine.encoder is not None else None
     report["baselines"] = baselines(engine, queries, qrels, args.repeat)
     if args.latency_only:
         report["engine"] = {m: {"latency_ms": latency(engine, queries, m, args.repeat)}
                             for m in ("bm25", "dense", "hybrid")}
         report["engine"]["hybrid+near"] = {"latency_ms": latency(engine, queries, "hybrid", args.repeat, True)}
-        print(json.dumps({k: report[k] for k in ("torch_threads", "baselines", "engine")}, indent=2))
+        print(json.dumps({k: report[k] for k in ("torch_threads", "query_encoder", "baselines", "engine")}, indent=2))
         return
     report["engine"] = engine_eval(engine, queries, qrels, ("bm25", "dense", "hybrid"))
     for m in ("bm25", "dense", "hybrid"):

@@ -52,7 +52,8 @@ class State:
         from search.engine import EngineSettings
 
         return EngineSettings(etsy_api_key=cls.settings().etsy_api_key, allow_hosts=cls.settings().allow_hosts,
-                              etsy_tokens=str(cls.workspace(read_only=True).home))
+                              etsy_tokens=str(cls.workspace(read_only=True).home),
+                              query_backend=cls.settings().query_backend)
 
     @classmethod
     def workspace(cls, *, read_only: bool = False) -> Workspace:
@@ -67,9 +68,24 @@ def _main(
         None, "--home", help="Workspace directory for runtime state (default: env AISLE_HOME, else ./.aisle).",
         show_default=False,
     ),
+    query_backend: str | None = typer.Option(
+        None, "--query-backend", help="Query encoder of search, eval, serve and mcp: auto (default: ONNX Runtime "
+        "fp32 when usable, else torch; same vectors, ~4 ms a query against ~15 ms), onnx or torch. An onnx-int8 "
+        "snapshot is always queried with int8. Default: env AISLE_QUERY_BACKEND, else auto.", show_default=False,
+    ),
 ) -> None:
     State._settings = Settings.from_env()
     State.home = home
+    if query_backend is not None:
+        import os
+        from dataclasses import replace
+
+        from indexer.settings import ENV_QUERY_BACKEND
+        from search.retrieval.encoding import check_query_backend
+
+        check_query_backend(query_backend)  # a ConfigError before anything runs
+        os.environ[ENV_QUERY_BACKEND] = query_backend  # HTTP worker processes read it (search.serve.server)
+        State._settings = replace(State._settings, query_backend=query_backend)
 
 
 def _register_commands() -> None:

@@ -15,7 +15,10 @@ knows is listed here, with its default:
 ``AISLE_NATIVE_THREADS``     BLAS/FAISS threads per HTTP worker (default 1)
 ``AISLE_EMBED_BACKEND``      embedding backend of ``aisle index`` (``--backend`` wins): ``torch``, ``onnx``
                              or ``onnx-int8`` (default: ``indexer.build.embed.DEFAULT_BACKEND``); the
-                             search side always uses the snapshot's own backend
+                             search side queries with the snapshot's own vectors (``AISLE_QUERY_BACKEND``)
+``AISLE_QUERY_BACKEND``      query encoder of the search side (``--query-backend`` wins): ``auto``
+                             (default: ONNX Runtime fp32 when usable, else torch), ``onnx`` or ``torch``;
+                             see :mod:`search.retrieval.encoding`
 ===========================  =====================================================================
 
 An empty variable counts as unset. A malformed number is a :class:`~indexer.errors.ConfigError` that
@@ -40,6 +43,7 @@ ENV_BIND_HOST = "AISLE_BIND_HOST"
 ENV_REFRESH_INTERVAL = "AISLE_REFRESH_INTERVAL"
 ENV_NATIVE_THREADS = "AISLE_NATIVE_THREADS"
 ENV_EMBED_BACKEND = "AISLE_EMBED_BACKEND"
+ENV_QUERY_BACKEND = "AISLE_QUERY_BACKEND"
 
 DEFAULT_BIND_HOST = "127.0.0.1"
 DEFAULT_REFRESH_INTERVAL = 1.0
@@ -59,6 +63,7 @@ class Settings:
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     native_threads: int = DEFAULT_NATIVE_THREADS
     embed_backend: str | None = None  # None: indexer.build.embed.DEFAULT_BACKEND
+    query_backend: str = "auto"  # checked where the engine uses it (search.retrieval.encoding)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +85,7 @@ class Settings:
             refresh_interval=_number(ENV_REFRESH_INTERVAL, text(ENV_REFRESH_INTERVAL), float, DEFAULT_REFRESH_INTERVAL),
             native_threads=_number(ENV_NATIVE_THREADS, text(ENV_NATIVE_THREADS), int, DEFAULT_NATIVE_THREADS),
             embed_backend=text(ENV_EMBED_BACKEND),
+            query_backend=text(ENV_QUERY_BACKEND) or "auto",
         )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 MAX_URL_CHARS = 2048
@@ -51,6 +52,12 @@ def origin_of(url: str) -> tuple[str, str, int] | None:
     return scheme, host, port or (443 if scheme == "https" else 80)
 
 
+@lru_cache(maxsize=1024)
+def _base_origin(base_url: str) -> tuple[str, str, int] | None:
+    """:func:`origin_of` of a merchant's base URL: a few per catalog, checked for every link a search returns."""
+    return origin_of(base_url)
+
+
 def check_merchant_url(url: object, base_url: str, platform: str) -> tuple[str | None, str | None]:
     """``(kept URL, None)`` or ``(None, reason)`` for a merchant-provided ``url`` (see the module docstring).
 
@@ -73,7 +80,7 @@ def check_merchant_url(url: object, base_url: str, platform: str) -> tuple[str |
         return None, f"url scheme {scheme!r} is not http(s)" if scheme else "not an absolute http(s) url"
     if "@" in urlsplit(url).netloc:
         return None, "url carries credentials"
-    own = origin_of(base_url)
+    own = _base_origin(base_url)
     if own is not None and got == own:
         return url, None
     if got[0] == "https" and got[1] in PLATFORM_HOSTS.get(platform, frozenset()) and got[2] == 443:

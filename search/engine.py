@@ -116,7 +116,8 @@ class Engine:
         self.settings = settings or EngineSettings()
         if self.settings.candidate_depth < 1 or self.settings.max_quantity_per_item < 1:
             raise ConfigError("candidate_depth and max_quantity_per_item must be at least 1")
-        self._vectors = QueryVectors(encoder, onnx_cache_dir(workspace) if workspace is not None else None)
+        self._vectors = QueryVectors(encoder, onnx_cache_dir(workspace) if workspace is not None else None,
+                                     self.settings.query_backend)
         self._http = http
         self._cursor_key = cursor_key(workspace.home if workspace is not None else None)  # signs cursors
         self._checker: Any = None  # search.checkout.live.LiveChecker, made on the first check (it owns a cache)
@@ -168,7 +169,7 @@ class Engine:
 
     @property
     def encoder(self) -> Encoder | None:
-        """The query encoder (None until the first dense query loads the snapshot's model)."""
+        """The query encoder (None until the first dense query loads it; ``EngineSettings.query_backend``)."""
         return self._vectors.encoder
 
     def interpret(self, request: SearchRequest) -> Interpretation:

@@ -51,6 +51,11 @@ class EngineSettings:
     # > 0: where some candidates name the kind in their own words, the others must reach this cosine to pass
     # semantically (search.retrieval.floor.passes): chosen on 5 of 5 folds (dev-100 5-fold CV near 0.813).
     kind_named_bar: float = 0.5
+    # Query encoder (search.retrieval.encoding.load_query_encoder): "auto" = ONNX Runtime fp32 when usable, else
+    # torch; "onnx"; "torch". Both give a torch- or onnx-built snapshot's own vectors (an onnx-int8 snapshot is
+    # always queried with int8): ONNX encodes a query in ~4 ms against ~15 ms (docs/benchmarks.md, issue 11).
+    # The default reads AISLE_QUERY_BACKEND through indexer.settings.Settings (so HTTP worker processes see it).
+    query_backend: str = field(default_factory=lambda: Settings.from_env().query_backend)
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale

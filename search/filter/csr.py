@@ -32,8 +32,13 @@ def save_arrays(folder: Path, name: str, **arrays: np.ndarray) -> list[Path]:
 
 
 def load_array(folder: Path, name: str, key: str) -> np.ndarray:
-    """``<name>.<key>.npy`` as a read-only memory map."""
-    return np.load(folder / f"{name}.{key}.npy", mmap_mode="r", allow_pickle=False)
+    """``<name>.<key>.npy`` as a read-only memory map, seen as a plain ndarray (its ``base`` is the map).
+
+    Why the plain view: ``numpy.memmap`` indexes through Python (``__getitem__``, ``__array_finalize__``), a few
+    microseconds per access, and a search reads these arrays element by element thousands of times (variant
+    spans, token rows); the view reads the same mapped pages at ndarray speed (profile in docs/benchmarks.md,
+    "Query latency with the ONNX query encoder")."""
+    return np.load(folder / f"{name}.{key}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
 
 class SortedStrings(Sequence[str]):

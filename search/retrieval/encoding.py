@@ -1,14 +1,33 @@
-"""Query vectors for one engine: the snapshot's encoder, loaded on first use, and a small cache of vectors.
+"""Query vectors for one engine: the query encoder, loaded on first use, and a small cache of vectors.
 
 :class:`QueryVectors` is shared by every request thread of an :class:`search.engine.Engine`: the encoder is
 loaded once (under a lock) the first time a dense query needs it, and the last 1,024 query vectors are kept,
 keyed by (model, text), so a repeated query (a second page, the near matches of the same words, the relevance
-floor's kind phrase) is encoded once. The encoder runs on the snapshot's own backend (the manifest's model
-name carries it: ``...+onnx-int8``; none means ``torch``), whatever the build default is now.
+floor's kind phrase) is encoded once.
+
+Which encoder answers queries (:func:`load_query_encoder`, ``EngineSettings.query_backend``): the snapshot's
+model (its manifest's ``model``), on a backend that gives the snapshot's own vectors. ``torch`` and ``onnx``
+(ONNX Runtime fp32) give the same vectors (cosine >= 0.9999, docs/benchmarks.md "Embedding backends"), so a
+snapshot built with either is queried with the one chosen by ``query_backend``:
+
+* ``"auto"`` (default): ONNX Runtime fp32 when onnxruntime is importable and the model is a local mean-pooled
+  one (the bundled all-MiniLM-L6-v2 is); exported once from the local weights into the workspace's
+  ``cache/onnx`` (:func:`indexer.build.onnx_encoder.exported_model`); anything that stops it (no onnxruntime,
+  a model ONNX cannot run, a failed export) falls back to torch with a log line. Why: one short query
+  encodes in about 4 ms on ONNX Runtime against 15 ms on torch, one thread each (docs/benchmarks.md, "Query
+  latency with the ONNX query encoder"), and the search answers are the same.
+* ``"onnx"``: ONNX Runtime fp32, and an error (ConfigError) when it cannot be used.
+* ``"torch"``: sentence-transformers fp32, as before this setting existed.
+
+An ``onnx-int8`` snapshot always gets int8 query vectors (its own: int8 vectors differ from fp32 ones), and
+the ``hashing-<dim>`` test encoder is itself. The ONNX session is made for one short text: one intra-op
+thread (a search runs single-threaded, :mod:`search.retrieval.threads`) and no spin-waiting thread pool.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -21,14 +40,58 @@ from indexer.errors import ConfigError
 if TYPE_CHECKING:
     from indexer.build.embed import Encoder
 
+log = logging.getLogger(__name__)
 CACHE_SIZE = 1024
+QUERY_BACKENDS = ("auto", "onnx", "torch")
+_FP32 = ("torch", "onnx")  # backends that give the same vectors: a snapshot of one is queried with either
+
+
+def check_query_backend(value: str) -> str:
+    """``value`` if it is one of :data:`QUERY_BACKENDS`; a ConfigError naming them otherwise."""
+    if value not in QUERY_BACKENDS:
+        raise ConfigError(f"unknown query backend {value!r} (use {', '.join(QUERY_BACKENDS)})")
+    return value
+
+
+def same_vectors(encoder_name: str, model: str) -> bool:
+    """Whether an encoder named ``encoder_name`` gives the vectors of a snapshot of ``model``: the same model,
+    and the same backend or two fp32 backends (``torch`` / ``onnx``)."""
+    from indexer.build.embed import backend_of, split_name
+
+    if encoder_name == model:
+        return True
+    a, b = backend_of(encoder_name), backend_of(model)
+    return split_name(encoder_name)[0] == split_name(model)[0] and a in _FP32 and b in _FP32
+
+
+def load_query_encoder(model: str, query_backend: str = "auto", cache_dir: Path | None = None) -> Encoder:
+    """The encoder that answers queries for a snapshot of ``model`` (the module docstring says which)."""
+    from indexer.build.embed import backend_of, load_encoder, split_name
+
+    check_query_backend(query_backend)
+    built = backend_of(model) if model else "torch"
+    if built not in _FP32:  # onnx-int8 (its own vectors) and the hashing test encoder
+        return load_encoder(model, backend=built, cache_dir=cache_dir, threads=1)
+    base = split_name(model)[0] if model else None
+    if query_backend != "torch":
+        why = None if importlib.util.find_spec("onnxruntime") else "onnxruntime is not installed"
+        if why is None:
+            try:  # not lazy: export (once) and load now, so that a failure falls back here
+                return load_encoder(base, backend="onnx", cache_dir=cache_dir, threads=1)
+            except Exception as exc:  # ConfigError, ImportError, an export error: all mean "not ONNX here"
+                why = str(exc)
+        if query_backend == "onnx":
+            raise ConfigError(f"the onnx query backend cannot be used: {why}; use query backend torch")
+        log.info("query encoder: torch (ONNX Runtime not usable: %s)", why)
+    return load_encoder(base, backend="torch")
 
 
 class QueryVectors:
     """The query encoder of an engine and its cache of query vectors (module docstring)."""
 
-    def __init__(self, encoder: Encoder | None, cache_dir: Path | None = None) -> None:
+    def __init__(self, encoder: Encoder | None, cache_dir: Path | None = None, backend: str = "auto") -> None:
         self._cache_dir = cache_dir  # where an ONNX backend's export lives (the workspace's cache/onnx)
+        self._backend = check_query_backend(backend)  # EngineSettings.query_backend
         self.explicit: Encoder | None = encoder  # given by the caller: must match every snapshot's model
         self.encoder: Encoder | None = encoder
         self._lock = threading.Lock()
@@ -38,10 +101,10 @@ class QueryVectors:
     def check_model(self, model: str) -> None:
         """Before a snapshot of ``model`` is served: refuse a given encoder of another model; forget a loaded
         one of another model (the snapshot's own is then loaded lazily)."""
-        if self.explicit is not None and model and self.explicit.name != model:
-            # the name carries the backend too: vectors of two backends never meet
+        if self.explicit is not None and model and not same_vectors(self.explicit.name, model):
+            # the name carries the backend too: vectors of two backends never meet (torch and onnx are the same)
             raise ConfigError(f"the encoder {self.explicit.name!r} does not match the snapshot's model {model!r}")
-        if self.encoder is not None and model and self.encoder.name != model:
+        if self.encoder is not None and model and not same_vectors(self.encoder.name, model):
             self.encoder = None
 
     def clear(self) -> None:
@@ -87,12 +150,8 @@ class QueryVectors:
         if enc is None:
             with self._lock:
                 if self.encoder is None:
-                    from indexer.build.embed import backend_of, load_encoder
-
-                    # the snapshot's own backend (its model name carries it; none = torch), never the default;
-                    # one ONNX thread: a query is a text or two, and a search runs single-threaded
-                    self.encoder = load_encoder(model or None, backend=backend_of(model) if model else None,
-                                                cache_dir=self._cache_dir, threads=1)
+                    # the snapshot's vectors, never the build default (module docstring)
+                    self.encoder = load_query_encoder(model, self._backend, self._cache_dir)
                 enc = self.encoder
         return enc
 

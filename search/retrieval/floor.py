@@ -87,11 +87,16 @@ def product_terms(title: str, product_type: str | None, tags: Sequence[str]) -> 
 
 def lexical_match(kind: Kind, terms: frozenset[str]) -> bool:
     """A head word is one of the product's terms, or ends one (compounds) when it has 5+ letters."""
+    joined: str | None = None
     for h in kind.heads:
         if h in terms:
             return True
-        if len(h) >= 5 and any(len(t) > len(h) and t.endswith(h) for t in terms):
-            return True
+        if len(h) >= 5:
+            # "h\0" in "\0t1\0t2\0...": some term ends with h, and is longer (h itself is not a term): one
+            # substring search instead of a Python loop over every term (terms are words, never holding a NUL)
+            joined = joined if joined is not None else "\0" + "\0".join(terms) + "\0"
+            if h + "\0" in joined:
+                return True
     return False
 
 

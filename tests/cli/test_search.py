@@ -62,3 +62,14 @@ def test_table_near_and_errors(home: Path) -> None:
     assert res.returncode == 2 and "give a query or at least one filter" in res.stderr
     res = aisle(home, "search", "x" * 3000)
     assert res.returncode == 2
+
+
+def test_query_backend_option(home: Path) -> None:
+    """``--query-backend`` (global, before the command) is documented, checked, and reaches the engine."""
+    res = aisle(home, "--help")
+    assert res.returncode == 0 and "--query-backend" in res.stdout and "AISLE_QUERY_BACKEND" in res.stdout
+    res = aisle(home, "--query-backend", "gpu", "search", "beanie", "--json")
+    assert res.returncode == 2 and "unknown query backend 'gpu'" in res.stderr
+    res = aisle(home, "--query-backend", "torch", "search", "wool beanie", "--json")  # hashing snapshot: itself
+    assert res.returncode == 0, res.stderr
+    assert "Red Wool Beanie" in [r["title"] for r in json.loads(res.stdout)["results"]]

@@ -67,7 +67,7 @@ def test_the_snapshot_opens_memory_mapped(engines: tuple[Engine, Engine, Engine]
     assert (columns_dir(snap) / "columns.json").is_file()
     cat = mapped.catalog
     assert isinstance(cat.text_postings, Postings) and isinstance(cat.text_tokens, TokenRows)
-    assert isinstance(cat.var_price, np.memmap)
+    assert isinstance(cat.var_price.base, np.memmap)  # a plain view of the map (search.filter.csr.load_array)
     ref = memory.catalog
     for name in ("var_start", "var_row", "var_price", "var_cur", "var_available", "var_quantity", "prod_merchant",
                  "prod_gift", "prod_digital", "prod_variants_unknown"):
