@@ -174,8 +174,7 @@ class CatalogArrays:
             elif isinstance(toks_of, TokenRows):  # memory-mapped: compare token ids, decode nothing
                 ids = toks_of.phrase_ids(phrase)
                 if ids is not None:
-                    for r in cand.tolist():
-                        m[r] = m[r] or toks_of.contains(r, ids)
+                    m[cand[toks_of.rows_containing(cand, ids)]] = True
             else:
                 for r in cand.tolist():
                     if contains_phrase(toks_of[r], phrase):

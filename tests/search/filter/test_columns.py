@@ -127,3 +127,20 @@ def test_damaged_columns_are_rebuilt(engines: tuple[Engine, Engine, Engine]) -> 
     req = SearchRequest(query="red beanie", include_near=True)
     assert _answer(eng, req) == _answer(memory, req)
     assert '"format": 1' in meta.read_text("utf-8").replace('"format":1', '"format": 1')
+
+
+def test_a_phrase_over_many_rows_matches_as_row_by_row() -> None:
+    """TokenRows.rows_containing (vectorised, used by phrase_rows) answers as contains() row by row."""
+    from search.filter.csr import SortedStrings
+
+    rng = np.random.default_rng(0)
+    rows = [rng.integers(0, 5, size=int(rng.integers(0, 12))).tolist() for _ in range(300)]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    tokens = TokenRows(SortedStrings(np.zeros(0, np.uint8), np.zeros(1, np.int64)), indptr,
+                       np.array([t for r in rows for t in r], dtype=np.int32))
+    pick = rng.permutation(300)[:150]
+    for phrase in ([1], [1, 2], [3, 3, 0], [4, 0, 1, 2], [2] * 13):
+        p = np.asarray(phrase, dtype=np.int64)
+        assert tokens.rows_containing(pick, p).tolist() == [tokens.contains(int(r), p) for r in pick], phrase
+    assert tokens.rows_containing(np.zeros(0, dtype=np.int64), np.asarray([1])).shape == (0,)
