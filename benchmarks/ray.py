@@ -5,6 +5,7 @@
     python benchmarks/ray.py embed   [--products 2000] [--workers 1 2]
     python benchmarks/ray.py coordinator --home H [--shards 2] [--queries 50]
     python benchmarks/ray.py exact --home H [--queries 200]
+    python benchmarks/ray.py reshard --home H [--shards 2 4]
 
 * ``equal``: the shared catalogs' snapshot (``benchmarks/_shared_index.py``) and its shards; every dev and
   dev2 query in every mode (bm25, dense, hybrid), strict and with near matches: the top 10 (doc id, variant,
@@ -28,6 +29,8 @@
   ``EXACT_MAX_ROWS`` rows each) or forced IVF ones (``exact_max_rows`` lowered): lists identical to the single
   snapshot's and recall@10 against brute force, without a filter, within one merchant and within 10 % of the
   merchants. Query vectors: products' vectors plus noise (seeded).
+* ``reshard``: :func:`write_shards` of the snapshot in ``H`` into a fresh folder (every shard written), then again
+  (nothing changed: the fingerprint pass only, no shard rewritten): seconds of each, per shard count.
 """
 
 from __future__ import annotations
@@ -288,9 +291,15 @@ def exact(home: Path, n_queries: int) -> dict[str, Any]:
                            "single_index": snap.manifest["dense"]["type"],
                            "allowed_rows": {f: (len(a) if a is not None else len(vectors)) for f, a in filters.items()}}
 
+    def tied(g: list[int], t: list[int], q: np.ndarray) -> float:  # a row as good as the 10th true one counts
+        bar = float(vectors[t[-1]] @ q) - 1e-6
+        return sum(float(vectors[r] @ q) >= bar for r in g) / len(t)
+
     def score(got: dict[str, list[list[int]]]) -> dict[str, Any]:
         return {f: {"recall_at_10": round(float(np.mean([len(set(g) & set(t)) / 10 for g, t in
                                                           zip(got[f], truth[f], strict=True)])), 4),
+                    "recall_at_10_ties_counted": round(float(np.mean([tied(g, t, q) for g, t, q in
+                                                                       zip(got[f], truth[f], qs, strict=True)])), 4),
                     "identical_to_single": sum(g == s for g, s in zip(got[f], single[f], strict=True))}
                 for f in filters}
 
@@ -305,6 +314,24 @@ def exact(home: Path, n_queries: int) -> dict[str, Any]:
             key = f"shards_{n}_{'flat' if limit >= len(vectors) // n else 'ivf'}"
             out[key] = score(got)
             print(json.dumps({key: out[key]}), flush=True)
+    return out
+
+
+def reshard(home: Path, shards: list[int]) -> dict[str, Any]:
+    """Seconds to write every shard, then to find that none changed (module docstring)."""
+    from indexer.build.shards import write_shards
+    from indexer.build.snapshot import load_current
+    from indexer.workspace import Workspace
+
+    snap = load_current(Workspace.resolve(home))
+    out: dict[str, Any] = {"products": len(snap.products)}
+    with tempfile.TemporaryDirectory(prefix="aisle-reshard-") as tmp:
+        for n in shards:
+            first = write_shards(snap, n, Path(tmp) / f"n{n}")
+            again = write_shards(snap, n, Path(tmp) / f"n{n}")
+            out[f"shards_{n}"] = {"all_written_s": first.seconds, "rebuilt": first.rebuilt,
+                                  "unchanged_s": again.seconds, "rebuilt_again": again.rebuilt}
+            print(json.dumps({n: out[f"shards_{n}"]}), flush=True)
     return out
 
 
@@ -333,7 +360,13 @@ def main(argv: list[str] | None = None) -> None:
     ex = sub.add_parser("exact")
     ex.add_argument("--home", type=Path, required=True)
     ex.add_argument("--queries", type=int, default=200)
+    rs = sub.add_parser("reshard")
+    rs.add_argument("--home", type=Path, required=True)
+    rs.add_argument("--shards", type=int, nargs="+", default=[2, 4])
     args = ap.parse_args(argv)
+    if args.what == "reshard":
+        print(json.dumps(reshard(args.home, args.shards), indent=1))
+        return
     if args.what == "exact":
         print(json.dumps(exact(args.home, args.queries), indent=1))
         return
