@@ -3,6 +3,7 @@ the move to a new snapshot version (each shard reloads; the coordinator follows)
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,3 +74,26 @@ def test_on_disk_shards_answer_as_the_snapshot_and_follow_a_new_version(tmp_path
             a, b = single.search(req), sharded.search(req)
             assert [(r.doc_id, r.score) for r in b.results] == \
                 [(r.doc_id, pytest.approx(r.score, rel=1e-5, abs=1e-6)) for r in a.results]
+
+
+def test_a_new_merchant_moves_no_other_and_rebuilds_one_shard(tmp_path: Path) -> None:
+    ws = Workspace.resolve(tmp_path)
+    _build(ws, 0, "w1")
+    first = shard_workspace(ws, 3)
+    before = json.loads((tmp_path / "shards" / "assignment.json").read_text())["merchants"]
+    ps, ms = _catalog(0)
+    new = merchant("shop9.myshopify.com")
+    ps += [product(f"Walnut board {k}", [variant({"Color": "Brown"}, vid=f"w{k}")], m=new, pid=f"w{k}")
+           for k in range(2)]
+    now = datetime.now(UTC).isoformat()
+    build_index(ps, [*ms, new], ws, encoder=HashingEncoder(32), crawled_at={p.doc_id: now for p in ps}, watermark="w2")
+    second = shard_workspace(ws, 3)
+    after = json.loads((tmp_path / "shards" / "assignment.json").read_text())["merchants"]
+    assert {m: after[m] for m in before} == before  # nobody moved
+    lightest = min(range(3), key=lambda k: (first.products[k], k))
+    assert after[new.merchant_id] == lightest and second.rebuilt == [lightest]
+    single = Engine.open(ws, encoder=HashingEncoder(32))
+    sharded = ShardedEngine(ShardedEngine.load_current(ws), connect=local_connector(ws.home),
+                            encoder=HashingEncoder(32), workspace=ws)
+    req = SearchRequest(query="walnut board", limit=5)
+    assert [r.doc_id for r in sharded.search(req).results] == [r.doc_id for r in single.search(req).results]
