@@ -92,15 +92,20 @@ class RayShards:
         when the map names another than it holds (beside the one it serves: no request is left on neither)."""
         ray = _ray()
         smap = require_map(self.home, snapshot.version)
-        for k in range(smap.n):
-            if k not in self.actors:
-                self.actors[k] = self._new(smap.folder(k))
-                continue
+        held = {k: self.actors[k].versions.remote() for k in range(smap.n) if k in self.actors}
+        loading = {}
+        for k in range(smap.n):  # the changed shards load at once, in parallel; the others are not touched
             try:
-                held = ray.get(self.actors[k].versions.remote(), timeout=self.timeout_s)
-                if smap.versions[k] not in held:
-                    ray.get(self.actors[k].load.remote(str(smap.folder(k))), timeout=self.timeout_s * 3)
+                if k not in held:
+                    self.actors[k] = self._new(smap.folder(k))
+                elif smap.versions[k] not in ray.get(held[k], timeout=self.timeout_s):
+                    loading[k] = self.actors[k].load.remote(str(smap.folder(k)))
             except ray.exceptions.RayError:  # down: a fresh actor (this shard is missing until it answers)
+                self.actors[k] = self._new(smap.folder(k))
+        for k, pending in loading.items():
+            try:
+                ray.get(pending, timeout=self.timeout_s * 3)
+            except ray.exceptions.RayError:
                 self.actors[k] = self._new(smap.folder(k))
         for k in [k for k in self.actors if k >= smap.n]:
             ray.kill(self.actors.pop(k))
