@@ -13,9 +13,10 @@ knows is listed here, with its default:
 ``AISLE_BIND_HOST``          address the HTTP workers were bound to (set by ``aisle serve``)
 ``AISLE_REFRESH_INTERVAL``   seconds between checks for a new snapshot (HTTP workers; default 1.0)
 ``AISLE_NATIVE_THREADS``     BLAS/FAISS threads per HTTP worker (default 1)
-``AISLE_EMBED_BACKEND``      embedding backend of ``aisle index`` (``--backend`` wins): ``torch``, ``onnx``
-                             or ``onnx-int8`` (default: ``indexer.build.embed.DEFAULT_BACKEND``); the
-                             search side queries with the snapshot's own vectors (``AISLE_QUERY_BACKEND``)
+``AISLE_EMBED_BACKEND``      embedding backend of ``aisle index`` (``--backend`` wins): ``torch``, ``onnx``,
+                             ``onnx-int8``, ``openvino`` or ``openvino-bf16`` (default:
+                             ``indexer.build.embed.DEFAULT_BACKEND``); the search side queries with the
+                             snapshot's own vectors (``AISLE_QUERY_BACKEND``)
 ``AISLE_QUERY_BACKEND``      query encoder of the search side (``--query-backend`` wins): ``auto``
                              (default: ONNX Runtime fp32 when usable, else torch), ``onnx`` or ``torch``;
                              see :mod:`search.retrieval.encoding`

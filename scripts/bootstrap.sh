@@ -13,4 +13,5 @@ python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if ! python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null; then
   python -m pip install -q "torch==2.13.0"
 fi
-python -m pip install -q -e ".[test,ray]"  # ray: the Ray tests run on a local cluster in CI
+# ray: the Ray tests run on a local cluster in CI; openvino: the openvino(-bf16) embedding backends and their tests
+python -m pip install -q -e ".[test,ray,openvino]"

@@ -12,7 +12,9 @@ Public surface (stable; the search engine encodes queries with it):
     class HashingEncoder  # deterministic fake for fast unit tests, name "hashing-<dim>"
 
 Backends (``backend``, :data:`BACKENDS`): ``torch`` (sentence-transformers, fp32 PyTorch), ``onnx`` (ONNX
-Runtime fp32) and ``onnx-int8`` (ONNX Runtime, weights quantised to int8; :mod:`indexer.build.onnx_encoder`).
+Runtime fp32), ``onnx-int8`` (ONNX Runtime, weights quantised to int8; :mod:`indexer.build.onnx_encoder`),
+``openvino`` and ``openvino-bf16`` (OpenVINO fp32 / bf16 on AMX; optional package,
+:mod:`indexer.build.openvino_encoder`).
 None = :data:`DEFAULT_BACKEND`, chosen by ``benchmarks/embed_backends.py`` and the dev nDCG@10 per backend
 (docs/benchmarks.md). The backend is part of the encoder's ``name`` (``<model>+<backend>``, nothing added for
 ``torch``, so snapshots and caches made before backends existed stay valid): the embedding cache is keyed by
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _HASHING = re.compile(r"^hashing-(\d+)$")
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16")
 DEFAULT_BACKEND = "torch"
 _SUFFIX = "+"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -256,7 +258,7 @@ def load_encoder(model: str | None = None, device: str | None = None, *, lazy: b
     """An :class:`Encoder` for ``model`` (None: the bundled all-MiniLM-L6-v2, offline) on ``device`` and
     ``backend`` (None: the one in ``model``'s name, else :data:`DEFAULT_BACKEND`).
 
-    The ONNX backends run on CPU and need a local model (the bundled one or a directory): nothing is
+    The ONNX and OpenVINO backends run on CPU and need a local model (the bundled one or a directory): nothing is
     downloaded. ``threads``: ONNX Runtime's threads (0: every core, for builds; the engine encodes one query
     at a time with 1, like the rest of a search). Raises :class:`~indexer.errors.ConfigError` for an unknown
     model, backend or unusable device.
@@ -268,14 +270,18 @@ def load_encoder(model: str | None = None, device: str | None = None, *, lazy: b
     base, chosen = split_name(name)
     source = str(bundled_model_path()) if base == DEFAULT_MODEL_NAME else base
     if chosen is not None:
-        from indexer.build.onnx_encoder import OnnxEncoder
-
         if device is not None and device not in ("cpu", "auto"):
             raise ConfigError(f"the {chosen} backend runs on CPU; use --backend torch for device {device!r}")
         if not Path(source).is_dir():
             raise ConfigError(f"the {chosen} backend needs a local model directory, got {base!r}; "
                               "use --backend torch")
         where = cache_dir if cache_dir is not None else Path.home() / ".cache" / "aisle" / "onnx"
+        if chosen.startswith("openvino"):
+            from indexer.build.openvino_encoder import OpenVinoEncoder
+
+            return OpenVinoEncoder(Path(source), name, chosen, where, lazy=lazy, threads=threads)
+        from indexer.build.onnx_encoder import OnnxEncoder
+
         return OnnxEncoder(Path(source), name, chosen, where, lazy=lazy, threads=threads)
     resolved = resolve_device(device)
     local = base == DEFAULT_MODEL_NAME or Path(base).is_dir()

@@ -78,6 +78,9 @@ def _check_mean_pooled(model_dir: Path) -> int:
     return int(st_config.get("max_seq_length") or 256)
 
 
+check_mean_pooled = _check_mean_pooled  # public: the OpenVINO backend (indexer.build.openvino_encoder) checks too
+
+
 def _fingerprint(model_dir: Path) -> str:
     """Changes when the weights change (size and mtime of every weight file): a stale export is redone."""
     parts = []
