@@ -247,6 +247,11 @@ def luna(s: Store) -> None:
     s.add("Mochila Infantil de Algodón", "Mochilas", [("Color", ["Verde Oliva", "Azul Marino", "Rosa"])], 29.00,
           sold_out=set(), tags=["mochila", "infantil", "guardería"],
           body=html("Mochila pequeña de algodón para la guardería.", ["Material: algodón"]))
+    # "zapatos para niña" meets "niño" only through Spanish stemming (es:nin; English keeps nina, nino)
+    s.add("Zapatos Rojos de Charol para Niño", "Calzado infantil", [("Color", ["Rojo"]), ("Talla", ["20", "21", "22"])],
+          32.00, sold_out=set(), tags=["zapatos", "charol"],
+          body=html("Zapatos de charol con cierre de velcro, cómodos para el colegio.",
+                    ["Material: charol", "Suela antideslizante"]))
 
 
 STORES = [

@@ -11,7 +11,7 @@ Semantics a user can rely on:
   snapshot are tokenized for BM25 (:mod:`indexer.build.bm25`; the scores are those of a full build).
   ``full=True`` re-embeds and re-tokenizes every product and refreshes the cache, e.g. after replacing a
   local model's files in place.
-* Without ``full``, a catalog whose watermark, model name and text recipe equal the current
+* Without ``full``, a catalog whose watermark, model, text recipe and BM25 analyser equal the current
   snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded). Every
   crawl moves the watermark (:meth:`indexer.store.store.Store.watermark`), also one that found nothing
   changed, so the next build refreshes ``crawled_at`` with every vector taken from the cache.
@@ -38,7 +38,8 @@ from indexer.build import multilingual as ml
 from indexer.build.dense import EXACT_MAX_ROWS, build_dense
 from indexer.build.embed import Encoder, backend_of, encoder_name, load_encoder, onnx_cache_dir
 from indexer.build.embedcache import cache_for
-from indexer.build.lexical import LexicalIndex
+from indexer.build.language import product_languages
+from indexer.build.lexical import ANALYSER, LexicalIndex
 from indexer.build.rowstore import read_idmap
 from indexer.build.snapshot import (
     FORMAT,
@@ -122,7 +123,8 @@ def unchanged_manifest(workspace: Workspace, model: str, watermark: str) -> dict
     except SnapshotCorruptError:
         return None
     same = (manifest.get("watermark") == watermark and manifest.get("model") == model  # an older format rebuilds
-            and manifest.get("text_recipe") == TEXT_RECIPE_VERSION and manifest.get("format") == FORMAT)
+            and manifest.get("text_recipe") == TEXT_RECIPE_VERSION and manifest.get("format") == FORMAT
+            and (manifest.get("lexical") or {}).get("tokenizer") == ANALYSER)  # a new analyser rebuilds BM25
     return manifest if same else None
 
 
@@ -238,7 +240,7 @@ def _build_indexes(plan: _Plan, vectors: np.ndarray, *, exact_max_rows: int, sta
     """BM25 (tokenizing only texts not in the ``previous`` one), FAISS over ``vectors``, the vocabulary."""
     with stages.stage("lexical"):
         lexical = LexicalIndex.build([lexical_text(p) for p in plan.rows], keys=[p.doc_id for p in plan.rows],
-                                     previous=previous)
+                                     previous=previous, langs=product_languages(plan.rows), analyser=ANALYSER)
     with stages.stage("dense"):
         dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows)
     with stages.stage("vocabulary"):

@@ -1,101 +1,88 @@
-"""BM25 over the product text (bm25s), with a tokenizer that keeps model numbers and SKUs intact.
+"""BM25 over the product text (bm25s), analysed per language (:mod:`indexer.build.analysis`).
 
-Tokenizer (:func:`tokenize`, used for documents and queries alike):
-
-* NFKC, lower case, accents folded (``café`` → ``cafe``: merchants and shoppers disagree on them),
-  possessive ``'s`` dropped, other apostrophes removed (``don't`` → ``dont``).
-* A raw token is a run of letters/digits, possibly joined by ``-``, ``_``, ``.``, ``/``
-  (``XL-200``, ``T17100``, ``2.5``, ``vertical_49_slat``, ``red/white``).
-* A plain word is dropped if it is one of Lucene's 33 English stop words or a single letter, and
-  otherwise stemmed (Snowball English, PyStemmer): ``shoes`` → ``shoe``.
-* A token holding a digit is a *code* and is kept whole and unstemmed (``t17100``, ``xl-200``,
-  ``500ml``), plus its letter/digit runs (``500ml`` → ``500``, ``ml``) so that ``500 ml`` matches.
-* A joined token (``-`` or ``_``) also yields its parts and its concatenation: ``XL-200`` →
-  ``xl-200``, ``xl200``, ``xl``, ``200``; ``T-shirt`` → ``tshirt``, ``shirt``. A query for ``XL200``,
-  ``XL-200`` or ``xl 200`` therefore finds the product.
+Documents are analysed in their language (given per row; :mod:`indexer.build.language` reads it), queries in
+English plus the language their words point to (:meth:`LexicalIndex.query_languages`). The analyser is
+recorded in ``rows.json`` and the manifest (``tokenizer``): a snapshot written before per-language analysis
+(``aisle-v1``) is read and queried exactly as before, everything in English.
 
 Scores: BM25 (Lucene variant, ``k1`` = 1.2, ``b`` = 0.75, the Lucene/Elasticsearch defaults). Only
 documents that share at least one term with the query are returned. The index is saved with bm25s's
-own ``save`` (``.npy`` + JSON, loaded with ``allow_pickle=False``).
+own ``save`` (``.npy`` + JSON, loaded with ``allow_pickle=False``). Beside it: ``doc_lang.npy`` (uint8, the
+row's language as an index into :data:`LANGUAGES`) and ``lang_df.npy`` (int32, terms × languages: the
+documents of each language holding the term), which is what tells a query's language.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
 
+from indexer.build.analysis import (
+    ANALYSER,
+    ANALYSERS,
+    LANGUAGES,
+    STOPWORDS,
+    V1,
+    analyse,
+    fold,
+    is_tagged,
+    stem,
+    tagged,
+    tokenize,
+)
 from indexer.build.bm25 import Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
 from indexer.errors import ConfigError
 
+__all__ = ["ANALYSER", "B", "K1", "LexicalIndex", "V1", "tokenize"]
+
 K1 = 1.2
 B = 0.75
-_TOKEN = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*")
-_CONNECTOR = re.compile(r"[-_./]")
-_RUNS = re.compile(r"[^\W\d_]+|\d+")
-_POSSESSIVE = re.compile(r"['’]s\b")
-_APOSTROPHE = re.compile(r"['’`´]")
-_MARKS = re.compile(r"[™®©℠]")  # NFKC would turn "Cut™" into "cuttm"
-_STOP = frozenset(bm25s.stopwords.STOPWORDS_EN)
-_stemmer = Stemmer.Stemmer("english")
-_stem_cache: dict[str, str] = {}
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_QUERY_CACHE = 256
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", _MARKS.sub(" ", text)).lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    if decomposed != text:  # only pay the filtering when there are accents
-        text = unicodedata.normalize("NFKC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-    text = _POSSESSIVE.sub("", text)
-    return _APOSTROPHE.sub("", text)
+def _lang_codes(langs: Sequence[str] | None, n: int) -> np.ndarray:
+    if langs is None:
+        return np.zeros(n, dtype=np.uint8)
+    if len(langs) != n:
+        raise ValueError(f"{len(langs)} languages for {n} texts")
+    unknown = set(langs) - set(LANGUAGES)
+    if unknown:
+        raise ValueError(f"unsupported analysis language(s): {sorted(unknown)}")
+    index = {lang: i for i, lang in enumerate(LANGUAGES)}
+    return np.fromiter((index[lang] for lang in langs), dtype=np.uint8, count=n)
 
 
-def _stem(word: str) -> str:
-    stem = _stem_cache.get(word)
-    if stem is None:
-        stem = _stemmer.stemWord(word)
-        if len(_stem_cache) < 500_000:
-            _stem_cache[word] = stem
-    return stem
+def _lang_df(triples: Triples, doc_lang: np.ndarray) -> np.ndarray:
+    """int32 (terms, languages): how many documents of each language hold each term."""
+    df = np.zeros((len(triples.vocab), len(LANGUAGES)), dtype=np.int32)
+    if len(triples.term):
+        np.add.at(df, (triples.term, doc_lang[triples.doc].astype(np.int64)), 1)
+    return df
 
 
-def _word(part: str, out: list[str]) -> None:
-    """A part without connectors: a code (has a digit) or a plain word."""
-    if any(c.isdigit() for c in part):
-        out.append(part)
-        runs = _RUNS.findall(part)
-        if len(runs) > 1:
-            for run in runs:
-                _word(run, out)
-    elif len(part) > 1 and part not in _STOP:
-        out.append(_stem(part))
+def _untagged_lengths(t: Triples) -> Triples:
+    """``t`` with each document's length counting only its untagged terms (``aisle-v1``'s length: the tagged
+    language stems add matches, never length, so an English query's scores stay ``aisle-v1``'s)."""
+    untagged = np.fromiter((not is_tagged(w) for w in t.vocab), dtype=bool, count=len(t.vocab))
+    if untagged.all():
+        return t
+    weights = t.tf.astype(np.float64) * untagged[t.term]
+    lengths = np.bincount(t.doc, weights=weights, minlength=len(t.doc_len))
+    return dataclasses.replace(t, doc_len=np.rint(lengths).astype(np.int64))
 
 
-def tokenize(text: str) -> list[str]:
-    """Index/query terms of ``text`` (see the module docstring)."""
-    out: list[str] = []
-    for token in _TOKEN.findall(_fold(text)):
-        if not _CONNECTOR.search(token):
-            _word(token, out)
-            continue
-        parts = [p for p in _CONNECTOR.split(token) if p]
-        if any(c.isdigit() for c in token):
-            out.append(token)
-        if "-" in token or "_" in token:
-            joined = re.sub(r"[-_]", "", token)
-            if any(c.isdigit() for c in joined):
-                out.append(joined)
-            else:
-                _word(joined, out)
-        for part in parts:
-            _word(part, out)
-    return out
+def _analysed_by(directory: Path) -> str:
+    try:
+        return str(json.loads((directory / "rows.json").read_text("utf-8")).get("analyser", V1))
+    except (OSError, ValueError):
+        return ""
 
 
 class LexicalIndex:
@@ -105,32 +92,58 @@ class LexicalIndex:
              "params.index.json")
 
     def __init__(self, bm25: bm25s.BM25, n_docs: int, rebuild: tuple[Triples, Sequence[str], np.ndarray] | None = None,
-                 tokenized: int | None = None) -> None:
+                 tokenized: int | None = None, *, analyser: str = V1, doc_lang: np.ndarray | None = None,
+                 lang_df: np.ndarray | None = None, lang_docs: Sequence[int] | None = None) -> None:
+        if analyser not in ANALYSERS:
+            raise ValueError(f"unknown lexical analyser {analyser!r} (known: {', '.join(ANALYSERS)})")
         self._bm25 = bm25
         self.n_docs = n_docs
         self._rebuild = rebuild  # what the next build reuses (saved beside the bm25s files)
         self.tokenized = n_docs if tokenized is None else tokenized  # documents tokenized by this build
         self._dir: Path | None = None  # where it was loaded from (its term frequencies: postings())
+        self.analyser = analyser
+        self.doc_lang = doc_lang  # uint8 per row (index into LANGUAGES); None for aisle-v1
+        self._lang_df = lang_df
+        # documents per language, the whole corpus's also in a shard (query languages read like the whole index's)
+        self._lang_docs = (np.asarray(lang_docs, dtype=np.int64) if lang_docs is not None
+                           else np.bincount(doc_lang, minlength=len(LANGUAGES)) if doc_lang is not None
+                           else np.zeros(len(LANGUAGES), dtype=np.int64))
+        self._groups: dict[str, list[tuple[str, ...]]] = {}
 
     def __len__(self) -> int:
         return self.n_docs
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float = K1, b: float = B, keys: Sequence[str] | None = None,
-              previous: Path | None = None) -> LexicalIndex:
-        """Tokenize and index ``texts`` (row i = ``texts[i]``).
+              previous: Path | None = None, langs: Sequence[str] | None = None,
+              analyser: str = ANALYSER) -> LexicalIndex:
+        """Tokenize and index ``texts`` (row i = ``texts[i]``), row i analysed in ``langs[i]`` (English when
+        ``langs`` is None; every row in English with ``analyser`` ``aisle-v1``).
 
         With ``keys`` (the rows' doc ids, sorted) and ``previous`` (the lexical folder of the previous
-        snapshot), only texts that are new or changed since then are tokenized (:func:`indexer.build.bm25.merge`);
-        the scores are the same as a build from scratch.
+        snapshot), only texts that are new or changed since then (or whose language changed) are tokenized
+        (:func:`indexer.build.bm25.merge`); the scores are the same as a build from scratch. A previous index
+        written by another analyser is not reused.
         """
         keys = list(keys) if keys is not None else [f"{i:012d}" for i in range(len(texts))]
-        hashes = text_hashes(texts)
+        doc_lang = _lang_codes(None if analyser == V1 else langs, len(texts))
+        # what a document's terms depend on: its text and, per language, its language
+        labelled = texts if analyser == V1 else [f"{LANGUAGES[c]}\x1f{t}" for c, t in zip(doc_lang.tolist(), texts,
+                                                                                        strict=True)]
+
+        def tok(s: str) -> list[str]:
+            if analyser == V1:
+                return tokenize(s)
+            lang, _, text = s.partition("\x1f")
+            return tokenize(text, lang)
+
+        hashes = text_hashes(labelled)
         merged = None
-        if previous is not None and (previous / "tf.npy").is_file():
+        if previous is not None and (previous / "tf.npy").is_file() and _analysed_by(previous) == analyser:
             vocab = json.loads((previous / "vocab.index.json").read_text("utf-8"))
-            merged = merge(previous, vocab, texts, keys, hashes, tokenize)
-        triples, tokenized = merged if merged is not None else (term_counts([tokenize(t) for t in texts]), len(texts))
+            merged = merge(previous, vocab, labelled, keys, hashes, tok)
+        triples, tokenized = merged if merged is not None else (term_counts([tok(t) for t in labelled]), len(texts))
+        triples = _untagged_lengths(triples)
         bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         if texts:
             data, indices, indptr = lucene_csc(triples, k1=k1, b=b)
@@ -139,7 +152,10 @@ class LexicalIndex:
             bm25.vocab_dict[""] = len(triples.vocab)  # as bm25s: the empty token last, in no document
             bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
             bm25.nonoccurrence_array = None
-        return cls(bm25, len(texts), (triples, keys, hashes), tokenized)
+        if analyser == V1:
+            return cls(bm25, len(texts), (triples, keys, hashes), tokenized)
+        return cls(bm25, len(texts), (triples, keys, hashes), tokenized, analyser=analyser, doc_lang=doc_lang,
+                   lang_df=_lang_df(triples, doc_lang))
 
     def postings(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(vocab, indptr, docs, tf, doc_len)``: the raw term frequencies behind the scores, term-major (term
@@ -172,9 +188,13 @@ class LexicalIndex:
     @property
     def params(self) -> dict[str, object]:
         """What the manifest records about this index."""
-        return {"library": "bm25s", "version": bm25s.__version__, "method": "lucene",
-                "k1": self._bm25.k1, "b": self._bm25.b, "terms": len(getattr(self._bm25, "vocab_dict", {}) or {}),
-                "tokenizer": "aisle-v1"}
+        out: dict[str, object] = {
+            "library": "bm25s", "version": bm25s.__version__, "method": "lucene", "k1": self._bm25.k1,
+            "b": self._bm25.b, "terms": len(getattr(self._bm25, "vocab_dict", {}) or {}), "tokenizer": self.analyser}
+        if self.doc_lang is not None:
+            out["languages"] = {lang: int(n) for lang, n in zip(LANGUAGES, self._lang_docs.tolist(), strict=True)
+                                if n}
+        return out
 
     def save(self, directory: Path) -> list[Path]:
         """Write the index into ``directory`` (created); returns the files written."""
@@ -183,7 +203,15 @@ class LexicalIndex:
             self._bm25.save(str(directory), corpus=None, show_progress=False)
             if self._rebuild is not None:
                 save_triples(directory, *self._rebuild)
-        (directory / "rows.json").write_text(json.dumps({"n_docs": self.n_docs}), "utf-8")
+        meta: dict[str, object] = {"n_docs": self.n_docs}
+        if self.analyser != V1:  # an aisle-v1 index is written as before this field existed
+            meta["analyser"] = self.analyser
+            meta["lang_docs"] = [int(n) for n in self._lang_docs.tolist()]
+            for name, arr in (("doc_lang", self.doc_lang), ("lang_df", self._lang_df)):
+                if arr is not None:
+                    with open(directory / f"{name}.npy", "wb") as fh:
+                        np.save(fh, arr, allow_pickle=False)
+        (directory / "rows.json").write_text(json.dumps(meta), "utf-8")
         return sorted(p for p in directory.iterdir() if p.is_file())
 
     @classmethod
@@ -191,13 +219,20 @@ class LexicalIndex:
         """Read an index written by :meth:`save` (no pickle). Raises OSError/ValueError when damaged."""
         meta = json.loads((directory / "rows.json").read_text("utf-8"))
         n_docs = int(meta["n_docs"])
+        analyser = str(meta.get("analyser", V1))  # written before per-language analysis: English throughout
+        arrays: dict[str, np.ndarray | None] = {"doc_lang": None, "lang_df": None}
+        lang_docs = meta.get("lang_docs")
+        if analyser != V1:
+            for name in arrays:
+                if (directory / f"{name}.npy").is_file():
+                    arrays[name] = np.load(directory / f"{name}.npy", allow_pickle=False)
         if n_docs == 0:
-            return cls(bm25s.BM25(k1=K1, b=B, method="lucene"), 0)
+            return cls(bm25s.BM25(k1=K1, b=B, method="lucene"), 0, analyser=analyser, lang_docs=lang_docs, **arrays)
         # mmap: the postings stay on disk, paged in by the queries that read them (the same arrays either way)
         bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, mmap=True)
         if int(bm25.scores["num_docs"]) != n_docs:
             raise ValueError(f"lexical index has {bm25.scores['num_docs']} documents, expected {n_docs}")
-        out = cls(bm25, n_docs)
+        out = cls(bm25, n_docs, analyser=analyser, lang_docs=lang_docs, **arrays)
         out._dir = directory
         return out
 
@@ -212,20 +247,79 @@ class LexicalIndex:
         bm25 = bm25s.BM25(k1=self._bm25.k1, b=self._bm25.b, method="lucene")
         bm25.vocab_dict = dict(getattr(self._bm25, "vocab_dict", None) or {})
         bm25.nonoccurrence_array = getattr(self._bm25, "nonoccurrence_array", None)  # None for lucene
+        langs = {"analyser": self.analyser, "lang_df": self._lang_df, "lang_docs": self._lang_docs,
+                 "doc_lang": self.doc_lang[rows] if self.doc_lang is not None and self.n_docs else None}
         if not self.n_docs:
-            return LexicalIndex(bm25, 0)
+            return LexicalIndex(bm25, 0, **langs)
         indices, indptr = np.asarray(src["indices"]), np.asarray(src["indptr"])
         keep = np.isin(indices, rows)
         kept = np.concatenate([[0], np.cumsum(keep)])
         bm25.scores = {"data": np.asarray(src["data"])[keep],
                        "indices": np.searchsorted(rows, indices[keep]).astype(indices.dtype),
                        "indptr": kept[indptr].astype(indptr.dtype), "num_docs": len(rows)}
-        return LexicalIndex(bm25, len(rows))
+        return LexicalIndex(bm25, len(rows), **langs)
+
+    def query_languages(self, text: str) -> tuple[str, ...]:
+        """The languages ``text`` is analysed in: English, plus the catalog language its words point to.
+
+        Each plain word votes for the languages whose documents use its stem in that language, in
+        proportion to the stem's document frequency among that language's documents (a small Spanish store
+        weighs as much as the English majority); stop words and letters of a language add their
+        :func:`indexer.build.language.evidence`. Another language is added when it beats English; an
+        English query, or any query on an ``aisle-v1`` index, is analysed in English alone, as before.
+        """
+        others = [i for i in range(1, len(LANGUAGES)) if self._lang_docs[i] > 0]
+        if self.analyser == V1 or self._lang_df is None or not others:
+            return ("en",)
+        from indexer.build.language import evidence
+
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        cand = [0, *others]
+        score = 2.0 * evidence(text)[cand]  # function words and letters: the surest sign, also in short queries
+        for w in _WORD.findall(fold(text)):
+            if any(w in STOPWORDS[LANGUAGES[li]] for li in cand):
+                continue  # already counted by evidence; a stop word has no tagged stem to vote with
+            share = np.zeros(len(cand))
+            for j, li in enumerate(cand):
+                term = stem(w) if li == 0 else tagged(w, LANGUAGES[li])
+                t = vocab.get(term) if term else None
+                if t is not None and t < len(self._lang_df) and self._lang_docs[li] > 0:
+                    share[j] = self._lang_df[t, li] / self._lang_docs[li]
+            if share.sum() > 0:
+                score += share / share.sum()
+        best = int(np.argmax(score[1:])) + 1
+        return ("en", LANGUAGES[cand[best]]) if score[best] > score[0] else ("en",)
+
+    def query_groups(self, text: str) -> list[tuple[str, ...]]:
+        """The distinct tokens of the query ``text``, each as its variants in :meth:`query_languages`."""
+        groups = self._groups.get(text)
+        if groups is None:
+            groups = [g for g in dict.fromkeys(analyse(text, self.query_languages(text))) if g[0]]
+            if len(self._groups) >= _QUERY_CACHE:
+                self._groups.clear()
+            self._groups[text] = groups
+        return groups
+
+    def plan(self, text: str, known: Callable[[str], bool]) -> list[str | tuple[str, ...]]:
+        """How ``text`` is scored: its distinct ``known`` terms read in one language, in query order, then its
+        words read in two (tuples of variants, each scoring a document by the better one). A shard scores the
+        same plan (:meth:`indexer.build.shard_lexical.Postings.scores`)."""
+        groups = [[t for t in g if known(t)] for g in self.query_groups(text)]
+        single = list(dict.fromkeys(g[0] for g in groups if len(g) == 1))
+        return [*single, *dict.fromkeys(tuple(g) for g in groups if len(g) > 1)]
+
+    def coverage(self, text: str) -> float:
+        """Share of the query's tokens (any variant) that the index vocabulary knows (1.0 without tokens)."""
+        groups = self.query_groups(text)
+        if not groups:
+            return 1.0
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        return sum(1 for g in groups if any(t in vocab for t in g)) / len(groups)
 
     def query_terms(self, text: str) -> list[str]:
         """The distinct query terms of ``text`` that occur in the index."""
         vocab = getattr(self._bm25, "vocab_dict", None) or {}
-        return [t for t in dict.fromkeys(tokenize(text)) if t in vocab and t != ""]
+        return [t for t in dict.fromkeys(t for g in self.query_groups(text) for t in g) if t in vocab and t != ""]
 
     def matched_share(self, text: str, row: int) -> float:
         """Share of ``text``'s distinct terms (known to the index or not) that document ``row`` contains.
@@ -233,25 +327,44 @@ class LexicalIndex:
         How much of the query the best lexical hit explains: near 1 for "washi tape", low for a long
         description whose few shared words are common ones (query-dependent fusion weighs BM25 by it).
         """
-        words = [t for t in dict.fromkeys(tokenize(text)) if t]
-        if not words or not self.n_docs:
+        groups = self.query_groups(text)
+        if not groups or not self.n_docs:
             return 0.0
         vocab = getattr(self._bm25, "vocab_dict", None) or {}
         indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
         hit = 0
-        for t in words:
-            i = vocab.get(t)
-            if i is not None and np.any(indices[indptr[i]:indptr[i + 1]] == row):
-                hit += 1
-        return hit / len(words)
+        for group in groups:  # a word counts once, whichever of its language variants the document holds
+            for t in group:
+                i = vocab.get(t)
+                if i is not None and np.any(indices[indptr[i]:indptr[i + 1]] == row):
+                    hit += 1
+                    break
+        return hit / len(groups)
 
     def scores(self, text: str) -> np.ndarray:
-        """BM25 score of every row for ``text`` (float32, length ``n_docs``; zeros when nothing matches)."""
-        terms = self.query_terms(text)
-        if not terms or not self.n_docs:
+        """BM25 score of every row for ``text`` (float32, length ``n_docs``; zeros when nothing matches).
+
+        A query word read in two languages (``cortador``, ``pt:cortador``) scores a document by the better of
+        its variants, never both: the tagged stem finds inflections English stemming misses, it does not
+        double a word for documents of the query's language.
+        """
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        plan = self.plan(text, lambda t: t in vocab and t != "") if self.n_docs else []
+        single = [t for t in plan if isinstance(t, str)]
+        multi = [t for t in plan if not isinstance(t, str)]
+        if not plan:
             return np.zeros(self.n_docs, dtype=np.float32)
-        ids = [self._bm25.vocab_dict[t] for t in terms]
-        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+        out = (np.asarray(self._bm25.get_scores_from_ids([vocab[t] for t in single]), dtype=np.float32) if single
+               else np.zeros(self.n_docs, dtype=np.float32))
+        sc = self._bm25.scores
+        for group in multi:
+            best = np.zeros(self.n_docs, dtype=np.float32)
+            for t in group:
+                a, b = int(sc["indptr"][vocab[t]]), int(sc["indptr"][vocab[t] + 1])
+                rows = np.asarray(sc["indices"][a:b])
+                best[rows] = np.maximum(best[rows], np.asarray(sc["data"][a:b], dtype=np.float32))
+            out += best
+        return out
 
     def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Best ``k`` rows for ``text`` as ``(rows int64, scores float32)``, best first, ties by row.

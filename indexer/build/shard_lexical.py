@@ -59,29 +59,45 @@ class Postings:
         arrays = {n.removesuffix(".npy"): np.load(folder / n, mmap_mode="r", allow_pickle=False) for n in FILES[:4]}
         return cls(json.loads((folder / "vocab.json").read_text("utf-8")), **arrays)
 
-    def scores(self, terms: Sequence[str], idf: Sequence[float], avg: float, k1: float, b: float) -> np.ndarray:
-        """BM25 of every document for the query ``terms`` weighted by the catalog's ``idf`` (float32 values)."""
+    def _contribution(self, term: str, w: float, avg: float, k1: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        i = self.at.get(term)
+        if i is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        s, e = int(self.indptr[i]), int(self.indptr[i + 1])
+        docs = np.asarray(self.docs[s:e])
+        tf = np.asarray(self.tf[s:e]).astype(np.float32).astype(np.float64)
+        const = k1 * ((1 - b) + b * np.asarray(self.doc_len)[docs].astype(np.float64) / avg)
+        return docs, (np.float64(np.float32(w)) * (tf / (const + tf))).astype(np.float32)
+
+    def scores(self, terms: Sequence[str | tuple[str, ...]], idf: Sequence[float | tuple[float, ...]], avg: float,
+               k1: float, b: float) -> np.ndarray:
+        """BM25 of every document for the query ``terms`` weighted by the catalog's ``idf`` (float32 values).
+
+        A tuple of terms (one query word read in two languages, :meth:`LexicalIndex.plan`) adds, per document,
+        the best of its variants' scores, as :meth:`LexicalIndex.scores` does."""
         out = np.zeros(len(self.doc_len), dtype=np.float32)
-        at = self.at
         for term, w in zip(terms, idf, strict=True):
-            i = at.get(term)
-            if i is None:
+            if isinstance(term, str):
+                docs, vals = self._contribution(term, float(w), avg, k1, b)  # type: ignore[arg-type]
+                np.add.at(out, docs, vals)
                 continue
-            s, e = int(self.indptr[i]), int(self.indptr[i + 1])
-            docs = np.asarray(self.docs[s:e])
-            tf = np.asarray(self.tf[s:e]).astype(np.float32).astype(np.float64)
-            const = k1 * ((1 - b) + b * np.asarray(self.doc_len)[docs].astype(np.float64) / avg)
-            np.add.at(out, docs, (np.float64(np.float32(w)) * (tf / (const + tf))).astype(np.float32))
+            best = np.zeros(len(self.doc_len), dtype=np.float32)
+            for t, wt in zip(term, w, strict=True):  # type: ignore[arg-type]
+                docs, vals = self._contribution(t, wt, avg, k1, b)
+                best[docs] = np.maximum(best[docs], vals)
+            out += best
         return out
 
-    def hits(self, words: Sequence[str], row: int) -> int:
-        """How many of ``words`` document ``row`` contains."""
+    def hits(self, words: Sequence[str | tuple[str, ...]], row: int) -> int:
+        """How many of ``words`` document ``row`` contains (a tuple of variants: any of them)."""
         at = self.at
         found = 0
         for word in words:
-            i = at.get(word)
-            if i is not None and np.any(np.asarray(self.docs[int(self.indptr[i]):int(self.indptr[i + 1])]) == row):
-                found += 1
+            for variant in (word,) if isinstance(word, str) else word:
+                i = at.get(variant)
+                if i is not None and np.any(np.asarray(self.docs[int(self.indptr[i]):int(self.indptr[i + 1])]) == row):
+                    found += 1
+                    break
         return found
 
 

@@ -207,12 +207,7 @@ def lexical_confidence(index: Any, text: str) -> float:
     BM25 little to go on: fusion then leans on the dense retriever (``coverage_power`` in
     :func:`retrieve`).
     """
-    from indexer.build.lexical import tokenize
-
-    words = [t for t in dict.fromkeys(tokenize(text)) if t]
-    if not words:
-        return 1.0
-    return len(index.query_terms(text)) / len(words)
+    return float(index.coverage(text))  # a word counts once, in whichever language the catalog knows it
 
 
 def query_weights(index: Any, text: str, lex: Ranked, weights: tuple[float, float], match_power: float,

@@ -43,7 +43,7 @@ import numpy as np
 
 from indexer.build.dense import apply_search_params, read_dense
 from indexer.build.lexical import best_rows, tokenize
-from indexer.build.shard_lexical import LexStats, Postings
+from indexer.build.shard_lexical import LexStats, Postings, idf
 from indexer.build.shards import SHARD_FILE
 from indexer.errors import ShardUnavailableError
 from search.retrieval.filtered import dense_topk
@@ -231,20 +231,43 @@ class ShardSet:
 class ShardedLexical:
     """BM25 over the shards with the interface of :class:`LexicalIndex` (what retrieval calls)."""
 
-    def __init__(self, shards: ShardSet) -> None:
+    def __init__(self, shards: ShardSet, analyser: Any = None) -> None:
         self.shards = shards
         self.n_docs = shards.n
+        # how queries are read: the snapshot's own LexicalIndex (its analyser, per-language query reading);
+        # None: English, as an aisle-v1 index
+        self.analyser = analyser
 
     def __len__(self) -> int:
         return self.n_docs
 
+    def _known(self, term: str) -> bool:
+        return self.shards.stats.df.get(term, 0) > 0
+
+    def query_groups(self, text: str) -> list[tuple[str, ...]]:
+        """:meth:`LexicalIndex.query_groups` (the snapshot's analysis)."""
+        if self.analyser is not None:
+            return list(self.analyser.query_groups(text))
+        return [(t,) for t in dict.fromkeys(tokenize(text)) if t]
+
     def query_terms(self, text: str) -> list[str]:
         """The distinct query terms the catalog knows."""
-        return self.shards.stats.query_terms(text)
+        return [t for t in dict.fromkeys(t for g in self.query_groups(text) for t in g) if t and self._known(t)]
 
-    def _query(self, text: str) -> tuple[list[str], list[float], float]:
-        terms, idf = self.shards.stats.weights(text)
-        return terms, idf, self.shards.stats.avg
+    def _query(self, text: str) -> tuple[list[Any], list[Any], float]:
+        stats = self.shards.stats
+        if self.analyser is None:
+            terms, weights = stats.weights(text)
+            return list(terms), list(weights), stats.avg
+        plan = self.analyser.plan(text, self._known)
+        w = [idf(stats.df[t], stats.n_docs) if isinstance(t, str) else tuple(idf(stats.df[v], stats.n_docs) for v in t)
+             for t in plan]
+        return plan, w, stats.avg
+
+    def coverage(self, text: str) -> float:
+        """:meth:`LexicalIndex.coverage` (the whole catalog's vocabulary)."""
+        groups = self.query_groups(text)
+        return sum(1 for g in groups if any(self._known(t) for t in g)) / len(groups) if groups else 1.0
 
     def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global BM25 top ``k``: each shard's top ``k`` merged, ties by row."""
@@ -260,7 +283,7 @@ class ShardedLexical:
 
     def matched_share(self, text: str, row: int) -> float:
         """The owning shard's count of ``text``'s distinct terms in ``row``, over their number."""
-        words = [t for t in dict.fromkeys(tokenize(text)) if t]
+        words = [g[0] if len(g) == 1 else g for g in self.query_groups(text)]
         if not words:
             return 0.0
         k = int(self.shards.owner[row])

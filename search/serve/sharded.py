@@ -46,8 +46,13 @@ Connect = Callable[[Any], ShardSet]
 
 def sharded_snapshot(snapshot: Any, shards: ShardSet) -> Any:
     """``snapshot`` with its BM25, FAISS index and vectors replaced by scatter-gather proxies over ``shards``."""
-    return dataclasses.replace(snapshot, lexical=ShardedLexical(shards), dense=ShardedDense(shards),
-                               vectors=ShardedVectors(shards))
+    return dataclasses.replace(snapshot, lexical=ShardedLexical(shards, _analyser(snapshot.lexical)),
+                               dense=ShardedDense(shards), vectors=ShardedVectors(shards))
+
+
+def _analyser(lexical: Any) -> Any:
+    """What reads queries for the shards: the snapshot's own BM25 index (its per-language analysis)."""
+    return lexical.analyser if isinstance(lexical, ShardedLexical) else lexical
 
 
 def shard_set(clients: list[Any], smap: ShardMap, snapshot: Any) -> ShardSet:

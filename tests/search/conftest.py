@@ -19,6 +19,7 @@ import pytest
 
 from indexer.attributes import canonical_attribute
 from indexer.build.embed import HashingEncoder
+from indexer.build.language import product_languages
 from indexer.build.lexical import LexicalIndex
 from indexer.build.snapshot import Snapshot
 from indexer.build.text import lexical_text, product_text
@@ -82,7 +83,8 @@ def make_snapshot(products: Sequence[Product], merchants: Sequence[Merchant], *,
     return Snapshot(
         version=version, path=path, manifest={"model": enc.name, "dim": dim}, products=tuple(products),
         merchants={m.merchant_id: m for m in merchants}, vectors=vectors, dense=index,
-        lexical=LexicalIndex.build([lexical_text(p) for p in products]), vocabulary=Vocabulary.build(products),
+        lexical=LexicalIndex.build([lexical_text(p) for p in products], langs=product_languages(products)),
+        vocabulary=Vocabulary.build(products),
         crawled_at=crawled,
     )
 

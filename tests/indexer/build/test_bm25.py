@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from indexer.build.lexical import K1, B, LexicalIndex, tokenize
+from indexer.build.lexical import K1, V1, B, LexicalIndex, tokenize
 from indexer.build.text import lexical_text
 from tests.search.conftest import load_catalog
 
@@ -73,3 +73,23 @@ def test_a_previous_index_without_triples_means_a_full_build(corpus: tuple[list[
     keys, texts = corpus
     LexicalIndex.build(texts, keys=keys).subset(np.arange(10)).save(tmp_path / "old")  # no tf.npy: older format
     assert LexicalIndex.build(texts, keys=keys, previous=tmp_path / "old").tokenized == len(texts)
+
+
+def test_incremental_per_language_equals_a_full_one(corpus: tuple[list[str], list[str]], tmp_path: Path) -> None:
+    """With languages: a text or a language that changed is re-tokenized; an aisle-v1 index is not reused."""
+    keys, texts = corpus
+    langs = ["es" if i % 5 == 0 else "fr" if i % 7 == 0 else "en" for i in range(len(texts))]
+    queries = _queries(texts) + ["zapatos rojos", "sandalias de piel"]
+    LexicalIndex.build(texts, keys=keys, analyser=V1).save(tmp_path / "v1")
+    assert LexicalIndex.build(texts, keys=keys, langs=langs, previous=tmp_path / "v1").tokenized == len(texts)
+    first = LexicalIndex.build(texts, keys=keys, langs=langs)
+    first.save(tmp_path / "v2")
+    edited, new_langs = list(texts), list(langs)
+    edited[3] += " rojas zapatillas"
+    new_langs[10] = "de"  # same text, another language: its tagged stems change
+    inc = LexicalIndex.build(edited, keys=keys, langs=new_langs, previous=tmp_path / "v2")
+    assert inc.tokenized == 2
+    full = LexicalIndex.build(edited, keys=keys, langs=new_langs)
+    _same(inc, full, queries)
+    for q in queries:
+        assert inc.matched_share(q, 3) == full.matched_share(q, 3) and inc.coverage(q) == full.coverage(q)
