@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from indexer.build.analysis import LANGUAGES, STOPWORDS, fold
+from indexer.build.analysis import LANGUAGES, STOPWORDS, fold, stem, tagged
 from indexer.models import Product
 
 STORE_MARGIN = 1.5
@@ -95,3 +95,33 @@ def product_languages(products: Sequence[Product]) -> list[str]:
         mine = decide(ev, margin=OWN_MARGIN, minimum=OWN_MIN)
         out.append(mine if mine is not None and ev.max() >= OWN_MIN else store_lang[p.merchant_id])
     return out
+
+
+def query_languages(text: str, vocab: Mapping[str, int], lang_df: np.ndarray,
+                    lang_docs: np.ndarray) -> tuple[str, ...]:
+    """The languages a query is analysed in: English, plus the catalog language its words point to.
+
+    Each plain word votes for the languages whose documents use its stem in that language (``lang_df``:
+    documents per term and language, over ``vocab``), in proportion to the stem's document frequency among
+    that language's documents (``lang_docs``: a small Spanish store weighs as much as the English majority);
+    stop words and letters add twice their :func:`evidence`. Another language is added when it beats English;
+    an English query is analysed in English alone, exactly as before per-language analysis.
+    """
+    others = [i for i in range(1, len(LANGUAGES)) if lang_docs[i] > 0]
+    if not others:
+        return ("en",)
+    cand = [0, *others]
+    score = 2.0 * evidence(text)[cand]  # function words and letters: the surest sign, also in short queries
+    for w in _WORD.findall(fold(text)):
+        if len(w) < 2 or any(w in STOPWORDS[LANGUAGES[li]] for li in cand):
+            continue  # already counted by evidence; a stop word has no tagged stem to vote with
+        share = np.zeros(len(cand))
+        for j, li in enumerate(cand):
+            term = stem(w) if li == 0 else tagged(w, LANGUAGES[li])
+            t = vocab.get(term) if term else None
+            if t is not None and t < len(lang_df) and lang_docs[li] > 0:
+                share[j] = lang_df[t, li] / lang_docs[li]
+        if share.sum() > 0:
+            score += share / share.sum()
+    best = int(np.argmax(score[1:])) + 1
+    return ("en", LANGUAGES[cand[best]]) if score[best] > score[0] else ("en",)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -27,13 +27,9 @@ from indexer.build.analysis import (
     ANALYSER,
     ANALYSERS,
     LANGUAGES,
-    STOPWORDS,
     V1,
     analyse,
-    fold,
     is_tagged,
-    stem,
-    tagged,
     tokenize,
 )
 from indexer.build.bm25 import Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
@@ -43,7 +39,6 @@ __all__ = ["ANALYSER", "B", "K1", "LexicalIndex", "V1", "tokenize"]
 
 K1 = 1.2
 B = 0.75
-_WORD = re.compile(r"[^\W\d_]{2,}")
 _QUERY_CACHE = 256
 
 
@@ -220,7 +215,7 @@ class LexicalIndex:
         meta = json.loads((directory / "rows.json").read_text("utf-8"))
         n_docs = int(meta["n_docs"])
         analyser = str(meta.get("analyser", V1))  # written before per-language analysis: English throughout
-        arrays: dict[str, np.ndarray | None] = {"doc_lang": None, "lang_df": None}
+        arrays: dict[str, Any] = {"doc_lang": None, "lang_df": None}
         lang_docs = meta.get("lang_docs")
         if analyser != V1:
             for name in arrays:
@@ -247,8 +242,8 @@ class LexicalIndex:
         bm25 = bm25s.BM25(k1=self._bm25.k1, b=self._bm25.b, method="lucene")
         bm25.vocab_dict = dict(getattr(self._bm25, "vocab_dict", None) or {})
         bm25.nonoccurrence_array = getattr(self._bm25, "nonoccurrence_array", None)  # None for lucene
-        langs = {"analyser": self.analyser, "lang_df": self._lang_df, "lang_docs": self._lang_docs,
-                 "doc_lang": self.doc_lang[rows] if self.doc_lang is not None and self.n_docs else None}
+        langs: dict[str, Any] = {"analyser": self.analyser, "lang_df": self._lang_df, "lang_docs": self._lang_docs,
+                                 "doc_lang": self.doc_lang[rows] if self.doc_lang is not None and self.n_docs else None}
         if not self.n_docs:
             return LexicalIndex(bm25, 0, **langs)
         indices, indptr = np.asarray(src["indices"]), np.asarray(src["indptr"])
@@ -262,33 +257,13 @@ class LexicalIndex:
     def query_languages(self, text: str) -> tuple[str, ...]:
         """The languages ``text`` is analysed in: English, plus the catalog language its words point to.
 
-        Each plain word votes for the languages whose documents use its stem in that language, in
-        proportion to the stem's document frequency among that language's documents (a small Spanish store
-        weighs as much as the English majority); stop words and letters of a language add their
-        :func:`indexer.build.language.evidence`. Another language is added when it beats English; an
-        English query, or any query on an ``aisle-v1`` index, is analysed in English alone, as before.
+        (:func:`indexer.build.language.query_languages`); any query on an ``aisle-v1`` index: English alone.
         """
-        others = [i for i in range(1, len(LANGUAGES)) if self._lang_docs[i] > 0]
-        if self.analyser == V1 or self._lang_df is None or not others:
+        if self.analyser == V1 or self._lang_df is None:
             return ("en",)
-        from indexer.build.language import evidence
+        from indexer.build.language import query_languages
 
-        vocab = getattr(self._bm25, "vocab_dict", None) or {}
-        cand = [0, *others]
-        score = 2.0 * evidence(text)[cand]  # function words and letters: the surest sign, also in short queries
-        for w in _WORD.findall(fold(text)):
-            if any(w in STOPWORDS[LANGUAGES[li]] for li in cand):
-                continue  # already counted by evidence; a stop word has no tagged stem to vote with
-            share = np.zeros(len(cand))
-            for j, li in enumerate(cand):
-                term = stem(w) if li == 0 else tagged(w, LANGUAGES[li])
-                t = vocab.get(term) if term else None
-                if t is not None and t < len(self._lang_df) and self._lang_docs[li] > 0:
-                    share[j] = self._lang_df[t, li] / self._lang_docs[li]
-            if share.sum() > 0:
-                score += share / share.sum()
-        best = int(np.argmax(score[1:])) + 1
-        return ("en", LANGUAGES[cand[best]]) if score[best] > score[0] else ("en",)
+        return query_languages(text, getattr(self._bm25, "vocab_dict", None) or {}, self._lang_df, self._lang_docs)
 
     def query_groups(self, text: str) -> list[tuple[str, ...]]:
         """The distinct tokens of the query ``text``, each as its variants in :meth:`query_languages`."""

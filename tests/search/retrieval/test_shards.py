@@ -22,7 +22,7 @@ from tests.search.conftest import NOW, load_catalog, make_snapshot
 
 QUERIES = ["red wool beanie size M under $40", "hiking boots", "a scarf, not black", "walnut cutting board",
            "gift for a coffee lover", "linen dress", "beanie", "sac à dos", "leather wallet brown",
-           "a red beanie and a navy scarf"]
+           "a red beanie and a navy scarf", "zapatos para niña", "sandalias de piel doradas", "Thermosflasche schwarz"]
 
 
 def answer(engine: Engine, req: SearchRequest) -> list[tuple[str, str, Any, bool]]:
