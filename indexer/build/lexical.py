@@ -231,6 +231,19 @@ class LexicalIndex:
         out._dir = directory
         return out
 
+    @classmethod
+    def reader(cls, directory: Path) -> LexicalIndex:
+        """An index of no documents that reads queries as the one saved in ``directory`` does (its analyser,
+        vocabulary and per-language document frequencies; no postings): a shard coordinator's."""
+        meta = json.loads((directory / "rows.json").read_text("utf-8"))
+        analyser = str(meta.get("analyser", V1))
+        bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
+        if analyser == V1 or not (directory / "lang_df.npy").is_file():
+            return cls(bm25, 0)
+        bm25.vocab_dict = json.loads((directory / "vocab.index.json").read_text("utf-8"))
+        return cls(bm25, 0, analyser=analyser, lang_df=np.load(directory / "lang_df.npy", allow_pickle=False),
+                   lang_docs=meta.get("lang_docs"))
+
     def subset(self, rows: np.ndarray) -> LexicalIndex:
         """The index of documents ``rows`` (sorted, distinct), renumbered 0..len(rows)-1, with *this* index's
         statistics: every stored (term, document) score, IDF and length normalisation included, is the one

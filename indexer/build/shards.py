@@ -310,6 +310,6 @@ def open_coordinator_snapshot(workspace: Any) -> Any:
     merchants = {m["merchant_id"]: Merchant.from_dict(m)
                  for m in json.loads((path / "merchants.json").read_text("utf-8"))}
     return Snapshot(version, path, manifest, ProductRows.open(path), merchants, np.zeros((0, dim), np.float32),
-                    faiss.IndexFlatIP(dim), LexicalIndex.build([]),
+                    faiss.IndexFlatIP(dim), LexicalIndex.reader(path / "lexical"),  # reads queries as the snapshot
                     Vocabulary.from_dict(json.loads((path / "vocabulary.json").read_text("utf-8"))),
                     LazyJson(path / "crawled_at.json"), SortedIds.open(path))

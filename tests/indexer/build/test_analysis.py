@@ -89,6 +89,9 @@ def test_an_index_written_before_per_language_analysis_reads_as_before(tmp_path:
     again = LexicalIndex.load(tmp_path / "new")
     assert again.analyser == ANALYSER and again.params["languages"] == {"en": 2, "es": 2}
     assert np.array_equal(again.scores("zapatos rojos"), new.scores("zapatos rojos"))
+    reader = LexicalIndex.reader(tmp_path / "new")  # a shard coordinator's: no postings, same query reading
+    assert len(reader) == 0 and reader.query_groups("zapatos rojos") == again.query_groups("zapatos rojos")
+    assert LexicalIndex.reader(tmp_path / "lex").query_languages("zapatos rojos") == ("en",)
     shard = again.subset(np.array([0]))  # a shard reads query languages as the whole index does
     assert shard.query_languages("zapatos rojos") == ("en", "es")
     assert shard.search("zapatos rojos", 5)[0].tolist() == [0]
