@@ -39,10 +39,19 @@ class EngineSettings:
     z_floor: float = 0.0  # > 0: a real score counts no lower than this many deviations below the list's mean
     prf_k: int = 2
     prf_beta: float = 0.3
+    # > 0: every z-score counts no higher than this (one retriever's outlier cannot outvote the others alone).
+    z_cap: float = 0.0
+    # Query-dependent fusion weights from a linear model (search.retrieval.fusion.model_weights): rows (lexical,
+    # dense, multilingual) of coefficients over search.retrieval.fusion.QUERY_FEATURES; replaces weights, the
+    # powers above and the multilingual gate. None = off.
+    fusion_model: tuple[tuple[float, ...], ...] | None = None
     # Multilingual USE index (aisle index --multilingual) as a third z-score signal, gated by the share of query
     # words the catalog lacks; used when vectors lie beside the snapshot (or in multilingual_dir); 0 = off.
     multilingual_weight: float = 1.0
     multilingual_gated: bool = True
+    # Gated: the weight is multilingual_weight × (share of unknown query words) + this, for every query
+    # (docs/benchmarks.md, "third round: fusion never far below the better retriever").
+    multilingual_base: float = 0.0
     multilingual_dir: str | None = None
     # Relevance floor (search.retrieval.floor): with constraints, an exact result must be the kind of
     # product the query names, lexically or by MiniLM cosine >= this (5-fold CV on dev-100) to its kind phrase
