@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,3 +143,18 @@ def merge(directory: Path, vocab_index: dict[str, int], texts: Sequence[str], ke
     vocab = [w for w, u in zip(added.vocab, used.tolist(), strict=True) if u]
     order = np.lexsort((renumber[term], doc))
     return Triples(doc[order], renumber[term][order], tf[order], doc_len, vocab), len(fresh)
+
+
+class LabelledTexts(Sequence[str]):
+    """``"<language>\x1f<text>"`` of each text (what a per-language analyser tokenizes), made when read."""
+
+    def __init__(self, texts: Sequence[str], langs: Sequence[str]) -> None:
+        self._texts, self._langs = texts, langs
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return f"{self._langs[i]}\x1f{self._texts[i]}"

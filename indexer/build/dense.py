@@ -29,7 +29,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from indexer.build.ivf import apply_ivf_params, build_ivf
+from indexer.build.ivf import apply_ivf_params, build_ivf, reuse_ivf
 
 EXACT_MAX_ROWS = 50_000
 HNSW_M = 32
@@ -37,13 +37,21 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 96
 
 
-def build_dense(vectors: np.ndarray, *, exact_max_rows: int = EXACT_MAX_ROWS) -> tuple[faiss.Index, dict[str, Any]]:
-    """A FAISS index over ``vectors`` (rows = ids) and the parameters the manifest records."""
+def build_dense(vectors: np.ndarray, *, exact_max_rows: int = EXACT_MAX_ROWS,
+                previous: tuple[str, dict[str, Any], int] | None = None) -> tuple[faiss.Index, dict[str, Any]]:
+    """A FAISS index over ``vectors`` (rows = ids) and the parameters the manifest records. ``previous``: the
+    previous snapshot's index file, its manifest parameters and the rows added, changed or removed since, whose
+    IVF training is reused while the catalog drifted little (:func:`indexer.build.ivf.reuse_ivf`)."""
     n, dim = int(vectors.shape[0]), int(vectors.shape[1])
     index: Any
-    if n <= exact_max_rows:
+    params: dict[str, Any]
+    reused = reuse_ivf(previous[0], previous[1], vectors, changed=previous[2]) \
+        if previous is not None and n > exact_max_rows else None
+    if reused is not None:
+        index, params = reused
+    elif n <= exact_max_rows:
         index = faiss.IndexFlatIP(dim)
-        params: dict[str, Any] = {"type": "IndexFlatIP", "metric": "inner_product", "exact_max_rows": exact_max_rows}
+        params = {"type": "IndexFlatIP", "metric": "inner_product", "exact_max_rows": exact_max_rows}
         if n:
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     else:

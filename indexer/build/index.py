@@ -40,6 +40,7 @@ from indexer.build.embed import Encoder, backend_of, encoder_name, load_encoder,
 from indexer.build.embedcache import cache_for
 from indexer.build.language import product_languages
 from indexer.build.lexical import ANALYSER, LexicalIndex
+from indexer.build.records import Plan, plan_rows
 from indexer.build.rowstore import read_idmap
 from indexer.build.snapshot import (
     FORMAT,
@@ -55,7 +56,7 @@ from indexer.build.snapshot import (
     verify_files,
 )
 from indexer.build.snapshot_writer import write_snapshot
-from indexer.build.text import TEXT_RECIPE_VERSION, lexical_text, product_text, text_hash
+from indexer.build.text import TEXT_RECIPE_VERSION
 from indexer.build.vocabulary import Vocabulary
 from indexer.errors import SnapshotCorruptError, SnapshotError
 from indexer.fsutil import fsync_dir
@@ -129,15 +130,6 @@ def unchanged_manifest(workspace: Workspace, model: str, watermark: str) -> dict
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """The catalog as the snapshot will hold it: rows sorted by doc_id, their dense texts and hashes."""
-
-    rows: list[Product]
-    dense_texts: list[str]
-    hashes: list[str]
-
-
-@dataclass(frozen=True)
 class _Indexes:
     """The search structures built over one plan's rows."""
 
@@ -161,27 +153,23 @@ def _unchanged_report(
                        total_seconds=round(seconds, 3) if seconds is not None else 0.0)
 
 
-def _plan(products: Iterable[Product], workspace: Workspace, report: BuildReport) -> _Plan:
-    """Read the records (a repeated doc_id keeps its last), and count what changed since the previous
-    snapshot into ``report``."""
-    by_id: dict[str, Product] = {}
-    received = 0
-    for p in products:
-        by_id[p.doc_id] = p
-        received += 1
-    rows = [by_id[k] for k in sorted(by_id)]
-    dense_texts = [product_text(p) for p in rows]
-    hashes = [text_hash(t) for t in dense_texts]
-    before = read_idmap(workspace.indexes_dir / report.previous_version) if report.previous_version else {}
-    report.duplicates = received - len(rows)
-    report.added = sum(1 for p in rows if p.doc_id not in before)
-    report.changed = sum(1 for p, h in zip(rows, hashes, strict=True) if before.get(p.doc_id, h) != h)
-    report.removed = len(set(before) - set(by_id))
-    return _Plan(rows, dense_texts, hashes)
+def _plan(products: Iterable[Product], build_dir: Path, workspace: Workspace, report: BuildReport, *,
+          full: bool) -> Plan:
+    """Read the records into ``build_dir``'s products file (:func:`indexer.build.records.plan_rows`: texts derived
+    only for products that changed, unless ``full``) and count what changed since the previous snapshot."""
+    folder = workspace.indexes_dir / report.previous_version if report.previous_version else None
+    build_dir.mkdir(parents=True)
+    plan = plan_rows(products, build_dir / "products.jsonl", None if full else folder)
+    before = read_idmap(folder) if folder is not None else {}
+    report.duplicates = plan.received - len(plan.rows)
+    report.added = sum(1 for p in plan.rows if p.doc_id not in before)
+    report.changed = sum(1 for p, h in zip(plan.rows, plan.hashes, strict=True) if before.get(p.doc_id, h) != h)
+    report.removed = len(before) - (len(plan.rows) - report.added)
+    return plan
 
 
 def _embed(
-    texts: dict[str, str], encoder: Encoder, workspace: Workspace, *, full: bool, batch_size: int, stages: Stages,
+    texts: Mapping[str, str], encoder: Encoder, workspace: Workspace, *, full: bool, batch_size: int, stages: Stages,
     checkpoint: Checkpoint = no_checkpoint,
 ) -> tuple[dict[str, np.ndarray], set[str], int | None]:
     """Vectors for every text hash: cached ones reused, the others embedded and cached.
@@ -219,13 +207,12 @@ def _embed(
 
 
 def _embed_rows(
-    plan: _Plan, encoder: Encoder, workspace: Workspace, report: BuildReport, *, full: bool, batch_size: int,
+    plan: Plan, encoder: Encoder, workspace: Workspace, report: BuildReport, *, full: bool, batch_size: int,
     stages: Stages, checkpoint: Checkpoint,
 ) -> np.ndarray:
     """The (rows, dim) float32 matrix of the plan's dense texts, through the embedding cache; counts
     embedded and reused products into ``report``."""
-    unique = dict(zip(plan.hashes, plan.dense_texts, strict=True))
-    by_hash, embedded, dim = _embed(unique, encoder, workspace, full=full, batch_size=batch_size,
+    by_hash, embedded, dim = _embed(plan.dense_texts(), encoder, workspace, full=full, batch_size=batch_size,
                                     stages=stages, checkpoint=checkpoint)
     vectors = np.zeros((len(plan.rows), dim if dim is not None else encoder.dim), dtype=np.float32)
     for i, h in enumerate(plan.hashes):
@@ -235,21 +222,27 @@ def _embed_rows(
     return vectors
 
 
-def _build_indexes(plan: _Plan, vectors: np.ndarray, *, exact_max_rows: int, stages: Stages,
+def _build_indexes(plan: Plan, vectors: np.ndarray, report: BuildReport, *, exact_max_rows: int, stages: Stages,
                    previous: Path | None) -> _Indexes:
-    """BM25 (tokenizing only texts not in the ``previous`` one), FAISS over ``vectors``, the vocabulary."""
+    """BM25 (tokenizing only texts not in the ``previous`` snapshot), FAISS over ``vectors`` (the previous IVF's
+    training reused while little changed), the vocabulary."""
     with stages.stage("lexical"):
-        lexical = LexicalIndex.build([lexical_text(p) for p in plan.rows], keys=[p.doc_id for p in plan.rows],
-                                     previous=previous, langs=product_languages(plan.rows), analyser=ANALYSER)
+        lexical = LexicalIndex.build(plan.lexical_texts(), keys=[p.doc_id for p in plan.rows],
+                                     previous=previous / "lexical" if previous else None,
+                                     langs=product_languages(plan.rows), analyser=ANALYSER, hashes=plan.records[:, 1])
     with stages.stage("dense"):
-        dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows)
+        dense_before = None
+        if previous is not None and (previous / "dense.faiss").is_file():
+            params = read_manifest(previous).get("dense") or {}
+            dense_before = (str(previous / "dense.faiss"), params, report.added + report.changed + report.removed)
+        dense, dense_params = build_dense(vectors, exact_max_rows=exact_max_rows, previous=dense_before)
     with stages.stage("vocabulary"):
         vocabulary = Vocabulary.build(plan.rows)
     return _Indexes(vectors, int(vectors.shape[1]), lexical, dense, dense_params, vocabulary)
 
 
 def _manifest(
-    version: str, model: str, watermark: str, plan: _Plan, merchants: Sequence[Merchant], report: BuildReport,
+    version: str, model: str, watermark: str, plan: Plan, merchants: Sequence[Merchant], report: BuildReport,
     indexes: _Indexes,
 ) -> dict[str, Any]:
     """The manifest of a new snapshot, without its file list (the writer adds that last)."""
@@ -272,7 +265,7 @@ def _manifest(
 
 
 def _write_and_verify(
-    build_dir: Path, manifest: dict[str, Any], plan: _Plan, merchants: Sequence[Merchant],
+    build_dir: Path, manifest: dict[str, Any], plan: Plan, merchants: Sequence[Merchant],
     crawled_at: Mapping[str, str], indexes: _Indexes, *, stages: Stages, checkpoint: Checkpoint,
 ) -> None:
     """Write the snapshot into its private build directory, then re-read every byte of it."""
@@ -283,6 +276,7 @@ def _write_and_verify(
             crawled_at={k: v for k, v in crawled_at.items() if k in present},
             hashes=plan.hashes, vectors=indexes.vectors, dense=indexes.dense, lexical=indexes.lexical,
             vocabulary=indexes.vocabulary, stage_seconds=stages.seconds, checkpoint=checkpoint,
+            written=(plan.offsets, plan.products_sha256), records=plan.records,
         )
     with stages.stage("verify"):
         checkpoint("verify")
@@ -290,7 +284,7 @@ def _write_and_verify(
 
 
 def _switch(
-    workspace: Workspace, build_dir: Path, version: str, model: str, plan: _Plan, report: BuildReport, *,
+    workspace: Workspace, build_dir: Path, version: str, model: str, plan: Plan, report: BuildReport, *,
     stages: Stages, checkpoint: Checkpoint,
 ) -> Path:
     """Move the verified build into place, point ``CURRENT`` at it, prune old versions and the cache."""
@@ -337,15 +331,15 @@ def build_index(
                 return _unchanged_report(workspace, manifest, encoder.name, watermark,
                                          time.perf_counter() - started)
         report = BuildReport("built", None, previous, encoder.name, watermark=watermark)
+        version = next_version(workspace)
+        build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
         with stages.stage("read"):
-            plan = _plan(products, workspace, report)
+            plan = _plan(products, build_dir, workspace, report, full=full)
         with stages.stage("embed", bar=True):
             vectors = _embed_rows(plan, encoder, workspace, report, full=full, batch_size=batch_size,
                                   stages=stages, checkpoint=checkpoint)
-        lexical_before = workspace.indexes_dir / previous / "lexical" if previous and not full else None
-        indexes = _build_indexes(plan, vectors, exact_max_rows=exact_max_rows, stages=stages, previous=lexical_before)
-        version = next_version(workspace)
-        build_dir = workspace.indexes_dir / f".build-{version}-{os.getpid()}"
+        before = workspace.indexes_dir / previous if previous and not full else None
+        indexes = _build_indexes(plan, vectors, report, exact_max_rows=exact_max_rows, stages=stages, previous=before)
         manifest = _manifest(version, encoder.name, watermark, plan, merchants, report, indexes)
         manifest |= {"multilingual": {"model": ml.MODEL, "text": ml.TEXT_RECIPE}} if multilingual else {}
         manifest |= {"embedding_backend": backend_of(encoder.name)}  # also in the model name: queries use it

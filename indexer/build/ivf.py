@@ -39,6 +39,7 @@ MIN_NLIST = 64
 MAX_NLIST = 16_384
 SEED = 1234
 ADD_CHUNK = 65_536
+RETRAIN_FRACTION = 0.1  # an incremental build trains the IVF again once this share of rows changed since training
 
 
 def nlist_for(n: int) -> int:
@@ -71,9 +72,39 @@ def build_ivf(
     index.nprobe = min(nprobe, nlist)
     params: dict[str, Any] = {"type": "IndexIVFScalarQuantizer", "metric": "inner_product", "qtype": "QT_8bit",
                               "nlist": int(nlist), "nprobe": int(index.nprobe), "train_rows": int(n_train),
-                              "rerank": "exact, with vectors.npy",
+                              "rerank": "exact, with vectors.npy", "training": "trained",
+                              "changed_since_training": 0,
                               "filtered_nprobe": "nprobe * sqrt(0.1 / selectivity) below 10 % (retrieval.filtered)"}
     return index, params
+
+
+def reuse_ivf(path: str, params: dict[str, Any], vectors: np.ndarray, *,
+              changed: int) -> tuple[faiss.Index, dict[str, Any]] | None:
+    """The previous snapshot's IVF (``path``, its manifest ``params``) with its training kept, its lists emptied and
+    every row of ``vectors`` added again; None when it must be trained afresh.
+
+    Training (k-means over a sample) is most of an IVF build; adding is one assignment per row. The centroids of
+    a catalog that changed a little still partition it well, and the search reranks candidates exactly, so an
+    incremental build keeps them until the products added, changed or removed since the training (``changed``
+    plus what earlier builds counted) exceed :data:`RETRAIN_FRACTION` of the rows, or the list count
+    :func:`nlist_for` gives changes; ``aisle index --full`` always trains. Such an index is not the bytes a
+    build from scratch would train (k-means on another sample), so answers can differ from one by what the
+    approximate search finds; below ``EXACT_MAX_ROWS`` the index is exact and rebuilt, identical.
+    """
+    n, dim = int(vectors.shape[0]), int(vectors.shape[1])
+    nlist = max(1, min(nlist_for(n), n // 39))
+    drift = int(params.get("changed_since_training", 0)) + changed
+    if (params.get("type") != "IndexIVFScalarQuantizer" or params.get("nlist") != nlist or params.get("dim") != dim
+            or drift > RETRAIN_FRACTION * n):
+        return None
+    index = faiss.read_index(path)
+    ivf = faiss.extract_index_ivf(index)
+    if not ivf.is_trained or ivf.d != dim or ivf.nlist != nlist:
+        return None
+    ivf.reset()  # the inverted lists only: the quantizer and the scalar quantizer's ranges stay trained
+    for start in range(0, n, ADD_CHUNK):
+        ivf.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
+    return index, {**params, "changed_since_training": drift, "training": "reused"}
 
 
 def apply_ivf_params(index: faiss.Index, params: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ from indexer.build.analysis import (
     is_tagged,
     tokenize,
 )
-from indexer.build.bm25 import Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
+from indexer.build.bm25 import LabelledTexts, Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
 from indexer.errors import ConfigError
 
 __all__ = ["ANALYSER", "B", "K1", "LexicalIndex", "V1", "tokenize"]
@@ -111,20 +111,19 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float = K1, b: float = B, keys: Sequence[str] | None = None,
               previous: Path | None = None, langs: Sequence[str] | None = None,
-              analyser: str = ANALYSER) -> LexicalIndex:
+              analyser: str = ANALYSER, hashes: np.ndarray | None = None) -> LexicalIndex:
         """Tokenize and index ``texts`` (row i = ``texts[i]``), row i analysed in ``langs[i]`` (English when
         ``langs`` is None; every row in English with ``analyser`` ``aisle-v1``).
 
         With ``keys`` (the rows' doc ids, sorted) and ``previous`` (the lexical folder of the previous
         snapshot), only texts that are new or changed since then (or whose language changed) are tokenized
         (:func:`indexer.build.bm25.merge`); the scores are the same as a build from scratch. A previous index
-        written by another analyser is not reused.
+        written by another analyser is not reused. ``hashes``: the texts' :func:`text_hashes` when the caller
+        knows them (``texts`` may then derive a text only when it is read: only new or changed ones are).
         """
         keys = list(keys) if keys is not None else [f"{i:012d}" for i in range(len(texts))]
         doc_lang = _lang_codes(None if analyser == V1 else langs, len(texts))
-        # what a document's terms depend on: its text and, per language, its language
-        labelled = texts if analyser == V1 else [f"{LANGUAGES[c]}\x1f{t}" for c, t in zip(doc_lang.tolist(), texts,
-                                                                                        strict=True)]
+        labelled = texts if analyser == V1 else LabelledTexts(texts, [LANGUAGES[c] for c in doc_lang.tolist()])
 
         def tok(s: str) -> list[str]:
             if analyser == V1:
@@ -132,7 +131,9 @@ class LexicalIndex:
             lang, _, text = s.partition("\x1f")
             return tokenize(text, lang)
 
-        hashes = text_hashes(labelled)
+        # what a document's terms depend on: its text and, per language, its language (mixed into the hash)
+        hashes = (text_hashes(texts) if hashes is None else np.asarray(hashes, dtype=np.uint64)) ^ (
+            doc_lang.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
         merged = None
         if previous is not None and (previous / "tf.npy").is_file() and _analysed_by(previous) == analyser:
             vocab = json.loads((previous / "vocab.index.json").read_text("utf-8"))

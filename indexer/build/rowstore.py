@@ -42,6 +42,11 @@ def sorted_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return raw[order], order.astype(np.int64)
 
 
+def row_line(p: Product) -> bytes:
+    """One product as its line of ``products.jsonl`` (UTF-8 JSON, compact, newline-terminated)."""
+    return json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
 def read_idmap(folder: Path) -> dict[str, str]:
     """doc_id -> text sha256 of the snapshot in ``folder`` (its ``idmap.json``; empty when unreadable)."""
     try:

@@ -19,7 +19,8 @@ import numpy as np
 
 from indexer.build.dense import write_dense
 from indexer.build.lexical import LexicalIndex
-from indexer.build.rowstore import write_rows
+from indexer.build.records import save_records
+from indexer.build.rowstore import row_line, write_rows
 from indexer.build.snapshot import Checkpoint, no_checkpoint
 from indexer.build.vocabulary import Vocabulary
 from indexer.fsutil import fsync_dir, fsync_file, sha256_file
@@ -39,17 +40,34 @@ class _Files:
         self.root = root
         self.meta: dict[str, dict[str, Any]] = {}
 
-    def done(self, path: Path) -> None:
+    def done(self, path: Path, sha256: str | None = None) -> None:
+        """``sha256``: the digest computed while the file was written (the verify stage re-reads it anyway)."""
         fsync_file(path)
         os.chmod(path, _READ_ONLY)  # immutable from here on: an accidental write is refused
         self.meta[path.relative_to(self.root).as_posix()] = {"bytes": path.stat().st_size,
-                                                             "sha256": sha256_file(path)}
+                                                             "sha256": sha256 or sha256_file(path)}
 
     def write_bytes(self, name: str, data: bytes) -> None:
         path = self.root / name
         with open(path, "wb") as fh:
             fh.write(data)
         self.done(path)
+
+
+def _products(files: _Files, rows: Sequence[Product], written: tuple[Any, str] | None) -> Any:
+    """``products.jsonl`` written (unless ``written`` already) and recorded; returns the row offsets."""
+    path = files.root / "products.jsonl"
+    if written is not None:
+        files.done(path, written[1])
+        return written[0]  # int64 (N+1,)
+    offsets = [0]
+    with open(path, "wb") as fh:
+        for p in rows:
+            line = row_line(p)
+            fh.write(line)
+            offsets.append(offsets[-1] + len(line))
+    files.done(path)
+    return offsets
 
 
 def write_snapshot(
@@ -66,19 +84,20 @@ def write_snapshot(
     vocabulary: Vocabulary,
     stage_seconds: Mapping[str, float],
     checkpoint: Checkpoint = no_checkpoint,
+    written: tuple[Any, str] | None = None,
+    records: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Write all snapshot files into ``build_dir`` (created) and the manifest last; returns the manifest."""
-    build_dir.mkdir(parents=True)
+    """Write all snapshot files into ``build_dir`` (created if needed) and the manifest last; returns the manifest.
+
+    ``written``: ``products.jsonl`` is already in ``build_dir`` (:func:`indexer.build.records.plan_rows` wrote it
+    while reading the records), with these row offsets and this sha256. ``records``: ``records.npy``.
+    """
+    build_dir.mkdir(parents=True, exist_ok=True)
     files = _Files(build_dir)
 
-    products_path = build_dir / "products.jsonl"
-    offsets = [0]
-    with open(products_path, "wb") as fh:
-        for p in rows:
-            line = json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-            fh.write(line)
-            offsets.append(offsets[-1] + len(line))
-    files.done(products_path)
+    offsets = _products(files, rows, written)
+    if records is not None:
+        files.done(save_records(build_dir, records))
     for path in write_rows(build_dir, offsets, [p.doc_id for p in rows]):
         files.done(path)
     files.write_bytes("merchants.json", _json_bytes([m.to_dict() for m in merchants]))
