@@ -44,17 +44,17 @@ from indexer.errors import ConfigError, NotFoundError, QueryError
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.answer.present import View, add_scores, answer_facets, arrange, decorate, interpreted_out
 from search.filter.catalog import CatalogArrays
-from search.filter.columns import open_catalog
+from search.filter.columns import Extra, open_catalog
 from search.filter.eligibility import assess, eligible_mask
 from search.filter.pick import pick_variant
 from search.filter.variants import allowed_rows
-from search.items import answer_items, kind_nouns, remember_kinds
+from search.items import answer_items, kind_noun_tally, kind_nouns_of, remember_kinds
 from search.query.highlight import marked_words
 from search.query.interpret import Interpretation, interpret
-from search.query.spelling import Speller, build_speller, remember_speller
+from search.query.spelling import Speller, remember_speller, speller_from_tally, speller_tally
 from search.query.synonyms import expansions
 from search.retrieval.encoding import QueryVectors
-from search.retrieval.floor import Kind, kind_phrase, kind_vocabulary, order_near
+from search.retrieval.floor import Kind, kind_phrase, kind_tally, order_near
 from search.retrieval.order import Entry
 from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
@@ -81,9 +81,9 @@ if TYPE_CHECKING:
 # What the engine derives from a catalog by a pass over its products: computed once per snapshot and stored
 # with its memory-mapped columns (search.filter.columns), so that opening a snapshot reads no product.
 _EXTRAS = {
-    "speller": lambda cat: build_speller(cat.products).to_dict(),
-    "kind_vocabulary": lambda cat: sorted(kind_vocabulary(cat.products)),
-    "kind_nouns": lambda cat: sorted(kind_nouns(cat)),
+    "speller": Extra(speller_tally, lambda t: speller_from_tally(t).to_dict()),
+    "kind_vocabulary": Extra(kind_tally, lambda t: sorted(w for w, n in t.items() if n > 0)),
+    "kind_nouns": Extra(kind_noun_tally, lambda t: sorted(kind_nouns_of(t))),
 }
 
 

@@ -19,8 +19,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from itertools import zip_longest
+from typing import Any
 
 import numpy as np
 
@@ -48,13 +50,21 @@ def remember_kinds(cat: CatalogArrays, nouns: frozenset[str]) -> None:
 
 def kind_nouns(cat: CatalogArrays) -> frozenset[str]:
     """The product-kind nouns of ``cat`` (a pass over its products; see :func:`_kinds`)."""
-    words = set()
-    for p in cat.products:
-        for text in (p.title, p.product_type or ""):
-            toks = re.findall(r"[^\W\d_]+", text.lower())
-            if toks:
-                words.add(toks[-1].rstrip("s"))
-    return frozenset(w for w in words if len(w) >= 3 and w not in _FUNCTION)
+    return kind_nouns_of(kind_noun_tally(cat.products))
+
+
+def kind_noun_tally(products: Iterable[Any]) -> dict[str, int]:
+    """How many products end their title or product type with each word (additive over products)."""
+    words: Counter[str] = Counter()
+    for p in products:
+        words.update({toks[-1].rstrip("s") for text in (p.title, p.product_type or "")
+                      if (toks := re.findall(r"[^\W\d_]+", text.lower()))})
+    return dict(words)
+
+
+def kind_nouns_of(tally: Mapping[str, int]) -> frozenset[str]:
+    """The kind nouns of a :func:`kind_noun_tally`."""
+    return frozenset(w for w, n in tally.items() if n > 0 and len(w) >= 3 and w not in _FUNCTION)
 
 
 def _names_kind(part: str, kinds: frozenset[str], *, left: bool) -> bool:

@@ -91,13 +91,20 @@ class SortedStrings(Sequence[str]):
 
 def save_postings(folder: Path, name: str, postings: Mapping[str, Sequence[int] | np.ndarray]) -> list[Path]:
     """Write a ``key -> sorted ids`` mapping as CSR arrays (ids int32 when they fit)."""
-    keys, blob, off = SortedStrings.encode(list(postings))
+    keys = sorted(postings, key=lambda k: k.encode("utf-8"))
     lists = [np.asarray(postings[k], dtype=np.int64) for k in keys]
     indptr = np.zeros(len(keys) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(v) for v in lists], dtype=np.int64) if lists else []
     flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    return save_csr(folder, name, keys, indptr, flat)
+
+
+def save_csr(folder: Path, name: str, keys: Sequence[str], indptr: np.ndarray, indices: np.ndarray) -> list[Path]:
+    """Write postings already in CSR form (``keys`` distinct, sorted by UTF-8 bytes); ids int32 when they fit."""
+    _, blob, off = SortedStrings.encode(keys)
+    flat = np.asarray(indices, dtype=np.int64)
     small = not flat.size or int(flat.max()) < 2**31 - 1
-    return save_arrays(folder, name, blob=blob, off=off, indptr=indptr,
+    return save_arrays(folder, name, blob=blob, off=off, indptr=np.asarray(indptr, dtype=np.int64),
                        indices=flat.astype(np.int32) if small else flat)
 
 
@@ -112,6 +119,10 @@ class Postings(Mapping[str, np.ndarray]):
         """Open the postings saved as ``name``."""
         return cls(SortedStrings.load(folder, name), load_array(folder, name, "indptr"),
                    load_array(folder, name, "indices"))
+
+    def csr(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """``(keys, indptr, indices)``: every key decoded, the arrays as stored."""
+        return self.keys_sorted[:], self._indptr, self._indices
 
     def at(self, i: int) -> np.ndarray:
         """The ids of key number ``i`` (int64, a copy of that slice only)."""
@@ -156,6 +167,10 @@ class TokenRows(Sequence[tuple[str, ...]]):
     def load(cls, folder: Path, name: str, vocab: SortedStrings) -> TokenRows:
         """Open the rows saved as ``name`` over ``vocab``."""
         return cls(vocab, load_array(folder, name, "indptr"), load_array(folder, name, "ids"))
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(indptr, ids)`` as stored."""
+        return self._indptr, self._ids
 
     def ids(self, row: int) -> np.ndarray:
         """The token ids of ``row``."""
@@ -215,6 +230,10 @@ class MultiLookup(Mapping[str, list[int]]):
         pairs = sorted((k.encode("utf-8"), v) for k, vs in index.items() for v in vs)
         keys = np.array([k for k, _ in pairs], dtype=bytes) if pairs else np.zeros(0, dtype="S1")
         return {"keys": keys, "values": np.asarray([v for _, v in pairs], dtype=np.int64)}
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, values)`` as stored."""
+        return self._keys, self._values
 
     @classmethod
     def load(cls, folder: Path, name: str) -> MultiLookup:

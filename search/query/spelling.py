@@ -36,7 +36,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,13 +187,26 @@ def _words(texts: Iterable[str]) -> Counter[str]:
 
 def build_speller(products: Iterable[Any]) -> Speller:
     """The dictionary of one catalog: the words of ``products``' names (rules in the module docstring)."""
-    products = list(products)
+    return speller_from_tally(speller_tally(list(products)))
+
+
+def speller_tally(products: Sequence[Any]) -> dict[str, int]:
+    """What :func:`build_speller` counts, additive over products (a rebuild subtracts the tally of the products
+    that changed and adds their new one, :mod:`search.filter.columns`): each word's weighted count, and
+    ``"\x00" + word`` for the words of option values."""
     named = _words(" ".join([p.title or "", " ".join(p.tags or ()), p.product_type or "", p.vendor or ""])
                    for p in products)
     described = _words((p.body_text or "")[:_BODY_CHARS] for p in products)
-    counts = {w: NAME_WEIGHT * named.get(w, 0) + described.get(w, 0) for w in named.keys() | described.keys()}
-    options = frozenset(_words(o.value for p in products for v in p.variants for o in v.options))
-    return Speller(counts={w: n for w, n in counts.items() if w.isascii()}, options=options)
+    tally = {w: NAME_WEIGHT * named.get(w, 0) + described.get(w, 0) for w in named.keys() | described.keys()}
+    options = _words(o.value for p in products for v in p.variants for o in v.options)
+    return tally | {"\x00" + w: n for w, n in options.items()}
+
+
+def speller_from_tally(tally: Mapping[str, int]) -> Speller:
+    """The speller of a :func:`speller_tally` (words in sorted order: the same dictionary however it was added up)."""
+    words = sorted(w for w, n in tally.items() if n > 0)
+    return Speller(counts={w: tally[w] for w in words if not w.startswith("\x00") and w.isascii()},
+                   options=frozenset(w[1:] for w in words if w.startswith("\x00")))
 
 
 _SPELLERS: IdentityCache[Speller] = IdentityCache(4)

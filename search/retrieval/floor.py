@@ -20,7 +20,8 @@ head is not a word this catalog names kinds with (:func:`kind_vocabulary`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,12 +131,15 @@ def kind_vocabulary(products: Sequence[Any]) -> frozenset[str]:
     The floor applies only when the query's head is one of them, so an adjective left as the head
     ("warm" with a Hats filter) or a word no product is called never empties an answer.
     """
-    words: set[str] = set()
+    return frozenset(kind_tally(products))
+
+
+def kind_tally(products: Iterable[Any]) -> dict[str, int]:
+    """How many products name each word of :func:`kind_vocabulary` (additive over products)."""
+    words: Counter[str] = Counter()
     for p in products:
-        words.update(tokenize(p.product_type or ""))
-        last = tokenize(p.title or "")[-1:]
-        words.update(last)
-    return frozenset(words)
+        words.update({*tokenize(p.product_type or ""), *tokenize(p.title or "")[-1:]})
+    return dict(words)
 
 
 def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarray], kind: Kind, rows: list[int],

@@ -8,6 +8,7 @@ items, product look-ups, live-check inputs.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from indexer.build.rowstore import ProductRows, SortedIds
 from indexer.build.snapshot import Snapshot, load_current
 from indexer.workspace import Workspace
 from search.engine import Engine, EngineSettings
-from search.filter.columns import columns_dir
+from search.filter.columns import COLUMNS_FORMAT, columns_dir
 from search.filter.csr import Postings, TokenRows
 from search.schema import Context, Filters, PriceFilter, SearchRequest
 from tests.search.conftest import NOW, load_catalog
@@ -126,7 +127,7 @@ def test_damaged_columns_are_rebuilt(engines: tuple[Engine, Engine, Engine]) -> 
     eng = Engine(mapped.snapshot, encoder=mapped.encoder, clock=lambda: NOW)
     req = SearchRequest(query="red beanie", include_near=True)
     assert _answer(eng, req) == _answer(memory, req)
-    assert '"format": 1' in meta.read_text("utf-8").replace('"format":1', '"format": 1')
+    assert json.loads(meta.read_text("utf-8"))["format"] == COLUMNS_FORMAT
 
 
 def test_a_phrase_over_many_rows_matches_as_row_by_row() -> None:
