@@ -82,16 +82,19 @@ def _answers(eng: Engine) -> list[dict[str, Any]]:
     return out
 
 
-_NUMBERED = {"data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "tf.npy", "vocab.index.json"}
+_NUMBERED = {"data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "lang_df.npy", "tf.npy",
+             "vocab.index.json"}
 
 
-def _postings(folder: Path) -> dict[str, tuple[list[int], list[float], list[int]]]:
-    """term -> (documents, scores, term frequencies) of a saved BM25 index, whatever the term ids."""
+def _postings(folder: Path) -> dict[str, tuple[list[int], list[float], list[int], list[int]]]:
+    """term -> (documents, scores, term frequencies, documents per language) of a saved BM25 index, whatever
+    the term ids."""
     vocab = json.loads((folder / "vocab.index.json").read_text("utf-8"))
-    indptr, indices, data, tf = (np.load(folder / f"{n}.npy") for n in ("indptr.csc.index", "indices.csc.index",
-                                                                        "data.csc.index", "tf"))
+    indptr, indices, data, tf, lang_df = (np.load(folder / f"{n}.npy") for n in (
+        "indptr.csc.index", "indices.csc.index", "data.csc.index", "tf", "lang_df"))
     return {w: (indices[indptr[i]:indptr[i + 1]].tolist(), data[indptr[i]:indptr[i + 1]].tolist(),
-                tf[indptr[i]:indptr[i + 1]].tolist()) for w, i in vocab.items() if i < len(indptr) - 1}
+                tf[indptr[i]:indptr[i + 1]].tolist(), lang_df[i].tolist())
+            for w, i in vocab.items() if i < len(indptr) - 1}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
