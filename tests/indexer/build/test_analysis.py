@@ -95,3 +95,25 @@ def test_an_index_written_before_per_language_analysis_reads_as_before(tmp_path:
     shard = again.subset(np.array([0]))  # a shard reads query languages as the whole index does
     assert shard.query_languages("zapatos rojos") == ("en", "es")
     assert shard.search("zapatos rojos", 5)[0].tolist() == [0]
+
+
+def test_a_snapshot_of_another_analyser_is_rebuilt_from_the_cache(tmp_path: Path, small_catalog) -> None:
+    from indexer.build.embed import HashingEncoder
+    from indexer.build.index import build_index
+    from indexer.build.snapshot import current_version, load_current
+    from indexer.workspace import Workspace
+
+    merchants, products = small_catalog
+    ws = Workspace.resolve(tmp_path / "home")
+    enc = HashingEncoder(64)
+    first = build_index(products, merchants, ws, encoder=enc, crawled_at={}, watermark="w1")
+    manifest_path = ws.indexes_dir / str(current_version(ws)) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    assert manifest["lexical"]["tokenizer"] == ANALYSER and sum(manifest["lexical"]["languages"].values()) == len(
+        products)
+    assert build_index(products, merchants, ws, encoder=enc, crawled_at={}, watermark="w1").status == "unchanged"
+    manifest["lexical"]["tokenizer"] = V1  # as a snapshot built before per-language analysis records it
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    again = build_index(products, merchants, ws, encoder=enc, crawled_at={}, watermark="w1")
+    assert again.status == "built" and again.embedded == 0 and again.previous_version == first.version
+    assert load_current(ws).manifest["lexical"]["tokenizer"] == ANALYSER
