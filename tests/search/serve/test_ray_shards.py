@@ -131,3 +131,12 @@ def test_one_merchant_changes_only_its_shard_swaps_and_answers_stay_equal(
     hit = sharded.search(SearchRequest(query="zephyrquill", mode="bm25", limit=50))
     assert {r.doc_id for r in hit.results} == {p.doc_id for p in changed}  # the served answer reflects the change
     assert mine[0].doc_id not in {r.doc_id for r in sharded.search(SearchRequest(query=mine[0].title)).results}
+    # what `aisle serve --ray` runs: the coordinator opened without vectors, FAISS or postings, new actors
+    from search.serve.ray_shards import open_ray_engine
+
+    served = open_ray_engine(ws, timeout_s=30.0)
+    req = SearchRequest(query="zephyrquill waterproof", mode="hybrid", limit=10, include_near=True)
+    assert ids(served.search(req)) == ids(new_single.search(req))
+    assert served.snapshot.version == new_single.snapshot.version
+    for k in list(served.backend.actors):
+        served.backend.kill(k)
