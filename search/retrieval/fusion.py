@@ -65,7 +65,7 @@ def weighted(
     return top(rows, ((wl * bn + wd * cn) / total).astype(np.float32), depth)
 
 
-def _standardise(x: np.ndarray, ref: np.ndarray, *, clip: bool, z_floor: float, z_cap: float = 0.0) -> np.ndarray:
+def standardise(x: np.ndarray, ref: np.ndarray, *, clip: bool, z_floor: float, z_cap: float = 0.0) -> np.ndarray:
     """``x`` as deviations from the mean of ``ref`` (one retriever's own top list); see :func:`zscore`.
 
     ``z_cap`` > 0 bounds the result above: one retriever's outlier (a BM25 hit holding every rare word of the
@@ -119,7 +119,7 @@ def zscore(
     ``clip=False`` its real score is standardised as it is (a BM25 candidate the dense side finds far off
     topic sinks; see docs/benchmarks.md for which one dev-100 supports), bounded below by ``z_floor``
     standard deviations under the list's mean when ``z_floor`` > 0 (or the last hit, if lower); ``z_cap`` > 0
-    bounds every z above (:func:`_standardise`).
+    bounds every z above (:func:`standardise`).
     """
     if not len(lex) and not len(den):
         return Ranked.empty()
@@ -131,7 +131,7 @@ def zscore(
     c = np.asarray(dense_scores(rows), dtype=np.float64)
 
     def z(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        return _standardise(x, ref, clip=clip, z_floor=z_floor, z_cap=z_cap)
+        return standardise(x, ref, clip=clip, z_floor=z_floor, z_cap=z_cap)
 
     if pool:  # standardise over the whole candidate pool: a rare lexical match stands far above the rest
         zb, zc = z(b, b), z(c, c)
