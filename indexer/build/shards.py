@@ -19,8 +19,8 @@ shard (:mod:`search.retrieval.shards`, :mod:`search.serve.ray_shards`). Layout::
   one merchant's products rebuilds that merchant's shard only. Vectors and term frequencies are cut from the
   snapshot just built (its incremental build embedded and tokenized only the changed products); a rebuilt shard
   pays its own FAISS index (exact up to ``EXACT_MAX_ROWS`` rows, IVF above, as a whole snapshot).
-* **Rows**: a shard's rows are its products in doc id order, as the snapshot's rows are; the coordinator maps
-  them to snapshot rows by doc id (``doc_ids.npy``), so ties broken "by row" break the same way.
+* **Rows**: a shard's rows are its products in the snapshot's row order (doc id order for a built snapshot);
+  the coordinator maps them to snapshot rows by doc id (``doc_ids.npy``), so ties "by row" break the same way.
 * **BM25** (:mod:`indexer.build.shard_lexical`): raw term frequencies, scored at query time with the whole
   catalog's statistics, so a shard's score equals the snapshot's although the other shards changed.
 * **Swapping**: a shard version is written to a temporary folder, renamed into place, then its ``CURRENT``

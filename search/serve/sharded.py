@@ -60,13 +60,16 @@ def shard_set(clients: list[Any], smap: ShardMap, snapshot: Any) -> ShardSet:
     ``snapshot``'s rows by doc id (``doc_ids.npy``), the catalog's BM25 statistics summed from the shards'.
     ConfigError when the shards do not hold exactly the snapshot's products."""
     ids = np.asarray([d.encode("utf-8") for d in snapshot.doc_ids()], dtype=bytes)
+    # a built snapshot's rows are in doc id order; one assembled in memory (benchmarks) need not be
+    by_id = np.argsort(ids, kind="stable") if len(ids) and np.any(ids[1:] < ids[:-1]) else None
+    keys = ids if by_id is None else ids[by_id]
     globs, infos = [], []
     for folder in smap.folders():
         own = np.load(folder / "doc_ids.npy", allow_pickle=False)
-        at = np.searchsorted(ids, own) if len(ids) else np.zeros(len(own), dtype=np.int64)
-        if len(own) and (at.max() >= len(ids) or np.any(ids[np.minimum(at, len(ids) - 1)] != own)):
+        at = np.searchsorted(keys, own) if len(keys) else np.zeros(len(own), dtype=np.int64)
+        if len(own) and (at.max() >= len(keys) or np.any(keys[np.minimum(at, len(keys) - 1)] != own)):
             raise ConfigError(f"shard {folder} holds products snapshot {snapshot.version} does not")
-        globs.append(at.astype(np.int64))
+        globs.append((at if by_id is None else by_id[at]).astype(np.int64))
         infos.append(folder)
     if sum(len(g) for g in globs) != len(ids):
         raise ConfigError(f"the shards of snapshot {snapshot.version} do not hold all its products")

@@ -157,3 +157,30 @@ def test_approximate_shards_still_equal_an_exact_single_snapshot_on_small_allowe
             for mode in ("dense", "hybrid"):
                 req = SearchRequest(query=q, mode=mode, filters=Filters(merchant=[mid]), limit=10, include_near=True)
                 assert answer(sharded, req) == answer(single, req), (mid, q, mode)
+
+
+def test_a_snapshot_not_in_doc_id_order_shards_alike(tmp_path: Path, pair: tuple[Engine, ShardedEngine]) -> None:
+    """Benchmarks assemble snapshots in memory whose rows need not be in doc id order: rows still map."""
+    import faiss
+
+    from indexer.build.lexical import LexicalIndex
+    from indexer.build.snapshot import Snapshot
+    from indexer.build.text import lexical_text
+    from indexer.build.vocabulary import Vocabulary
+
+    base = pair[0].snapshot
+    products = list(reversed(base.products))
+    vectors = np.ascontiguousarray(np.asarray(base.vectors)[::-1])
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(vectors)
+    snap = Snapshot.in_memory(products=products, merchants=base.merchants.values(), vectors=vectors, dense=dense,
+                              lexical=LexicalIndex.build([lexical_text(p) for p in products]),
+                              vocabulary=Vocabulary.build(products), model=base.model)
+    write_shards(snap, 3, tmp_path)
+    enc = HashingEncoder(vectors.shape[1])
+    single = Engine(snap, encoder=enc, clock=lambda: NOW)
+    sharded = ShardedEngine(snap, connect=local_connector(tmp_path), encoder=enc, clock=lambda: NOW)
+    for q in ("hiking boots", "red wool beanie"):
+        for mode in ("bm25", "hybrid"):
+            req = SearchRequest(query=q, mode=mode, limit=10)
+            assert answer(sharded, req) == answer(single, req)
