@@ -229,7 +229,8 @@ def _build_indexes(plan: Plan, vectors: np.ndarray, report: BuildReport, *, exac
     with stages.stage("lexical"):
         lexical = LexicalIndex.build(plan.lexical_texts(), keys=[p.doc_id for p in plan.rows],
                                      previous=previous / "lexical" if previous else None,
-                                     langs=product_languages(plan.rows), analyser=ANALYSER, hashes=plan.records[:, 1])
+                                     langs=product_languages(plan.rows, own=plan.evidence), analyser=ANALYSER,
+                                     hashes=plan.records[:, 1])
     with stages.stage("dense"):
         dense_before = None
         if previous is not None and (previous / "dense.faiss").is_file():
@@ -276,7 +277,7 @@ def _write_and_verify(
             crawled_at={k: v for k, v in crawled_at.items() if k in present},
             hashes=plan.hashes, vectors=indexes.vectors, dense=indexes.dense, lexical=indexes.lexical,
             vocabulary=indexes.vocabulary, stage_seconds=stages.seconds, checkpoint=checkpoint,
-            written=(plan.offsets, plan.products_sha256), records=plan.records,
+            written=(plan.offsets, plan.products_sha256), records=plan.records, evidence=plan.evidence,
         )
     with stages.stage("verify"):
         checkpoint("verify")

@@ -83,9 +83,15 @@ def decide(ev: np.ndarray, *, margin: float, minimum: float = 0.0) -> str | None
     return LANGUAGES[int(order[0])] if best >= margin * second else None
 
 
-def product_languages(products: Sequence[Product]) -> list[str]:
-    """The analysis language of each product (module docstring): the store's, unless its own is clear."""
-    own = [evidence(product_words(p)) for p in products]
+def product_evidence(p: Product) -> np.ndarray:
+    """:func:`evidence` of ``p``'s own words (a function of the product alone: a rebuild keeps an unchanged one's)."""
+    return evidence(product_words(p))
+
+
+def product_languages(products: Sequence[Product], own: Sequence[np.ndarray] | np.ndarray | None = None) -> list[str]:
+    """The analysis language of each product (module docstring): the store's, unless its own is clear.
+    ``own``: each product's :func:`product_evidence` when the caller has them (:mod:`indexer.build.records`)."""
+    own = [product_evidence(p) for p in products] if own is None else own
     stores: dict[str, np.ndarray] = {}
     for p, ev in zip(products, own, strict=True):
         stores[p.merchant_id] = stores.get(p.merchant_id, 0) + ev

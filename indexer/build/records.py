@@ -4,7 +4,8 @@ and compared with the previous snapshot so that only new or changed products hav
 A snapshot (format 2) keeps ``records.npy``: uint64 (N, 2) in row order, the blake2b-64 of each row's JSON line
 (the product record exactly as stored) and the hash of its lexical text (:func:`indexer.build.bm25.text_hashes`).
 At the next build a product whose line hashes the same as its doc_id's line in the previous snapshot (same text
-recipe) *is* the same record, so its embedding text hash (``idmap.json``) and lexical hash are taken from there:
+recipe) *is* the same record, so its embedding text hash (``idmap.json``), lexical hash and language evidence
+(``evidence.npy``, :func:`indexer.build.language.product_evidence`) are taken from there:
 :func:`indexer.build.text.product_text` and :func:`~indexer.build.text.lexical_text` run only for the products that
 changed (and for a text the embedding cache no longer has). The line is written as it is made (the writer then
 only fsyncs it and records the sha256 computed on the way), so the rows are serialised once per build and never
@@ -24,12 +25,15 @@ from typing import Any
 
 import numpy as np
 
+from indexer.build.analysis import LANGUAGES
 from indexer.build.bm25 import text_hashes
+from indexer.build.language import product_evidence
 from indexer.build.rowstore import row_line
 from indexer.build.text import TEXT_RECIPE_VERSION, lexical_text, product_text, text_hash
 from indexer.models import Product
 
 RECORDS = "records.npy"
+EVIDENCE = "evidence.npy"  # float64 (N, languages): each row's language evidence, kept like its text hashes
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Plan:
     offsets: np.ndarray  # int64 (N+1,): each row's line in products.jsonl
     products_sha256: str
     texts: dict[int, str]  # the embedding texts derived in this build, by row
+    evidence: np.ndarray  # float64 (N, languages): each row's language evidence (indexer.build.language)
     received: int  # records given (a repeated doc_id counts each time)
     reused: int  # rows whose texts were not derived again
 
@@ -92,8 +97,9 @@ class _TextsByHash(Mapping[str, str]):
         return iter(self._row)
 
 
-def _previous(folder: Path | None) -> tuple[dict[str, int], list[str], np.ndarray] | None:
-    """``(row of each doc_id, text hashes, records)`` of the snapshot in ``folder``; None when not reusable."""
+def _previous(folder: Path | None) -> tuple[dict[str, int], list[str], np.ndarray, np.ndarray | None] | None:
+    """``(row of each doc_id, text hashes, records, language evidence or None)`` of the snapshot in ``folder``;
+    None when not reusable."""
     if folder is None:
         return None
     try:
@@ -107,7 +113,13 @@ def _previous(folder: Path | None) -> tuple[dict[str, int], list[str], np.ndarra
     ids, hashes = idmap.get("doc_ids") or [], idmap.get("text_sha256") or []
     if records.shape != (len(ids), 2) or len(hashes) != len(ids):
         return None
-    return {d: i for i, d in enumerate(ids)}, hashes, records
+    try:
+        evidence: np.ndarray | None = np.load(folder / EVIDENCE, allow_pickle=False)
+    except (OSError, ValueError):
+        evidence = None
+    if evidence is not None and evidence.shape != (len(ids), len(LANGUAGES)):
+        evidence = None
+    return {d: i for i, d in enumerate(ids)}, hashes, records, evidence
 
 
 def record_hash(line: bytes) -> int:
@@ -131,6 +143,8 @@ def plan_rows(products: Iterable[Product], products_path: Path, previous: Path |
     hashes: list[str] = [""] * len(rows)
     texts: dict[int, str] = {}
     fresh: list[int] = []
+    evidence = np.zeros((len(rows), len(LANGUAGES)), dtype=np.float64)
+    known = np.zeros(len(rows), dtype=bool)
     digest = hashlib.sha256()
     with open(products_path, "wb") as fh:
         for i, p in enumerate(rows):
@@ -144,19 +158,33 @@ def plan_rows(products: Iterable[Product], products_path: Path, previous: Path |
             if prev is not None and j is not None and int(prev[2][j, 0]) == rec:
                 hashes[i] = prev[1][j]
                 records[i, 1] = prev[2][j, 1]
+                if prev[3] is not None:
+                    evidence[i], known[i] = prev[3][j], True
             else:
                 fresh.append(i)
+    _derive(rows, fresh, hashes, records, texts)
+    for i in np.flatnonzero(~known).tolist():
+        evidence[i] = product_evidence(rows[i])
+    return Plan(rows, hashes, records, offsets, digest.hexdigest(), texts, evidence, received,
+                len(rows) - len(fresh))
+
+
+def _derive(rows: Sequence[Product], fresh: list[int], hashes: list[str], records: np.ndarray,
+            texts: dict[int, str]) -> None:
+    """The texts and hashes of the ``fresh`` rows (new or changed), into ``hashes``, ``records`` and ``texts``."""
     for i in fresh:
         texts[i] = product_text(rows[i])
         hashes[i] = text_hash(texts[i])
     if fresh:
         records[fresh, 1] = text_hashes([lexical_text(rows[i]) for i in fresh])
-    return Plan(rows, hashes, records, offsets, digest.hexdigest(), texts, received, len(rows) - len(fresh))
 
 
-def save_records(folder: Path, records: np.ndarray) -> Path:
-    """Write ``records.npy`` into ``folder``; returns its path (the caller fsyncs)."""
-    path = folder / RECORDS
-    with open(path, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(records, dtype=np.uint64), allow_pickle=False)
-    return path
+def save_records(folder: Path, records: np.ndarray, evidence: np.ndarray | None = None) -> list[Path]:
+    """Write ``records.npy`` (and ``evidence.npy``) into ``folder``; returns the paths (the caller fsyncs)."""
+    out = []
+    for name, arr in ((RECORDS, np.ascontiguousarray(records, dtype=np.uint64)), (EVIDENCE, evidence)):
+        if arr is not None:
+            with open(folder / name, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(arr), allow_pickle=False)
+            out.append(folder / name)
+    return out

@@ -33,8 +33,9 @@ Layout of ``<home>/indexes/``::
         products.jsonl      Product.to_dict() per row      merchants.json   crawled_at.json
         products.offsets.npy, ids.sorted.npy, ids.rows.npy   rows by offset, doc_id -> row (rowstore)
         idmap.json          doc_id and text sha256 per row (the next build diffs against it)
-        records.npy         record hash and lexical text hash per row (indexer.build.records; optional: a
-                            snapshot without it is read the same, only its next build derives every text)
+        records.npy         record hash and lexical text hash per row, evidence.npy its language evidence
+                            (indexer.build.records; optional: a snapshot without them is read the same, only
+                            its next build derives every text)
         vectors.npy         float32 (N, dim)               dense.faiss      FAISS index, ids = rows
         lexical/            bm25s files (.npy + JSON)      vocabulary.json
     .build-*/  .trash-*/    work in progress / being deleted: never read

@@ -86,18 +86,19 @@ def write_snapshot(
     checkpoint: Checkpoint = no_checkpoint,
     written: tuple[Any, str] | None = None,
     records: np.ndarray | None = None,
+    evidence: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Write all snapshot files into ``build_dir`` (created if needed) and the manifest last; returns the manifest.
 
     ``written``: ``products.jsonl`` is already in ``build_dir`` (:func:`indexer.build.records.plan_rows` wrote it
-    while reading the records), with these row offsets and this sha256. ``records``: ``records.npy``.
+    while reading the records), with these row offsets and this sha256. ``records``, ``evidence``: their files.
     """
     build_dir.mkdir(parents=True, exist_ok=True)
     files = _Files(build_dir)
 
     offsets = _products(files, rows, written)
-    if records is not None:
-        files.done(save_records(build_dir, records))
+    for path in save_records(build_dir, records, evidence) if records is not None else ():
+        files.done(path)
     for path in write_rows(build_dir, offsets, [p.doc_id for p in rows]):
         files.done(path)
     files.write_bytes("merchants.json", _json_bytes([m.to_dict() for m in merchants]))

@@ -11,6 +11,7 @@ import numpy as np
 from indexer.build.bm25 import text_hashes
 from indexer.build.embed import HashingEncoder
 from indexer.build.index import build_index
+from indexer.build.language import product_evidence
 from indexer.build.records import RECORDS, plan_rows, record_hash
 from indexer.build.rowstore import row_line
 from indexer.build.snapshot import load_current
@@ -53,6 +54,7 @@ def test_only_changed_products_are_derived(tmp_path: Path) -> None:
         assert plan.hashes[i] == text_hash(product_text(p)) and plan.text(i) == product_text(p)
         assert int(plan.records[i, 0]) == record_hash(line)
         assert plan.records[i, 1] == text_hashes([lexical_text(p)])[0]
+        assert np.array_equal(plan.evidence[i], product_evidence(p))  # kept for the unchanged, bit for bit
     assert dict(plan.dense_texts()) == {plan.hashes[i]: product_text(p) for i, p in enumerate(plan.rows)}
     assert np.array_equal(np.load(folder / RECORDS), plan_rows(products, tmp_path / "q.jsonl", None).records)
     (tmp_path / "old").mkdir()  # a snapshot written before records.npy: every text derived

@@ -113,7 +113,7 @@ def test_incremental_build_equals_full_build(catalog: tuple[list[Product], list[
     counts = read_manifest(Path(a.path))["counts"]
     assert (counts["added"], counts["changed"], counts["removed"]) == (1, 3, 1)
     fa, fb = _files(Path(a.path)), _files(Path(b.path))
-    assert sorted(fa) == sorted(fb) and "records.npy" in fa
+    assert sorted(fa) == sorted(fb) and "records.npy" in fa and "evidence.npy" in fa
     # every byte of every file; the BM25 term numbering aside (a rebuild numbers new terms after the kept ones)
     assert [k for k in fa if fa[k] != fb[k]] == [f"lexical/{n}" for n in sorted(_NUMBERED)]
     assert _postings(Path(a.path) / "lexical") == _postings(Path(b.path) / "lexical")
