@@ -94,7 +94,7 @@ def build_shared_index(home: Path, *, catalogs: Path = DEFAULT_CATALOGS, model: 
     ``backend``: the embedding backend (:data:`indexer.build.embed.BACKENDS`; None: the default)."""
     ws = Workspace.resolve(home)
     watermark = catalog_watermark(catalogs)
-    name = encoder_name(model, backend)
+    name = encoder_name(model, backend, device)
     if not full and unchanged_manifest(ws, name, watermark) is not None:
         version = current_version(ws)
         return BuildReport("unchanged", version, version, name, watermark=watermark,
@@ -118,7 +118,8 @@ def main() -> None:
     ap.add_argument("--catalogs", type=Path, default=DEFAULT_CATALOGS)
     ap.add_argument("--model", default=None)
     ap.add_argument("--device", default=None)
-    ap.add_argument("--backend", default=None, help="torch, onnx or onnx-int8 (default: the project's default)")
+    ap.add_argument("--backend", default=None,
+                    help="torch, onnx, onnx-int8, openvino or openvino-bf16 (default: the project's)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--full", action="store_true")
     args = ap.parse_args()

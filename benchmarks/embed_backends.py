@@ -122,9 +122,9 @@ def _openvino_int8(xml: Path, calibration: list[str], batch_size: int, out: dict
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
     t0 = time.perf_counter()
-    data = nncf.Dataset([feed(calibration[i:i + 16]) for i in range(0, len(calibration), 16)])
-    quantised = nncf.quantize(ov.Core().read_model(str(xml)), data, model_type=nncf.ModelType.TRANSFORMER,
-                              subset_size=len(calibration))
+    batches = [feed(calibration[i:i + 16]) for i in range(0, len(calibration), 16)]
+    quantised = nncf.quantize(ov.Core().read_model(str(xml)), nncf.Dataset(batches),
+                              model_type=nncf.ModelType.TRANSFORMER, subset_size=len(batches))
     out["quantise_s_openvino_int8"] = round(time.perf_counter() - t0, 1)
     compiled = ov.Core().compile_model(quantised, "CPU", {"INFERENCE_PRECISION_HINT": "bf16",
                                                           "PERFORMANCE_HINT": "LATENCY"})

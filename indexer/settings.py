@@ -15,7 +15,7 @@ knows is listed here, with its default:
 ``AISLE_NATIVE_THREADS``     BLAS/FAISS threads per HTTP worker (default 1)
 ``AISLE_EMBED_BACKEND``      embedding backend of ``aisle index`` (``--backend`` wins): ``torch``, ``onnx``,
                              ``onnx-int8``, ``openvino`` or ``openvino-bf16`` (default:
-                             ``indexer.build.embed.DEFAULT_BACKEND``); the search side queries with the
+                             ``indexer.build.embed.default_backend``); the search side queries with the
                              snapshot's own vectors (``AISLE_QUERY_BACKEND``)
 ``AISLE_QUERY_BACKEND``      query encoder of the search side (``--query-backend`` wins): ``auto``
                              (default: ONNX Runtime fp32 when usable, else torch), ``onnx`` or ``torch``;
@@ -63,7 +63,7 @@ class Settings:
     bind_host: str = DEFAULT_BIND_HOST
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     native_threads: int = DEFAULT_NATIVE_THREADS
-    embed_backend: str | None = None  # None: indexer.build.embed.DEFAULT_BACKEND
+    embed_backend: str | None = None  # None: indexer.build.embed.default_backend()
     query_backend: str = "auto"  # checked where the engine uses it (search.retrieval.encoding)
 
     @classmethod

