@@ -35,7 +35,9 @@ def test_the_real_model_gives_the_local_vectors(ray_cluster: Any, catalog: tuple
     enc = RayDataEncoder(None, "cpu", workers=1, actor_batch=8)
     local = load_encoder(None, "cpu")
     assert enc.name == local.name and enc.dim == local.dim
-    np.testing.assert_allclose(enc.encode(texts), local.encode(texts), atol=2e-5)
+    # bf16 (the default backend on an AMX CPU) rounds differently for batches of other shapes (8 vs 64 texts)
+    atol = 2e-3 if local.name.endswith("-bf16") else 2e-5
+    np.testing.assert_allclose(enc.encode(texts), local.encode(texts), atol=atol)
 
 
 def test_a_ray_build_writes_the_local_build_s_snapshot(ray_cluster: Any, catalog: tuple[list[Any], list[Any]],
