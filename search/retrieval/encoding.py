@@ -19,7 +19,8 @@ snapshot built with either is queried with the one chosen by ``query_backend``:
 * ``"onnx"``: ONNX Runtime fp32, and an error (ConfigError) when it cannot be used.
 * ``"torch"``: sentence-transformers fp32, as before this setting existed.
 
-An ``onnx-int8`` snapshot always gets int8 query vectors (its own: int8 vectors differ from fp32 ones), and
+A snapshot of any other backend is queried with its own (``onnx-int8``, ``openvino``, ``openvino-bf16``: their
+vectors are not the fp32 torch ones to the last digit, and the dev figures of each were measured that way), and
 the ``hashing-<dim>`` test encoder is itself. The ONNX session is made for one short text: one intra-op
 thread (a search runs single-threaded, :mod:`search.retrieval.threads`) and no spin-waiting thread pool.
 """
@@ -70,7 +71,7 @@ def load_query_encoder(model: str, query_backend: str = "auto", cache_dir: Path 
 
     check_query_backend(query_backend)
     built = backend_of(model) if model else "torch"
-    if built not in _FP32:  # onnx-int8 (its own vectors) and the hashing test encoder
+    if built not in _FP32:  # onnx-int8, openvino*, the hashing test encoder: each its own vectors
         return load_encoder(model, backend=built, cache_dir=cache_dir, threads=1)
     base = split_name(model)[0] if model else None
     if query_backend != "torch":
