@@ -154,7 +154,7 @@ def _machine() -> dict[str, Any]:
 
 
 def _variants(texts: list[str], calibration: list[str], cache_dir: Path, batch_size: int, out: dict[str, Any],
-              len128: bool) -> dict[str, Any]:
+              len128: bool, only: set[str] | None = None) -> dict[str, Any]:
     model_dir = bundled_model_path()
     for backend in ("onnx", "onnx-int8"):
         t0 = time.perf_counter()
@@ -175,7 +175,7 @@ def _variants(texts: list[str], calibration: list[str], cache_dir: Path, batch_s
     variants: dict[str, Any] = {"plain": st_encode, "torch-bf16": _torch_bf16(batch_size)}
     for backend in ("openvino", "openvino-bf16"):
         variants[backend] = bound(OpenVinoEncoder(model_dir, backend, backend, cache_dir))
-    int8 = _openvino_int8(xml, calibration, batch_size, out)
+    int8 = _openvino_int8(xml, calibration, batch_size, out) if not only or "openvino-int8" in only else None
     if int8 is not None:
         variants["openvino-int8"] = int8
     for backend, length in (("onnx", None), ("onnx-int8", None)) + ((("onnx-int8", 128),) if len128 else ()):
@@ -195,7 +195,7 @@ def run(n: int, rounds: int, cache_dir: Path, batch_size: int = 64, *, len128: b
     lengths = [len(t) for t in texts]
     out: dict[str, Any] = {"texts": len(texts), "distinct": len(set(texts)), "machine": _machine(),
                            "chars_mean": round(float(np.mean(lengths)), 1), "chars_max": max(lengths)}
-    variants = _variants(texts, calibration, cache_dir, batch_size, out, len128)
+    variants = _variants(texts, calibration, cache_dir, batch_size, out, len128, only)
     if only:
         variants = {k: v for k, v in variants.items() if k == "plain" or k in only}
     for fn in variants.values():
