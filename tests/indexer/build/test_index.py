@@ -13,7 +13,7 @@ import faiss
 import numpy as np
 import pytest
 
-from indexer.build.embed import HashingEncoder
+from indexer.build.embed import HashingEncoder, backend_runs, encoder_name, kept_backend
 from indexer.build.index import build_index, build_lock, index_workspace
 from indexer.build.snapshot import load_current
 from indexer.errors import SnapshotError, StoreError
@@ -176,3 +176,21 @@ def test_cli_index_multilingual_writes_cached_vectors_the_engine_uses(ws: Worksp
     assert engine._state.multilingual is not None and engine._state.multilingual.shape == (len(products), 512)
     plain = json.loads(_cli(ws.home, "index", "--json", "--full", "--model", "hashing-64").stdout)
     assert plain["status"] == "built" and "multilingual" not in load_current(ws).manifest
+
+
+def test_a_rebuild_keeps_the_snapshots_backend(ws: Workspace, small_catalog) -> None:
+    """Without a backend asked for, a re-index keeps the current snapshot's (no unasked full re-embedding)."""
+    merchants, products = small_catalog
+    assert kept_backend(ws) is None  # no snapshot yet: the default backend
+    torch_name = encoder_name(None, "torch")
+    enc = HashingEncoder(64)
+    enc.name = torch_name  # a snapshot recorded as built by fp32 PyTorch
+    _build(ws, merchants, products, "w1", encoder=enc)
+    assert kept_backend(ws) == "torch"
+    assert kept_backend(ws, "hashing-64") is None  # another model: its own default
+    enc.name = f"{torch_name}+onnx"
+    _build(ws, merchants, products, "w2", encoder=enc)
+    assert kept_backend(ws) == ("onnx" if backend_runs("onnx") else None)
+    enc.name = "hashing-64"
+    _build(ws, merchants, products, "w3", encoder=enc)
+    assert kept_backend(ws, "hashing-64") is None  # the test encoder is never picked for a real build
