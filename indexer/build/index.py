@@ -314,9 +314,10 @@ def build_index(
     progress: ProgressCallback = no_progress,
     exact_max_rows: int = EXACT_MAX_ROWS,
     checkpoint: Checkpoint = no_checkpoint,
-    multilingual: bool = False,
+    multilingual: bool | None = None,
 ) -> BuildReport:
-    """Build, verify and switch to a new snapshot of ``products`` (module docstring; ``multilingual``: USE vectors too).
+    """Build, verify and switch to a new snapshot of ``products`` (module docstring; ``multilingual``: USE vectors
+    too, None: as the current snapshot has them).
 
     ``progress`` receives one task per stage (the embed stage counts texts); ``checkpoint`` is called at each
     risky moment (crash tests pause there; the default does nothing).
@@ -326,6 +327,7 @@ def build_index(
     with build_lock(workspace):
         clean_leftovers(workspace)
         previous = current_version(workspace)
+        multilingual = ml.kept(workspace.indexes_dir, previous) if multilingual is None else multilingual
         if not full:
             manifest = unchanged_manifest(workspace, encoder.name, watermark)
             if manifest is not None:
@@ -367,7 +369,7 @@ def index_workspace(
     full: bool = False,
     batch_size: int = 64,
     progress: ProgressCallback = no_progress,
-    multilingual: bool = False,
+    multilingual: bool | None = None,
     encoder: Encoder | None = None,
     backend: str | None = None,
 ) -> BuildReport:

@@ -14,7 +14,8 @@ length) and ``multilingual.json`` (``{"model", "doc_ids", "text"}``); :func:`loa
 doc ids against the snapshot's so a stale file is never used against the wrong rows.
 
 ``aisle index --multilingual`` writes them beside the new snapshot and records ``multilingual`` in its
-manifest; the engine then uses them automatically. Vectors are cached by text hash in
+manifest; the engine then uses them automatically. Later builds keep writing them until
+``--no-multilingual`` (:func:`kept`). Vectors are cached by text hash in
 ``<home>/cache/multilingual/`` (like the MiniLM embedding cache), so a rebuild encodes only new texts.
 """
 
@@ -119,6 +120,13 @@ def write_vectors(directory: Path, products: Sequence[Any], cache_dir: Path | No
     meta = {"model": MODEL, "doc_ids": [p.doc_id for p in products], "text": TEXT_RECIPE}
     (directory / "multilingual.json").write_text(json.dumps(meta), "utf-8")
     return [directory / "multilingual.npy", directory / "multilingual.json"]
+
+
+def kept(indexes_dir: Path, version: str | None) -> bool:
+    """Whether the snapshot ``version`` has multilingual vectors beside it: a build not told either way
+    (``aisle index`` without ``--multilingual``/``--no-multilingual``) keeps them, so re-indexing never
+    drops them unasked (and, with the cache, encodes only new texts)."""
+    return bool(version) and (indexes_dir / str(version) / "multilingual.npy").is_file()
 
 
 def load_vectors(directory: Path, doc_ids: Sequence[str]) -> np.ndarray | None:

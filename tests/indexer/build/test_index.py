@@ -174,7 +174,9 @@ def test_cli_index_multilingual_writes_cached_vectors_the_engine_uses(ws: Worksp
     assert (ws.home / "cache" / "multilingual" / "keys.json").is_file()  # a rebuild reuses the vectors
     engine = Engine(snap, encoder=ENC)
     assert engine._state.multilingual is not None and engine._state.multilingual.shape == (len(products), 512)
-    plain = json.loads(_cli(ws.home, "index", "--json", "--full", "--model", "hashing-64").stdout)
+    kept = json.loads(_cli(ws.home, "index", "--json", "--full", "--model", "hashing-64").stdout)
+    assert kept["status"] == "built" and "multilingual" in load_current(ws).manifest  # kept unless told
+    plain = json.loads(_cli(ws.home, "index", "--json", "--full", "--no-multilingual", "--model", "hashing-64").stdout)
     assert plain["status"] == "built" and "multilingual" not in load_current(ws).manifest
 
 

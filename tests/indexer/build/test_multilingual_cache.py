@@ -46,3 +46,24 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     p = product("Wool Beanie", [variant()])
     ml.write_vectors(tmp_path / "v", [p], cache)
     assert calls == [[ml.multilingual_text(p)]]
+
+
+def test_a_rebuild_keeps_the_multilingual_vectors_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-index not told either way writes them again when the current snapshot has them; False drops them."""
+    from indexer.build.embed import HashingEncoder
+    from indexer.build.index import build_index
+    from indexer.workspace import Workspace
+
+    monkeypatch.setattr(ml, "encode", _fake([]))
+    ws = Workspace.resolve(tmp_path / "home")
+    items = [product("Wool Beanie", [variant()]), product("Mochila 30L", [variant()])]
+
+    def build(watermark: str, **kw: Any) -> Path:
+        report = build_index(items, [], ws, encoder=HashingEncoder(8), crawled_at={}, watermark=watermark, **kw)
+        return ws.indexes_dir / report.version
+
+    assert not (build("w1") / "multilingual.npy").exists()  # never asked for: none
+    assert (build("w2", multilingual=True) / "multilingual.npy").exists()
+    assert (build("w3") / "multilingual.npy").exists()  # kept by a plain re-index
+    assert not (build("w4", multilingual=False) / "multilingual.npy").exists()
+    assert not (build("w5") / "multilingual.npy").exists()
