@@ -126,7 +126,8 @@ def _model_vectors(texts: list[str], cache: Path | None, tag: str) -> np.ndarray
         return np.load(path, allow_pickle=False)
     from indexer.build.embed import load_encoder
 
-    vec = np.asarray(load_encoder(None).encode(texts, batch_size=64), dtype=np.float32)
+    # torch: the backend of the shared snapshot the catalog vectors come from (SHARED_HOME)
+    vec = np.asarray(load_encoder(None, backend="torch").encode(texts, batch_size=64), dtype=np.float32)
     if path is not None:
         np.save(path, vec, allow_pickle=False)
     return vec

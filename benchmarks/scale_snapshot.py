@@ -23,6 +23,7 @@ Unlike ``benchmarks/scale.py`` (which assembles the snapshot in memory), each ph
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -42,6 +43,11 @@ from benchmarks._synth import cached_arrays, queries, synth_catalog  # noqa: E40
 from benchmarks.scale_common import DEFAULT_CACHE, Spec, current_rss_mb, peak_rss_mb  # noqa: E402
 
 
+def _log(message: str) -> None:
+    """A progress line on stderr (the parent passes it through: a long phase can be watched)."""
+    print(f"{time.strftime('%H:%M:%S')} {message} (rss {current_rss_mb():.0f} MB)", file=sys.stderr, flush=True)
+
+
 def _reset_peak() -> None:
     try:
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
@@ -49,14 +55,22 @@ def _reset_peak() -> None:
         pass
 
 
-class LookupEncoder:
-    """The synthetic vectors by product text, under the real model's name (the engine encodes queries with it)."""
+def _key(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
-    def __init__(self, name: str, table: dict[str, np.ndarray], dim: int) -> None:
-        self.name, self.dim, self._table = name, dim, table
+
+class LookupEncoder:
+    """The synthetic vectors by product text, under the real model's name (the engine encodes queries with it).
+
+    ``table`` maps a 64-bit hash of each text to its row of ``vectors`` (a memory map): at 1M products a table
+    of texts and vector views was ~1 GB of the build's memory on its own."""
+
+    def __init__(self, name: str, table: dict[int, int], vectors: np.ndarray, dim: int) -> None:
+        self.name, self.dim, self._table, self._vectors = name, dim, table, vectors
 
     def encode(self, texts: Any, batch_size: int = 64) -> np.ndarray:
-        return np.stack([self._table[t] for t in texts]).astype(np.float32)
+        rows = [self._table[_key(t)] for t in texts]
+        return np.asarray(self._vectors[rows], dtype=np.float32).reshape(len(rows), self.dim)
 
 
 def _home(spec: Spec) -> Path:
@@ -76,7 +90,9 @@ def phase_build(spec: Spec, *, incremental: bool) -> dict[str, Any]:
     _reset_peak()
     t = time.perf_counter()
     cat = synth_catalog(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir, with_vectors=False)
-    arrays = cached_arrays(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir)
+    cached_arrays(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir)  # made once, in memory
+    arrays = cached_arrays(spec.size, source=spec.source, seed=spec.seed, cache=spec.cache_dir)  # memory-mapped
+    _log(f"records: {len(cat.products)} products made")
     products = list(cat.products)
     if incremental:  # 1 % of the products edited: a new title word and a new price
         rng = np.random.default_rng(99)
@@ -84,26 +100,29 @@ def phase_build(spec: Spec, *, incremental: bool) -> dict[str, Any]:
             p = products[i]
             products[i] = replace(p, title=f"{p.title} refreshed", variants=tuple(
                 replace(v, price=(v.price or 0) + 100) for v in p.variants))
-    table = {product_text(p): np.asarray(arrays.vectors[i]) for i, p in enumerate(cat.products)}
+    table = {_key(product_text(p)): i for i, p in enumerate(cat.products)}
     if incremental:
-        table |= {product_text(p): np.asarray(arrays.vectors[i]) for i, p in enumerate(products)}
+        table |= {_key(product_text(p)): i for i, p in enumerate(products)}
     out["records_s"] = round(time.perf_counter() - t, 2)
     peaks["records"] = peak_rss_mb()
 
     def progress(ev: ProgressEvent) -> None:
+        if ev.kind in ("start", "finish"):
+            _log(f"{ev.task} {ev.kind}" + (f", peak {peak_rss_mb():.0f} MB" if ev.kind == "finish" else ""))
         if ev.kind == "start":
             _reset_peak()
         elif ev.kind == "finish":
             peaks[ev.task] = peak_rss_mb()
 
     ws = Workspace.resolve(_home(spec))
-    report = build_index(products, cat.merchants, ws, encoder=LookupEncoder(arrays.model, table, 384),
+    report = build_index(products, cat.merchants, ws, encoder=LookupEncoder(arrays.model, table, arrays.vectors, 384),
                          crawled_at=cat.crawled_at, watermark=f"w-{incremental}", progress=progress)
     out["build"] = {"seconds": report.seconds, "total_s": report.total_seconds, "tokenized": report.tokenized,
                     "embedded": report.embedded, "changed": report.changed, "version": report.version}
     del products, cat, table
     _reset_peak()
     t = time.perf_counter()
+    _log("columns start")
     Engine.open(ws)  # the filter columns, written once per version
     out["columns_s"] = round(time.perf_counter() - t, 2)
     peaks["columns"] = peak_rss_mb()
@@ -161,7 +180,8 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     texts, qvecs = queries(spec.queries, source=spec.source, cache=spec.cache_dir)
     out: dict[str, Any] = {"evicted": _evict(home) if cold else None}
     t0 = time.perf_counter()
-    enc = RecordingEncoder(load_encoder(None if spec.source == "model" else f"hashing-{qvecs.shape[1]}"))
+    enc = RecordingEncoder(load_encoder(None, backend="torch") if spec.source == "model"  # as the vectors
+                          else load_encoder(f"hashing-{qvecs.shape[1]}"))
     enc.encode(["warm up"])
     out["model_load_s"] = round(time.perf_counter() - t0, 2)
     out["base_rss_mb"] = current_rss_mb()
@@ -196,9 +216,10 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
 
 def _child(spec: Spec, phase: str) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", spec.to_json(), "--phase", phase]
-    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,  # stderr (progress, errors) passes through
+                         env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
     if res.returncode:
-        raise SystemExit(f"{phase} failed:\n{res.stderr[-3000:]}")
+        raise SystemExit(f"{phase} failed (exit {res.returncode}; its stderr is above)")
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 

@@ -59,6 +59,28 @@ def term_counts(docs: Sequence[Sequence[str]], vocab: list[str] | None = None) -
     return Triples(keys // width, keys % width, tf.astype(np.int32), lens, vocab)
 
 
+def term_counts_of(texts: Sequence[str], tokenize: Callable[[str], list[str]], vocab: list[str] | None = None,
+                   chunk: int = 20_000) -> Triples:
+    """:func:`term_counts` of ``tokenize(t)`` for each text, the same triples (term ids in first-seen order), but
+    tokenized ``chunk`` texts at a time: only integer arrays are kept for the whole corpus, never every document's
+    token strings (at 1M products those lists were several GB of a build's peak memory)."""
+    vocab = list(vocab or [])
+    index = {t: i for i, t in enumerate(vocab)}
+    lens_parts, flat_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for start in range(0, len(texts), chunk):
+        docs = [tokenize(t) for t in texts[start:start + chunk]]
+        lens = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+        flat_parts.append(np.fromiter((index.setdefault(t, len(index)) for d in docs for t in d), dtype=np.int64,
+                                      count=int(lens.sum())))
+        lens_parts.append(lens)
+    lens, flat = np.concatenate(lens_parts), np.concatenate(flat_parts)
+    vocab.extend(list(index)[len(vocab):])
+    doc_of = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    width = max(len(index), 1)
+    keys, tf = np.unique(doc_of * width + flat, return_counts=True)
+    return Triples(keys // width, keys % width, tf.astype(np.int32), lens, vocab)
+
+
 def lucene_csc(t: Triples, *, k1: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(data float32, indices int32, indptr int64)``: bm25s's ``scores`` arrays for ``t`` (method lucene)."""
     n_docs, n_terms = len(t.doc_len), len(t.vocab)

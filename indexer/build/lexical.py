@@ -32,7 +32,7 @@ from indexer.build.analysis import (
     is_tagged,
     tokenize,
 )
-from indexer.build.bm25 import LabelledTexts, Triples, lucene_csc, merge, save_triples, term_counts, text_hashes
+from indexer.build.bm25 import LabelledTexts, Triples, lucene_csc, merge, save_triples, term_counts_of, text_hashes
 from indexer.errors import ConfigError
 
 __all__ = ["ANALYSER", "B", "K1", "LexicalIndex", "V1", "tokenize"]
@@ -138,7 +138,7 @@ class LexicalIndex:
         if previous is not None and (previous / "tf.npy").is_file() and _analysed_by(previous) == analyser:
             vocab = json.loads((previous / "vocab.index.json").read_text("utf-8"))
             merged = merge(previous, vocab, labelled, keys, hashes, tok)
-        triples, tokenized = merged if merged is not None else (term_counts([tok(t) for t in labelled]), len(texts))
+        triples, tokenized = merged if merged is not None else (term_counts_of(labelled, tok), len(texts))
         triples = _untagged_lengths(triples)
         bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         if texts:

@@ -176,7 +176,8 @@ def _derive(rows: Sequence[Product], fresh: list[int], hashes: list[str], record
         texts[i] = product_text(rows[i])
         hashes[i] = text_hash(texts[i])
     if fresh:
-        records[fresh, 1] = text_hashes([lexical_text(rows[i]) for i in fresh])
+        # derived one at a time as hashed: a build from scratch never holds every lexical text at once
+        records[fresh, 1] = text_hashes(_Lazy([rows[i] for i in fresh], lexical_text))
 
 
 def save_records(folder: Path, records: np.ndarray, evidence: np.ndarray | None = None) -> list[Path]:

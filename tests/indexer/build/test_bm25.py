@@ -93,3 +93,17 @@ def test_incremental_per_language_equals_a_full_one(corpus: tuple[list[str], lis
     _same(inc, full, queries)
     for q in queries:
         assert inc.matched_share(q, 3) == full.matched_share(q, 3) and inc.coverage(q) == full.coverage(q)
+
+
+def test_chunked_term_counts_equal_the_whole_corpus_at_once(corpus: tuple[list[str], list[str]]) -> None:
+    from indexer.build.bm25 import term_counts, term_counts_of
+
+    texts = corpus[0]
+    whole = term_counts([tokenize(t) for t in texts], ["pre", "existing"])
+    for chunk in (1, 7, len(texts) + 5):
+        got = term_counts_of(texts, tokenize, ["pre", "existing"], chunk=chunk)
+        assert got.vocab == whole.vocab
+        for name in ("doc", "term", "tf", "doc_len"):
+            assert np.array_equal(getattr(got, name), getattr(whole, name))
+    empty = term_counts_of([], tokenize)
+    assert empty.doc.size == 0 and empty.doc_len.size == 0 and empty.vocab == []
