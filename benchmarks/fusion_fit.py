@@ -147,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     from relevance import folds  # benchmarks/relevance.py: the same folds
 
-    from indexer.build.embed import load_encoder
     from indexer.build.snapshot import load_current
     from indexer.workspace import Workspace
     from search.engine import Engine, EngineSettings
+    from search.retrieval.encoding import load_query_encoder
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--home", type=Path, required=True)
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     qrels = merge_qrels([load_qrels(p) for p in a.qrels])
     qs = [q for q in qs if max(qrels.get(q.query_id, {}).values(), default=0) >= 1]
     snap = load_current(Workspace(a.home))
-    enc = _Cached(load_encoder(str(snap.manifest.get("model")) or None))
+    enc = _Cached(load_query_encoder(str(snap.manifest.get("model") or "")))
 
     def engine(model: Any = None) -> Any:
         return Engine(snap, encoder=enc, settings=EngineSettings(stale_ttl_s=None, fusion_model=model))

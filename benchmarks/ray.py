@@ -84,11 +84,11 @@ def _top(engine: Engine, req: SearchRequest) -> tuple[list[tuple[str, str, bool]
 def equal(home: Path, shards: list[int]) -> dict[str, Any]:
     """Compare every dev/dev2 query's top 10 in every mode, single snapshot against ``shards`` shard counts."""
     from benchmarks._shared_index import shared_snapshot
-    from indexer.build.embed import load_encoder
+    from search.retrieval.encoding import load_query_encoder
 
     snap = shared_snapshot(home)
     settings = EngineSettings(stale_ttl_s=None)
-    enc = load_encoder(snap.model)
+    enc = load_query_encoder(snap.model)
     single = Engine(snap, encoder=enc, settings=settings)
     queries = _queries()
     reqs = [SearchRequest(query=q, mode=m, limit=10, include_near=near)  # type: ignore[arg-type]

@@ -37,12 +37,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from indexer.build.embed import load_encoder  # noqa: E402
 from indexer.build.snapshot import load_current  # noqa: E402
 from indexer.workspace import Workspace  # noqa: E402
 from search.engine import Engine, EngineSettings  # noqa: E402
 from search.eval.run import evaluate  # noqa: E402
 from search.eval.sets import load_query_sets, merge_qrels, worse_than_best  # noqa: E402
+from search.retrieval.encoding import load_query_encoder  # noqa: E402
 
 DEFAULT_GRID: dict[str, dict[str, Any]] = {
     "weighted": {"fusion": "weighted"},
@@ -104,7 +104,7 @@ def run_grid(home: Path, queries: list[Path], qrels: list[Path], grid: dict[str,
     qs, split = load_query_sets(queries)
     judged = merge_qrels([__import__("search.eval.io", fromlist=["load_qrels"]).load_qrels(p) for p in qrels])
     snap = load_current(Workspace(home))
-    enc = _SharedEncoder(load_encoder(str(snap.manifest.get("model")) or None))
+    enc = _SharedEncoder(load_query_encoder(str(snap.manifest.get("model") or "")))
     out: dict[str, Any] = {"split": split, "kind": {q.query_id: q.kind for q in qs}, "settings": {}, "singles": {}}
     top: dict[str, set[str]] = {}
     for i, (name, overrides) in enumerate(grid.items()):
