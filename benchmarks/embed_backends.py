@@ -111,7 +111,7 @@ def _openvino_int8(xml: Path, calibration: list[str], batch_size: int, out: dict
         out["openvino_int8"] = "nncf not installed"
         return None
     enc = OpenVinoEncoder(bundled_model_path(), "int8", "openvino-bf16", xml.parent.parent, lazy=False)
-    tok = enc._tokenizer  # noqa: SLF001 - the benchmark feeds the same tokens the encoder would
+    tok = enc.tokenizer  # the benchmark feeds the same tokens the encoder would
 
     def feed(ts: list[str]) -> dict[str, np.ndarray]:
         encs = tok.encode_batch(ts)

@@ -158,6 +158,13 @@ class OpenVinoEncoder:
         return self._request
 
     @property
+    def tokenizer(self) -> Any:
+        """The fast tokenizer (truncating, no padding) that feeds the model: benchmarks feed the same tokens."""
+        with self._lock:
+            self._load()
+        return self._tokenizer
+
+    @property
     def dim(self) -> int:
         if self._dim is None:
             self._dim = int(self.encode(["dim"]).shape[1])
