@@ -35,7 +35,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from cli.progress import progress_bars  # noqa: E402
-from indexer.build.embed import encoder_name, load_encoder, onnx_cache_dir  # noqa: E402
+from indexer.build.embed import encoder_name, kept_backend, load_encoder, onnx_cache_dir  # noqa: E402
 from indexer.build.index import BuildReport, build_index, unchanged_manifest  # noqa: E402
 from indexer.build.snapshot import Snapshot, current_version, load_current  # noqa: E402
 from indexer.crawl.parse import etsy_merchant, etsy_product, shopify_merchant, shopify_product  # noqa: E402
@@ -94,6 +94,7 @@ def build_shared_index(home: Path, *, catalogs: Path = DEFAULT_CATALOGS, model: 
     ``backend``: the embedding backend (:data:`indexer.build.embed.BACKENDS`; None: the default)."""
     ws = Workspace.resolve(home)
     watermark = catalog_watermark(catalogs)
+    backend = backend or kept_backend(ws, model, device)  # as `aisle index`: a home keeps its backend
     name = encoder_name(model, backend, device)
     if not full and unchanged_manifest(ws, name, watermark) is not None:
         version = current_version(ws)
@@ -119,7 +120,8 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--backend", default=None,
-                    help="torch, onnx, onnx-int8, openvino or openvino-bf16 (default: the project's)")
+                    help="torch, onnx, onnx-int8, openvino or openvino-bf16 (default: the home's current "
+                         "snapshot's, else the project's)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--full", action="store_true")
     args = ap.parse_args()
