@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,24 @@ def exported_model(model_dir: Path, cache_dir: Path, backend: str) -> Path:
     return wanted
 
 
+def encode_by_length(texts: Sequence[str], batch_size: int, run: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """``run`` over length-sorted batches of ``texts`` (less padding per batch), rows back in input order and
+    L2-normalised in float32 (a bf16 or int8 model's output is not unit length): the ONNX and OpenVINO encoders'
+    shared loop. ``texts`` must not be empty."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    out: np.ndarray | None = None
+    for start in range(0, len(order), max(1, batch_size)):
+        rows = order[start:start + batch_size]
+        vecs = run([texts[int(i)] for i in rows])
+        if out is None:
+            out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+        out[rows] = vecs
+    assert out is not None
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(out / norms, dtype=np.float32)
+
+
 class OnnxEncoder:
     """A mean-pooled sentence-transformers model on ONNX Runtime, behind the ``Encoder`` protocol.
 
@@ -224,16 +242,6 @@ class OnnxEncoder:
         """(n, dim) float32, L2-normalised; texts are length-sorted into batches, returned in input order."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out: np.ndarray | None = None
-        for start in range(0, len(order), max(1, batch_size)):
-            rows = order[start:start + batch_size]
-            vecs = self._run([texts[int(i)] for i in rows])
-            if out is None:
-                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
-                self._dim = int(vecs.shape[1])
-            out[rows] = vecs
-        assert out is not None
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return np.ascontiguousarray(out / norms, dtype=np.float32)
+        out = encode_by_length(texts, batch_size, self._run)
+        self._dim = int(out.shape[1])
+        return out

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.build.onnx_encoder import check_mean_pooled
+from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length
 from indexer.errors import ConfigError
 from indexer.fsutil import fsync_dir
 
@@ -188,16 +188,6 @@ class OpenVinoEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             self._load()
-            order = np.argsort([-len(t) for t in texts], kind="stable")
-            out: np.ndarray | None = None
-            for start in range(0, len(order), max(1, batch_size)):
-                rows = order[start:start + batch_size]
-                vecs = self._run([texts[int(i)] for i in rows])
-                if out is None:
-                    out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
-                    self._dim = int(vecs.shape[1])
-                out[rows] = vecs
-        assert out is not None
-        norms = np.linalg.norm(out, axis=1, keepdims=True)  # bf16 rounding: unit length again in float32
-        norms[norms == 0] = 1.0
-        return np.ascontiguousarray(out / norms, dtype=np.float32)
+            out = encode_by_length(texts, batch_size, self._run)  # bf16 rounding: unit length again in float32
+        self._dim = int(out.shape[1])
+        return out
