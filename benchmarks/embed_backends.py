@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from _shared_index import DEFAULT_CATALOGS, parse_shared_catalogs  # noqa: E402
 
 from indexer.build.embed import bundled_model_path, load_encoder  # noqa: E402
-from indexer.build.onnx_encoder import OnnxEncoder, exported_model  # noqa: E402
+from indexer.build.onnx_encoder import OnnxEncoder, exported_model, token_feed  # noqa: E402
 from indexer.build.openvino_encoder import OpenVinoEncoder, converted_model  # noqa: E402
 from indexer.build.text import product_text  # noqa: E402
 
@@ -113,16 +113,8 @@ def _openvino_int8(xml: Path, calibration: list[str], batch_size: int, out: dict
     enc = OpenVinoEncoder(bundled_model_path(), "int8", "openvino-bf16", xml.parent.parent, lazy=False)
     tok = enc.tokenizer  # the benchmark feeds the same tokens the encoder would
 
-    def feed(ts: list[str]) -> dict[str, np.ndarray]:
-        encs = tok.encode_batch(ts)
-        width = max(len(e.ids) for e in encs)
-        ids, mask = np.zeros((len(ts), width), np.int64), np.zeros((len(ts), width), np.int64)
-        for i, e in enumerate(encs):
-            ids[i, :len(e.ids)], mask[i, :len(e.ids)] = e.ids, e.attention_mask
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-
     t0 = time.perf_counter()
-    batches = [feed(calibration[i:i + 16]) for i in range(0, len(calibration), 16)]
+    batches = [token_feed(tok, calibration[i:i + 16]) for i in range(0, len(calibration), 16)]
     quantised = nncf.quantize(ov.Core().read_model(str(xml)), nncf.Dataset(batches),
                               model_type=nncf.ModelType.TRANSFORMER, subset_size=len(batches))
     out["quantise_s_openvino_int8"] = round(time.perf_counter() - t0, 1)
@@ -135,7 +127,7 @@ def _openvino_int8(xml: Path, calibration: list[str], batch_size: int, out: dict
         vecs = np.zeros((len(ts), 384), dtype=np.float32)
         for s in range(0, len(ts), batch_size):
             rows = order[s:s + batch_size]
-            vecs[rows] = np.array(request.infer(feed([ts[int(i)] for i in rows]))[0])
+            vecs[rows] = np.array(request.infer(token_feed(tok, [ts[int(i)] for i in rows]))[0])
         return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
     return encode

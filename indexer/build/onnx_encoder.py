@@ -151,6 +151,20 @@ def exported_model(model_dir: Path, cache_dir: Path, backend: str) -> Path:
     return wanted
 
 
+def token_feed(tokenizer: Any, texts: list[str]) -> dict[str, np.ndarray]:
+    """The model inputs for ``texts`` (``input_ids``, ``attention_mask``, ``token_type_ids``: int64, zero-padded to
+    the longest text) from a ``tokenizers.Tokenizer``, for the ONNX and OpenVINO encoders."""
+    # a query or two: tokenized in this thread (encode_batch hands even one text to the Rust thread pool, whose
+    # wake-up cost ~1.7 ms a query on the loaded 2-core machine, against 0.02 ms for the work itself)
+    encodings = [tokenizer.encode(t) for t in texts] if len(texts) <= 4 else tokenizer.encode_batch(texts)
+    width = max(len(e.ids) for e in encodings)
+    ids, mask, types = (np.zeros((len(texts), width), dtype=np.int64) for _ in range(3))
+    for i, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[i, :n], mask[i, :n], types[i, :n] = e.ids, e.attention_mask, e.type_ids
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
 def encode_by_length(texts: Sequence[str], batch_size: int, run: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """``run`` over length-sorted batches of ``texts`` (less padding per batch), rows back in input order and
     L2-normalised in float32 (a bf16 or int8 model's output is not unit length): the ONNX and OpenVINO encoders'
@@ -222,19 +236,9 @@ class OnnxEncoder:
 
     def _run(self, texts: list[str]) -> np.ndarray:
         session = self._load()
-        # a query or two: tokenized in this thread (encode_batch hands even one text to the Rust thread pool,
-        # whose wake-up cost ~1.7 ms a query on the loaded 2-core machine, against 0.02 ms for the work itself)
-        encodings = ([self._tokenizer.encode(t) for t in texts] if len(texts) <= 4
-                     else self._tokenizer.encode_batch(texts))
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        types = np.zeros((len(texts), width), dtype=np.int64)
-        for i, e in enumerate(encodings):
-            n = len(e.ids)
-            ids[i, :n], mask[i, :n], types[i, :n] = e.ids, e.attention_mask, e.type_ids
-        (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        weights = mask[:, :, None].astype(np.float32)
+        feed = token_feed(self._tokenizer, texts)
+        (hidden,) = session.run(None, feed)
+        weights = feed["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return np.asarray(pooled, dtype=np.float32)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length
+from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length, token_feed
 from indexer.errors import ConfigError
 from indexer.fsutil import fsync_dir
 
@@ -171,15 +171,7 @@ class OpenVinoEncoder:
         return self._dim
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        feed = {name: np.zeros((len(texts), width), dtype=np.int64) for name in _INPUTS}
-        for i, e in enumerate(encodings):
-            n = len(e.ids)
-            feed["input_ids"][i, :n] = e.ids
-            feed["attention_mask"][i, :n] = e.attention_mask
-            feed["token_type_ids"][i, :n] = e.type_ids
-        result = self._request.infer(feed)
+        result = self._request.infer(token_feed(self._tokenizer, texts))
         return np.array(result[0], dtype=np.float32)  # a copy: the request reuses its output buffer
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
