@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._synth import allowed_merchants, cached_arrays, synth_catalog
+from benchmarks._synth import MODEL_NAME, allowed_merchants, cached_arrays, synth_catalog
 from benchmarks.scale_common import K, Spec, current_rss_mb, exact_topk, peak_rss_mb, percentiles, recall_at_k
 from indexer.build.dense import EXACT_MAX_ROWS, build_dense, read_dense, write_dense
 from indexer.build.embed import Encoder, load_encoder
@@ -168,7 +168,8 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     snapshot = Snapshot.in_memory(products=cat.products, merchants=cat.merchants, vectors=vectors, dense=dense,
                                   lexical=lexical, vocabulary=vocabulary, model=arrays.model,
                                   crawled_at=cat.crawled_at, dense_params=params, path=folder)
-    encoder = RecordingEncoder(load_encoder(arrays.model))
+    # torch for the real model: the backend the synthetic vectors come from (a default backend would not match)
+    encoder = RecordingEncoder(load_encoder(arrays.model, backend="torch" if arrays.model == MODEL_NAME else None))
     t = time.perf_counter()
     # Recall here is retrieval recall against brute force over the filter's allowed rows: the relevance floor
     # (a relevance decision, measured on the dev set) is off so that the answer set is the allowed set.
