@@ -151,6 +151,17 @@ def exported_model(model_dir: Path, cache_dir: Path, backend: str) -> Path:
     return wanted
 
 
+def load_tokenizer(model_dir: Path, max_seq_length: int) -> Any:
+    """The model's fast tokenizer (``tokenizer.json``), truncating at ``max_seq_length`` and never padding
+    (:func:`token_feed` pads each batch to its longest text): the ONNX and OpenVINO encoders'."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.enable_truncation(max_seq_length)
+    tok.no_padding()
+    return tok
+
+
 def token_feed(tokenizer: Any, texts: list[str]) -> dict[str, np.ndarray]:
     """The model inputs for ``texts`` (``input_ids``, ``attention_mask``, ``token_type_ids``: int64, zero-padded to
     the longest text) from a ``tokenizers.Tokenizer``, for the ONNX and OpenVINO encoders."""
@@ -211,7 +222,6 @@ class OnnxEncoder:
         with self._lock:
             if self._session is None:
                 import onnxruntime as ort
-                from tokenizers import Tokenizer
 
                 path = exported_model(self._dir, self._cache_dir, self.backend)
                 opts = ort.SessionOptions()
@@ -221,10 +231,7 @@ class OnnxEncoder:
                     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 opts.log_severity_level = 3
                 self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-                tok = Tokenizer.from_file(str(self._dir / "tokenizer.json"))
-                tok.enable_truncation(self.max_seq_length)
-                tok.no_padding()
-                self._tokenizer = tok
+                self._tokenizer = load_tokenizer(self._dir, self.max_seq_length)
                 log.info("loaded %s with ONNX Runtime (%s)", self.name, self.backend)
         return self._session
 

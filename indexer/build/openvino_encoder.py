@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length, token_feed
+from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length, load_tokenizer, token_feed
 from indexer.errors import ConfigError
 from indexer.fsutil import fsync_dir
 
@@ -138,8 +138,6 @@ class OpenVinoEncoder:
 
     def _load(self) -> Any:
         if self._request is None:
-            from tokenizers import Tokenizer
-
             ov = _openvino()
             xml = converted_model(self._dir, self._cache_dir)
             config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": _PRECISION[self.backend],
@@ -149,10 +147,7 @@ class OpenVinoEncoder:
             if self._threads > 0:
                 config["INFERENCE_NUM_THREADS"] = self._threads
             compiled = ov.Core().compile_model(str(xml), "CPU", config)
-            tok = Tokenizer.from_file(str(self._dir / "tokenizer.json"))
-            tok.enable_truncation(self.max_seq_length)
-            tok.no_padding()
-            self._tokenizer = tok
+            self._tokenizer = load_tokenizer(self._dir, self.max_seq_length)
             self._request = compiled.create_infer_request()
             log.info("loaded %s with OpenVINO (%s)", self.name, self.backend)
         return self._request
