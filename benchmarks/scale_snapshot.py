@@ -18,6 +18,13 @@ Unlike ``benchmarks/scale.py`` (which assembles the snapshot in memory), each ph
    per filter selectivity exactly as ``benchmarks/scale_aisle.measure`` does.
 4. ``today``: the same snapshot opened the way it was before format 2 (every product read into memory, the
    filter arrays rebuilt by a pass over the catalog), the same measurements: the baseline of this run.
+
+Query encoder (``--query-backends``, default ``auto``): what a user's engine loads,
+:func:`search.retrieval.encoding.load_query_encoder` with ``EngineSettings.query_backend`` (``auto``: ONNX Runtime
+fp32, the same vectors as torch, which the synthetic vectors come from). ``--query-backends auto,torch`` measures
+the torch encoder too, in the same process on the same open snapshot, the backends taking turns selectivity by
+selectivity (``runs_by_backend``; ``runs`` is the first backend's): the baseline of the same run on a shared
+machine. The open, first-query and memory figures are the first backend's.
 """
 
 from __future__ import annotations
@@ -169,8 +176,7 @@ def smaps(home: Path) -> dict[str, float]:
 
 def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     """Open the snapshot (memory-mapped, or ``today``'s way), answer, measure (see the module docstring)."""
-    from benchmarks.scale_aisle import RecordingEncoder, measure
-    from indexer.build.embed import load_encoder
+    from benchmarks.scale_aisle import measure
     from indexer.build.snapshot import Snapshot, load_current
     from indexer.workspace import Workspace
     from search.engine import Engine, EngineSettings
@@ -179,15 +185,16 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     home = _home(spec)
     texts, qvecs = queries(spec.queries, source=spec.source, cache=spec.cache_dir)
     out: dict[str, Any] = {"evicted": _evict(home) if cold else None}
+    ws = Workspace.resolve(home)
+    backends = list(spec.options.get("query_backends") or ["auto"])
     t0 = time.perf_counter()
-    enc = RecordingEncoder(load_encoder(None, backend="torch") if spec.source == "model"  # as the vectors
-                          else load_encoder(f"hashing-{qvecs.shape[1]}"))
-    enc.encode(["warm up"])
+    enc = _query_encoder(spec, ws, backends[0], qvecs.shape[1])
+    out["query_encoder"] = enc.name
     out["model_load_s"] = round(time.perf_counter() - t0, 2)
     out["base_rss_mb"] = current_rss_mb()
-    settings = EngineSettings(stale_ttl_s=None, kind_threshold=None)  # as benchmarks/scale_aisle
+    # as benchmarks/scale_aisle, with the query encoder a user's engine loads
+    settings = EngineSettings(stale_ttl_s=None, kind_threshold=None, query_backend=backends[0])
     t = time.perf_counter()
-    ws = Workspace.resolve(home)
     if today:
         s = load_current(ws)
         snap = Snapshot.in_memory(products=tuple(s.products), merchants=s.merchants.values(), vectors=s.vectors,
@@ -204,14 +211,45 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     out["first_query_s"] = round(time.perf_counter() - t, 3)
     out["start_to_first_answer_s"] = round(time.perf_counter() - t0, 2)
     vectors = np.asarray(engine.snapshot.vectors)
-    out["runs"], peak = measure(spec, engine, enc, vectors, texts, qvecs)
-    for r in out["runs"]:
-        r["retrieval"].pop("ids", None)
+    engines = {backends[0]: (engine, enc)}
+    for b in backends[1:]:  # another query encoder over the same open snapshot
+        other = _query_encoder(spec, ws, b, qvecs.shape[1])
+        engines[b] = (Engine(engine.snapshot, encoder=other, workspace=ws,
+                             settings=replace(settings, query_backend=b)), other)
+    by: dict[str, list[dict[str, Any]]] = {b: [] for b in engines}
+    peak = 0.0
+    for sel in spec.selectivities:  # the backends take turns per selectivity: the same load for each
+        for b, (eng, e) in engines.items():
+            runs, pk = measure(replace(spec, selectivities=[sel]), eng, e, vectors, texts, qvecs)
+            by[b] += runs
+            peak = max(peak, pk)
+    for runs in by.values():
+        for r in runs:
+            r["retrieval"].pop("ids", None)
+    out["runs"] = by[backends[0]]
+    if len(engines) > 1:
+        out["runs_by_backend"] = {f"{b} ({e.name})": runs for (b, runs), (_, e) in zip(by.items(), engines.values(),
+                                                                                      strict=True)}
     out["after_queries_rss_mb"] = round(current_rss_mb() - out["base_rss_mb"], 1)
     out["peak_rss_mb"] = round(peak - out["base_rss_mb"], 1)
     out["smaps_mb"] = smaps(home)
     out["dense_index_bytes"] = (home / "indexes" / engine.snapshot.version / "dense.faiss").stat().st_size
     return out
+
+
+def _query_encoder(spec: Spec, ws: Any, backend: str, dim: int) -> Any:
+    """The query encoder an engine with ``query_backend=backend`` loads for the snapshot (recording its vectors);
+    the hashing encoder for ``--source hashing``."""
+    from benchmarks._synth import MODEL_NAME
+    from benchmarks.scale_aisle import RecordingEncoder
+    from indexer.build.embed import load_encoder, onnx_cache_dir
+    from search.retrieval.encoding import load_query_encoder
+
+    inner = (load_query_encoder(MODEL_NAME, backend, cache_dir=onnx_cache_dir(ws)) if spec.source == "model"
+             else load_encoder(f"hashing-{dim}"))
+    enc = RecordingEncoder(inner)
+    enc.encode(["warm up"])
+    return enc
 
 
 def _child(spec: Spec, phase: str) -> dict[str, Any]:
@@ -232,6 +270,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--phases", default="build,incremental,cold,warm,today")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--query-backends", default="auto",
+                    help="query encoders, comma-separated (auto = the engine's default, ONNX; torch); the first "
+                         "is the main figure, the others are measured beside it in the same process")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -244,14 +285,39 @@ def main() -> None:
               "today": lambda: phase_serve(spec, cold=False, today=True)}[a.phase]
         print(json.dumps(fn()))
         return
-    spec = Spec(engine="aisle", size=a.size, queries=a.queries, source=a.source, cache=str(a.cache), repeat=a.repeat)
+    spec = Spec(engine="aisle", size=a.size, queries=a.queries, source=a.source, cache=str(a.cache), repeat=a.repeat,
+                options={"query_backends": [b.strip() for b in a.query_backends.split(",") if b.strip()]})
     report: dict[str, Any] = {"size": a.size, "source": a.source, "command": " ".join(sys.argv)}
     for phase in a.phases.split(","):
         t = time.perf_counter()
+        load = os.getloadavg()[0]
         report[phase] = _child(spec, phase)
+        report[phase]["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]  # 1-min, start and end
         print(f"{phase}: {time.perf_counter() - t:.0f} s {json.dumps(report[phase])[:1500]}", flush=True)
+        for line in _table(report[phase]):
+            print(line, flush=True)
         if a.json:
             a.json.write_text(json.dumps(report, indent=1))
+
+
+def _table(res: dict[str, Any]) -> list[str]:
+    """A serving phase's latency and recall per query encoder and selectivity, as Markdown rows."""
+    if "runs" not in res:
+        return []
+    by = res.get("runs_by_backend") or {res.get("query_encoder", "?"): res["runs"]}
+
+    def ms(d: dict[str, Any]) -> str:
+        return f"{d['p50_ms']:.1f} / {d['p95_ms']:.1f}" if d.get("p50_ms") is not None else "-"
+
+    lines = [f"load average {res['load_average'][0]} -> {res['load_average'][1]}",
+             "| query encoder | selectivity | dense p50 / p95 ms | dense recall@10 | hybrid p50 / p95 ms "
+             "| retrieval p50 ms |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, runs in by.items():
+        for r in runs:
+            lines.append(f"| {name} | {r['selectivity'] * 100:g} % | {ms(r['dense'])} | "
+                         f"{r['dense'].get('recall_at_10')} | {ms(r.get('hybrid', {}))} | "
+                         f"{r['retrieval']['p50_ms']:.2f} |")
+    return lines
 
 
 if __name__ == "__main__":
