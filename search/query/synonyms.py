@@ -17,8 +17,9 @@ Rules (documented choices):
   nothing in their own words ("breast pump" vs a Spanish store's "extractor de leche", "jumper" vs
   "sweater"); added to a query that already matches, they let a translation outrank the shopper's
   own words ("bergwerk backpack" would rank a Spanish "mochila" over Bergwerk's rucksacks).
-* Words already in the query are not added again, nor the function words inside a phrase ("de" of
-  "extractor de leche" would match every Spanish product); a member of two letters alone ("lã", "té")
+* Words already in the query are not added again (word by word, also inside a phrase: "cortador de relva"
+  adds "grama" of "cortador de grama"), nor the function words inside a phrase ("de" of "extractor de leche"
+  would match every Spanish product); a member of two letters alone ("lã", "té")
   is never matched. Expansions are echoed in ``interpreted.expanded``.
 * Japanese (:func:`translate_script`): known words (colours 赤/赤い, ビーニー, 帽子, マグ...) are
   replaced by their English word before parsing, so "赤いビーニー" reads colour red + "beanie".
@@ -333,7 +334,9 @@ def expansions(text: str, frequency: Callable[[str], int] | None = None) -> list
         n = 0
         for m in members:
             k = _key(m)
-            words = " ".join(w for w in m.split() if _fold(w) not in _GLUE)
+            # Word by word: "cortador de relva" adds "cortador grama" as "grama" (the query's own "cortador"
+            # counted twice would rank a vegetable cutter above every lawn mower).
+            words = " ".join(w for w in m.split() if _fold(w) not in _GLUE and not set(_key(w)) & present)
             if k == own or (len(k) == 1 and k[0] in present) or not words or words in added:
                 continue
             added.append(words)

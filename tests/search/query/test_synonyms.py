@@ -44,3 +44,10 @@ def test_japanese_words_read_in_english() -> None:
     assert translate_script("plain text") == "plain text"
     # an unknown word in another script is kept as written
     assert "日本" in translate_script("日本の手ぬぐい") and "tenugui" in translate_script("日本の手ぬぐい")
+
+
+def test_a_word_of_the_query_is_not_added_again_inside_a_phrase() -> None:
+    # "cortador grama" would count the query's "cortador" twice: only "grama" is added
+    got = expansions("cortador de relva a bateria")
+    assert "lawn mower" in got
+    assert all("cortador" not in phrase.split() for phrase in got)
