@@ -335,6 +335,13 @@ def wildthread(e: EtsyShopGen) -> None:
     e.add("Hand Knit Lambswool Jumper", "A chunky crew-neck jumper knitted by hand in Yorkshire.", 95.00,
           tags=["jumper", "knitwear", "hand knit", "wool"], materials=["lambswool"],
           props=[(200, "Color", ["Heather Grey", "Bottle Green"]), (100, "Size", ["S", "M", "L"])], sold_out=set())
+    # a composite option (issue 11): Etsy merchants join two properties in one, "Color / Style" = "Black / T-Shirt"
+    e.add("Hand Printed Hieroglyph Tee - Ancient Egypt Graphic Shirt",
+          "Screen printed by hand with a hieroglyph border, on soft ringspun cotton.", 17.00,
+          tags=["t-shirt", "tee", "egypt", "hieroglyph", "graphic tee"], materials=["cotton"],
+          props=[(100, "Size", ["S", "M", "L"]),
+                 (513, "Color / Style", ["Black / T-Shirt", "White / T-Shirt", "Black / Tank Top"])],
+          sold_out=set(), price_step={"Black / Tank Top": -2.0})
 
 
 SHOPS = [

@@ -11,6 +11,11 @@ search filter can never disagree.
   whitespace collapsed, surrounding punctuation stripped.
 * :func:`value_parts` splits composite values (``"Red / White"``) into parts; a constraint
   ``red`` matches a composite only when one *part* equals it.
+* :func:`option_pairs` is what one variant option stands for, as ``(canonical attribute, value)`` pairs: one pair
+  for a plain option, one per part for a **composite option** (``"Color / Style"`` = ``"Black / T-Shirt"`` →
+  ``color`` = ``Black`` and ``style`` = ``T-Shirt``). Every consumer (filter postings, vocabulary, facets,
+  eligibility, evaluation's gold check) reads options through it; the option's name and value are stored and
+  shown as the merchant wrote them.
 * :func:`to_minor` converts a decimal price string to integer minor units for a currency.
 
 Merchant HTML becomes text in :mod:`indexer.sanitise` (``html_to_text`` is re-exported here).
@@ -22,6 +27,7 @@ import functools
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 # HTML to text has its own module (a real HTML parser); re-exported here for the crawler's parsers.
@@ -55,6 +61,16 @@ _CHOOSE_PREFIX = re.compile(
 _SPACE = re.compile(r"\s+")
 _UNIT_SUFFIX = re.compile(r"\s*\([^()]{1,12}\)$")
 _PART_SPLIT = re.compile(r"\s*(?:/|\||,|\+|&|\band\b|\bet\b|\by\b)\s*")
+KNOWN_ATTRIBUTES = frozenset(_ATTRIBUTE_WORDS)
+# What joins two option names into one composite option ("Color / Style", "Colour/Size", "Size & Colour",
+# "Length - Width"): symbols only, tried in this order; a hyphen only with spaces round it ("T-Shirt Size" is one
+# name). Words ("Size and Colour") are left out: no catalog seen writes them, and "and" inside values is common.
+_COMPOSITE_SEPARATORS = ("/", "&", "+", "|", ",", " - ")
+# Version of the rules that turn options into (attribute, value) pairs. A snapshot records the one its vocabulary
+# was built with (``attribute_rules`` in the manifest; absent = "1") and the filter's derived columns record it too:
+# a different one makes `aisle index` rebuild and the columns be derived again at open.
+# 2: composite option names (:func:`option_pairs`).
+ATTRIBUTE_RULES = "2"
 
 # ISO 4217 currencies with no minor unit (exponent 0) or three decimals.
 _EXPONENT_0 = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
@@ -106,6 +122,57 @@ def value_parts(value: str) -> tuple[str, ...]:
     parts = [normalize_value(p) for p in _PART_SPLIT.split(whole)]
     out = [whole] + [p for p in parts if p and p != whole]
     return tuple(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=4096)
+def _composite(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(separator, attribute of each part)`` of a composite option name, None for a plain one."""
+    n = normalize_name(name)
+    if n in _CANONICAL:  # "material/fabric" is one known name, not two
+        return None
+    for sep in _COMPOSITE_SEPARATORS:
+        if sep not in n:
+            continue
+        parts = [p.strip() for p in n.split(sep)]
+        attrs = tuple(canonical_attribute(p) if p else "" for p in parts)
+        if all(a in KNOWN_ATTRIBUTES for a in attrs):  # every part names a known attribute
+            return sep, attrs
+    return None
+
+
+@functools.lru_cache(maxsize=65536)  # (name, value) pairs repeat across the variants of a product
+def option_pairs(name: str, value: str, canonical: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The ``(canonical attribute, value)`` pairs one variant option stands for.
+
+    A plain option is one pair: ``canonical`` (the stored attribute; default :func:`canonical_attribute` of
+    ``name``) and ``value`` unchanged. A **composite option** is one pair per part when both sides agree:
+
+    * the name splits on one separator (``/``, ``&``, ``+``, ``|``, ``,`` or a spaced `` - ``; spaces
+      optional except for the hyphen) into parts that *each* name a known attribute (``Color / Style``,
+      ``Frame Colour/Size``, ``Size & Colour``; not ``Number of Group Heads/Style``, not ``Material/Fabric``,
+      which is one known name), and
+    * the value splits on the same separator into as many non-empty parts (``Black / T-Shirt``).
+
+    Then part *i* of the value is the value of the attribute of part *i* of the name: ``("color", "Black"),
+    ("style", "T-Shirt")``. Otherwise (``Group/Version`` = ``2 White``; ``Color / Style`` = ``Black``) the option
+    keeps today's single pair, whose value parts still match (:func:`value_parts`).
+    """
+    plain = ((canonical if canonical is not None else canonical_attribute(name), value),)
+    found = _composite(name)
+    if found is None:
+        return plain
+    sep, attrs = found
+    text = html.unescape(value or "")
+    parts = [p.strip() for p in (re.split(r"\s+-\s+", text) if sep == " - " else text.split(sep))]
+    if len(parts) != len(attrs) or not all(normalize_value(p) for p in parts):
+        return plain
+    return tuple(dict.fromkeys(zip(attrs, parts, strict=True)))
+
+
+def option_attributes(name: str, values: Iterable[str], canonical: str | None = None) -> frozenset[str]:
+    """The canonical attributes an option (``name`` with its ``values``) gives a product: see :func:`option_pairs`."""
+    out = {a for v in values for a, _ in option_pairs(name, v, canonical)}
+    return frozenset(out) if out else frozenset((canonical if canonical is not None else canonical_attribute(name),))
 
 
 def currency_exponent(currency: str) -> int:

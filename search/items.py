@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.attributes import option_pairs
 from search.filter.catalog import CatalogArrays
 from search.filter.keys import label_key, text_tokens, value_key
 from search.query.interpret import Interpretation
@@ -102,8 +103,8 @@ def _pref_score(cat: CatalogArrays, row: int, cands: list[int], ctx: Context) ->
     met = 0
     if ctx.sizes:
         want = {value_key(s) for s in ctx.sizes}
-        if any(value_key(ov.value) in want for v in cands for ov in p.variants[v - int(cat.var_start[row])].options
-               if ov.canonical == "size"):
+        if any(value_key(val) in want for v in cands for ov in p.variants[v - int(cat.var_start[row])].options
+               for attr, val in option_pairs(ov.name, ov.value, ov.canonical) if attr == "size"):
             met += 1
     if ctx.brands and p.vendor and label_key(p.vendor) in {label_key(b) for b in ctx.brands}:
         met += 1

@@ -9,10 +9,9 @@ Semantics a user can rely on:
 * Products are rows sorted by ``doc_id``; a repeated ``doc_id`` keeps its last record.
 * Only texts missing from the embedding cache are embedded, and only lexical texts not in the previous
   snapshot are tokenized for BM25 (:mod:`indexer.build.bm25`; the scores are those of a full build).
-  ``full=True`` re-embeds and re-tokenizes every product and refreshes the cache, e.g. after replacing a
-  local model's files in place.
-* Without ``full``, a catalog whose watermark, model, text recipe and BM25 analyser equal the current
-  snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded). Every
+  ``full=True`` re-embeds and re-tokenizes every product and refreshes the cache (a model replaced in place).
+* Without ``full``, a catalog whose watermark, model, text recipe, BM25 analyser and attribute rules equal the
+  current snapshot's is reported ``unchanged`` and nothing is built (the model is not even loaded). Every
   crawl moves the watermark (:meth:`indexer.store.store.Store.watermark`), also one that found nothing
   changed, so the next build refreshes ``crawled_at`` with every vector taken from the cache.
 * The new version becomes current only after every file is written, fsynced, re-read and checked
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.attributes import ATTRIBUTE_RULES
 from indexer.build import multilingual as ml
 from indexer.build.dense import EXACT_MAX_ROWS, build_dense
 from indexer.build.embed import Encoder, backend_of, encoder_name, kept_backend, load_encoder, onnx_cache_dir
@@ -125,7 +125,8 @@ def unchanged_manifest(workspace: Workspace, model: str, watermark: str) -> dict
         return None
     same = (manifest.get("watermark") == watermark and manifest.get("model") == model  # an older format rebuilds
             and manifest.get("text_recipe") == TEXT_RECIPE_VERSION and manifest.get("format") == FORMAT
-            and (manifest.get("lexical") or {}).get("tokenizer") == ANALYSER)  # a new analyser rebuilds BM25
+            and (manifest.get("lexical") or {}).get("tokenizer") == ANALYSER  # a new analyser rebuilds BM25
+            and manifest.get("attribute_rules", "1") == ATTRIBUTE_RULES)  # new rules: the vocabulary again
     return manifest if same else None
 
 
@@ -253,7 +254,7 @@ def _manifest(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": model,
         "dim": indexes.dim,
-        "text_recipe": TEXT_RECIPE_VERSION,
+        "text_recipe": TEXT_RECIPE_VERSION, "attribute_rules": ATTRIBUTE_RULES,  # vocabulary.json was built by them
         "watermark": watermark,
         "previous": report.previous_version,
         "counts": {"products": len(plan.rows), "merchants": len(merchants),

@@ -4,7 +4,9 @@ a size, a brand...). Built from the products of one snapshot, saved as ``vocabul
 Normalisation is :mod:`indexer.attributes`'s, so that the search filter compares exactly what is
 counted here: values with :func:`~indexer.attributes.normalize_value`, composite values split with
 :func:`~indexer.attributes.value_parts` (``"Red / White"`` counts for ``red / white``, ``red`` and
-``white``), option names with :func:`~indexer.attributes.normalize_name`.
+``white``), option names with :func:`~indexer.attributes.normalize_name`; a variant option counts under the
+attributes :func:`~indexer.attributes.option_pairs` gives it (``Color / Style`` = ``Black / T-Shirt``: ``black``
+under ``color``, ``t-shirt`` under ``style``).
 
 Counts: attribute values count *variants* (each part at most once per variant); vendors, product
 types and currencies count *products*. Every mapping is ordered by count, then alphabetically.
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.attributes import normalize_name, normalize_value, value_parts
+from indexer.attributes import normalize_name, normalize_value, option_pairs, value_parts
 from indexer.models import Product
 
 
@@ -54,10 +56,11 @@ class Vocabulary:
                     name = normalize_name(ov.name)
                     if name:
                         option_names.setdefault(name, ov.canonical)
-                    for part in value_parts(ov.value):
-                        if part and (ov.canonical, part) not in seen:
-                            seen.add((ov.canonical, part))
-                            attributes.setdefault(ov.canonical, Counter())[part] += 1
+                    for attr, value in option_pairs(ov.name, ov.value, ov.canonical):  # composite: per part
+                        for part in value_parts(value):
+                            if part and (attr, part) not in seen:
+                                seen.add((attr, part))
+                                attributes.setdefault(attr, Counter())[part] += 1
             if product.vendor and normalize_value(product.vendor):
                 vendors[normalize_value(product.vendor)] += 1
             if product.product_type and normalize_value(product.product_type):

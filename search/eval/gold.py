@@ -17,7 +17,8 @@ How a returned result meets each constraint (:func:`unmet`) — all read from th
 variant*, the one an agent would put in the cart:
 
 * attributes and ``option``: some option of the variant whose name maps to the same canonical
-  attribute (:func:`indexer.attributes.canonical_attribute`) has the gold value as its whole
+  attribute (:func:`indexer.attributes.option_pairs`, as the engine's filter reads it: ``Color / Style`` =
+  ``Black / T-Shirt`` is colour ``Black``), or whose name is the gold key itself, has the gold value as its whole
   value or as one part of a composite value, compared with :func:`search.filter.keys.value_key`, the
   value key the engine's filter uses (so ``XXL`` meets a gold ``2XL``). Product-level text (title, tags) does not
   count: a variant without that option does not meet the constraint.
@@ -37,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.attributes import canonical_attribute, normalize_name
+from indexer.attributes import canonical_attribute, normalize_name, option_pairs
 from indexer.errors import ConfigError
 from search.filter.keys import label_key, text_tokens, value_key, value_keys
 
@@ -192,9 +193,9 @@ def _has_value(hit: Hit, name: str, gold: str) -> bool:
     want_name = normalize_name(name)
     want = value_key(gold)
     for opt_name, opt_value in hit.options:
-        if canonical_attribute(opt_name) != want_attr and normalize_name(opt_name) != want_name:
-            continue
-        if want in value_keys(opt_value):
+        if normalize_name(opt_name) == want_name and want in value_keys(opt_value):  # the option named as given
+            return True
+        if any(a == want_attr and want in value_keys(v) for a, v in option_pairs(opt_name, opt_value)):
             return True
     return False
 
@@ -203,9 +204,9 @@ def _shows(hit: Hit, attr: str, excluded: str) -> bool:
     """The variant shows ``excluded``: as a whole value or part, or as a word of it ("Jet Black" shows black)."""
     want = value_key(excluded)
     for opt_name, opt_value in hit.options:
-        if canonical_attribute(opt_name) == attr and (want in value_keys(opt_value) or (
-                " " not in want and want in text_tokens(opt_value))):
-            return True
+        for a, v in option_pairs(opt_name, opt_value):  # a composite option: the part of attribute ``attr``
+            if a == attr and (want in value_keys(v) or (" " not in want and want in text_tokens(v))):
+                return True
     return False
 
 

@@ -5,7 +5,9 @@ each product's variants contiguous, ``var_start[row]:var_start[row + 1]``) into 
 arrays (row, price, currency, availability, quantity) and keeps postings:
 
 * ``attr_postings[canonical][key]`` → sorted variant indices whose option of that canonical
-  attribute answers to ``key`` (:func:`search.filter.constraints.variant_value_keys`);
+  attribute answers to ``key`` (:func:`search.filter.constraints.variant_value_keys`); an option is read as
+  its (attribute, value) pairs (:func:`indexer.attributes.option_pairs`: ``Color / Style`` = ``Black / T-Shirt``
+  is colour black and style t-shirt);
 * ``text_postings[token]`` / ``title_postings[token]`` → product rows whose text (title, tags,
   product type, Etsy materials) / title contains the token, for whole-word phrase matching;
 * vendor, product type, merchant and platform → product rows;
@@ -26,6 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
+from indexer.attributes import option_attributes, option_pairs
 from indexer.models import Merchant, Product
 from search.filter.constraints import key_tokens, norm_label, tokens, variant_value_keys
 from search.filter.csr import TokenRows
@@ -68,6 +71,14 @@ def product_text_tokens(p: Product) -> tuple[str, ...]:
             out.extend(tokens(part))
             out.append("\x00")
     return tuple(out)
+
+
+def product_attributes(p: Product) -> set[str]:
+    """The canonical attributes ``p`` has an option of (a composite option gives each of its parts'):
+    what decides whether a constraint may fall back to the product's words (``prod_has_attr``)."""
+    out = {a for o in p.options for a in option_attributes(o.name, o.values, o.canonical)}
+    out.update(a for var in p.variants for ov in var.options for a, _ in option_pairs(ov.name, ov.value, ov.canonical))
+    return out
 
 
 def contains_phrase(haystack: Sequence[str], phrase: Sequence[str]) -> bool:
@@ -282,13 +293,14 @@ class _Builder:
             self.qty.append(var.quantity if var.quantity is not None else -1)
             self.variant_index[var.variant_id].append(self.v)
             for ov in var.options:
-                for key in variant_value_keys(ov.value):
-                    self.attr[ov.canonical][key].append(self.v)
+                for attr, value in option_pairs(ov.name, ov.value, ov.canonical):  # a composite: one per part
+                    for key in variant_value_keys(value):
+                        self.attr[attr][key].append(self.v)
             self.v += 1
 
     def add_product(self, row: int, p: Product, crawled_at: Mapping[str, str]) -> None:
         """Product-level postings (text, vendor, type, merchant, platform) and eligibility facts of ``row``."""
-        for canon in {o.canonical for o in p.options} | {ov.canonical for var in p.variants for ov in var.options}:
+        for canon in product_attributes(p):
             self.has_attr[canon].append(row)
         tt = product_text_tokens(p)
         ti = tokens(p.title)

@@ -10,6 +10,8 @@ milliseconds instead of rebuilt by a pass over the catalog at every start.
   product tokens as token ids, variant ids as a sorted lookup. Derived values the engine would otherwise
   compute by a pass over the products (the typo dictionary, the kind vocabulary) ride along in the
   manifest's ``extras``, computed by callbacks the caller passes.
+* columns derived under other attribute rules (:data:`indexer.attributes.ATTRIBUTE_RULES`, e.g. by an aisle
+  before composite options were split) are derived again at open, by a pass (never merged by row).
 * an in-memory snapshot, a format 1 snapshot, a workspace that cannot be written (a read-only copy) or a
   columns folder written for another snapshot: :meth:`CatalogArrays.build` in memory, as before.
 
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.attributes import ATTRIBUTE_RULES
 from indexer.build.records import RECORDS
 from indexer.build.rowstore import IDS_ROWS, IDS_SORTED, ProductRows
 from indexer.models import Merchant, Product
@@ -89,6 +92,7 @@ def identity_of(snapshot: Any) -> str:
 
 def save_meta(folder: Path, meta: dict[str, Any], tallies: Mapping[str, Mapping[str, int]]) -> None:
     """``tallies.json``, then ``columns.json`` (last: a folder without it is not read)."""
+    meta = {**meta, "attribute_rules": ATTRIBUTE_RULES}  # the option → attribute rules the postings were made by
     (folder / TALLIES).write_text(json.dumps(tallies, ensure_ascii=False, sort_keys=True), "utf-8")
     (folder / "columns.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
@@ -122,6 +126,8 @@ def load_columns(folder: Path, products: Sequence[Product], merchants: Mapping[s
     meta = json.loads((folder / "columns.json").read_text("utf-8"))
     if meta.get("format") != COLUMNS_FORMAT or meta.get("snapshot") != identity:
         raise ValueError(f"{folder} holds columns {meta.get('format')} of {meta.get('snapshot')}")
+    if meta.get("attribute_rules", "1") != ATTRIBUTE_RULES:  # derived by other rules: derive again (no merge)
+        raise ValueError(f"{folder} was derived by attribute rules {meta.get('attribute_rules', '1')}")
     if meta.get("products") != len(products):
         raise ValueError(f"{folder} has {meta.get('products')} products, the snapshot {len(products)}")
     arr: dict[str, Any] = {k: load_array(folder, "cat", k) for k in _VARIANT + _PRODUCT}

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.attributes import currency_exponent, value_parts
+from indexer.attributes import currency_exponent, option_pairs, value_parts
 from indexer.sanitise import plain_text
 from search.filter.catalog import CatalogArrays
 from search.filter.constraints import AttrConstraint, Constraints, variant_value_keys
@@ -143,15 +143,14 @@ def attribute_facet(fi: FacetInput, sel: np.ndarray, canonical: str) -> list[Fac
     offsets = (idx - np.asarray(cat.var_start[var_rows])).tolist()  # one gather each: memory-mapped arrays
     for i, (row, off) in enumerate(zip(var_rows.tolist(), offsets, strict=True)):
         var = cat.products[row].variants[off]
-        for ov in var.options:
-            if ov.canonical != canonical:
-                continue
-            options.add(i, ov.value)
-            parts = parsed.get(ov.value)
+        for value in (v for ov in var.options for a, v in option_pairs(ov.name, ov.value, ov.canonical)
+                      if a == canonical):  # a composite option's part of this attribute
+            options.add(i, value)
+            parts = parsed.get(value)
             if parts is None:
-                whole = plain_text(ov.value).strip()
-                parts = parsed[ov.value] = [(value_key(p), _shown(whole, p)) for p in value_parts(whole)
-                                            if p and value_key(p)]
+                whole = plain_text(value).strip()
+                parts = parsed[value] = [(value_key(p), _shown(whole, p)) for p in value_parts(whole)
+                                         if p and value_key(p)]
             for key, shown in parts:
                 labels[key][shown] += 1
                 rows_of_key[key].add(row)

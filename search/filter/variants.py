@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from indexer.attributes import option_pairs
 from indexer.models import Variant
 from search.filter.catalog import CatalogArrays
 from search.filter.constraints import AttrConstraint, Constraints, norm_label, tokens, variant_value_keys
@@ -209,8 +210,9 @@ def rows_have_variant(cat: CatalogArrays, rows: np.ndarray, vmask: np.ndarray | 
 
 def _attr_met(cat: CatalogArrays, row: int, var: Variant, ac: AttrConstraint) -> bool:
     for ov in var.options:
-        if ov.canonical == ac.canonical and variant_value_keys(ov.value) & ac.keys:
-            return True
+        for attr, value in option_pairs(ov.name, ov.value, ov.canonical):  # as the postings read it
+            if attr == ac.canonical and variant_value_keys(value) & ac.keys:
+                return True
     if ac.text_fallback_keys:
         has = cat.prod_has_attr.get(ac.canonical)
         if (has is None or not has[row]) and cat.product_has_phrase(row, ac.text_fallback_keys):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from indexer import sanitise
@@ -9,6 +11,8 @@ from indexer.attributes import (
     from_divisor,
     html_to_text,
     normalize_value,
+    option_attributes,
+    option_pairs,
     to_minor,
     value_parts,
 )
@@ -84,3 +88,61 @@ def test_memoised_rules_keep_types_apart() -> None:
     assert to_minor(1, "USD") == 100 and to_minor(True, "USD") is None and to_minor(1.0, "USD") == 100
     assert to_minor(["12.00"], "USD") is None and to_minor({"amount": 1}, "USD") is None  # type: ignore[arg-type]
     assert canonical_attribute("Couleur") == canonical_attribute("Couleur") == "color"
+
+
+# --- composite options (issue 11): one option name joining two attributes --------------------------------------
+@pytest.mark.parametrize(
+    ("name", "value", "pairs"),
+    [
+        ("Color / Style", "Black / T-Shirt", (("color", "Black"), ("style", "T-Shirt"))),  # the Etsy listing's
+        ("Colour/Size", "Navy/XL", (("color", "Navy"), ("size", "XL"))),  # no spaces
+        ("Frame Colour / Size", "Oak / A4", (("color", "Oak"), ("size", "A4"))),  # "frame colour" is a colour
+        ("Size & Colour", "M &amp; Red", (("size", "M"), ("color", "Red"))),  # merchant HTML entities
+        ("Size - Colour", "6-12 months - Pink", (("size", "6-12 months"), ("color", "Pink"))),  # spaced hyphen
+        ("Color / Colour", "Red / Red", (("color", "Red"),)),  # one attribute twice: one pair
+        # kept as today: the value does not split into as many parts as the name
+        ("Color / Style", "Black", (("style", "Black"),)),
+        ("Color / Size", "Red / White / M", (("size", "Red / White / M"),)),
+        ("Color / Style", "Black / ", (("style", "Black / "),)),
+        ("Group/Version", "2 White", (("group/version", "2 White"),)),  # Shopify: no known attribute, no split
+        # kept as today: some part of the name names no known attribute
+        ("Number of Group Heads/Style", "2 Groups / Tall", (("number of group heads/style", "2 Groups / Tall"),)),
+        ("Length - Density", "24 - 150", (("length - density", "24 - 150"),)),
+        ("Material/Fabric", "Cotton/Linen", (("material", "Cotton/Linen"),)),  # one known name, not two
+        ("Color", "Red / White", (("color", "Red / White"),)),  # a plain option: a composite *value*, one pair
+        ("T-Shirt Size", "M - Large", (("size", "M - Large"),)),  # a hyphen inside a word joins nothing
+    ],
+)
+def test_option_pairs(name: str, value: str, pairs: tuple[tuple[str, str], ...]) -> None:
+    assert option_pairs(name, value) == pairs
+
+
+def test_option_pairs_keep_the_stored_attribute_of_a_plain_option() -> None:
+    assert option_pairs("Colour", "Red", "color") == (("color", "Red"),)
+    assert option_pairs("Shade", "Red", "legacy") == (("legacy", "Red"),)  # what the crawler stored is kept
+    assert option_pairs("Color / Style", "Black / T-Shirt", "style") == (("color", "Black"), ("style", "T-Shirt"))
+
+
+def test_option_attributes_of_a_product_option() -> None:
+    assert option_attributes("Color / Style", ["Black / T-Shirt", "White / Hoodie"]) == {"color", "style"}
+    assert option_attributes("Color / Style", ["Black"]) == {"style"}
+    assert option_attributes("Size", []) == {"size"}
+
+
+def test_the_real_etsy_listing_splits(shared_dir: Path) -> None:
+    """kalima-arts 1347546861 (the dev query q252's product) through the real parser."""
+    import json
+
+    from indexer.crawl.parse import etsy_merchant, etsy_product
+
+    shop = shared_dir / "catalogs" / "etsy" / "kalima-arts"
+    if not (shop / "inventory" / "1347546861.json").is_file():
+        pytest.skip("shared catalogs absent")
+    m = etsy_merchant(json.loads((shop / "shop.json").read_text("utf-8")), "https://openapi.etsy.com/v3/application")
+    listing = next(x for x in json.loads((shop / "listings.json").read_text("utf-8"))["results"]
+                   if x["listing_id"] == 1347546861)
+    p = etsy_product(listing, json.loads((shop / "inventory" / "1347546861.json").read_text("utf-8")), m)
+    var = next(v for v in p.variants if {o.value for o in v.options} == {"M", "Black / T-Shirt"})
+    comp = next(o for o in var.options if o.name == "Color / Style")
+    assert comp.canonical == "style"  # the crawler stores the merchant's option as before
+    assert option_pairs(comp.name, comp.value, comp.canonical) == (("color", "Black"), ("style", "T-Shirt"))

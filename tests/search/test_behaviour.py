@@ -177,3 +177,12 @@ def test_explicit_exclude_filter_and_unknown_key(sample: Engine) -> None:
     assert not any(_shows(r, "black") for r in resp.results if r.match.exact)
     with pytest.raises(QueryError):
         sample.search(SearchRequest(query="beanie", filters=Filters(exclude={"no_such_option": "x"})))
+
+
+# composite options (issue 11, dev q252 "Queen Nefertiti t-shirt in black, size M, under $20 and in stock") ----------
+def test_a_composite_option_answers_exact(sample: Engine) -> None:
+    """Etsy's ``Color / Style`` = ``Black / T-Shirt`` is colour black: the tee is the exact answer, that variant."""
+    resp = sample.search(SearchRequest(query="hieroglyph t-shirt in black, size M, under £20 and in stock"))
+    top = resp.results[0]
+    assert top.title.startswith("Hand Printed Hieroglyph Tee") and top.match.exact
+    assert top.variant.options == {"Size": "M", "Color / Style": "Black / T-Shirt"}

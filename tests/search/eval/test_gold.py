@@ -93,3 +93,13 @@ def test_exclude_constraint_is_validated() -> None:
     for bad in ({"exclude": []}, {"exclude": {"flavour_of_the_day": ["x"]}}, {"exclude": {"color": []}}):
         with _pytest.raises(ConfigError):
             parse_constraints(bad, "t")
+
+
+def test_a_composite_option_meets_each_part_as_its_attribute() -> None:
+    """``Color / Style`` = ``Black / T-Shirt`` (dev q252's product) is colour black, as the filter reads it."""
+    hit = _hit(options=(("Size", "M"), ("Color / Style", "Black / T-Shirt")))
+    assert unmet(hit, _gold({"color": "black", "size": "M"})) == []
+    assert unmet(hit, _gold({"style": "t-shirt"})) == []
+    assert unmet(hit, _gold({"style": "black"})) == ["style"]  # the colour part is no style
+    assert unmet(hit, _gold({"exclude": {"color": ["black"]}})) == ["exclude.color"]
+    assert unmet(hit, _gold({"option": {"Color / Style": "Black / T-Shirt"}})) == []  # the option by its own name
