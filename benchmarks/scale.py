@@ -163,7 +163,8 @@ def _rows_for(res: dict[str, Any], build: dict[str, Any] | None, vectors: np.nda
                          "build_detail": {k: v for k, v in res.get("build_detail", {}).items() if k != "dense"},
                          "p50_ms": d["p50_ms"], "p95_ms": d["p95_ms"], "p99_ms": d["p99_ms"],
                          "retrieval_p50_ms": retr.get("p50_ms"), "recall_at_10": d["recall_at_10"],
-                         "retrieval_recall_at_10": r_recall, "browsed_queries": d.get("browsed")})
+                         "retrieval_recall_at_10": r_recall, "browsed_queries": d.get("browsed"),
+                         "engine_recall_at_10": d.get("engine_recall_at_10")})
             if "hybrid" in run:
                 h = run["hybrid"]
                 rows.append({**base, "mode": "hybrid", "params": None, "p50_ms": h["p50_ms"], "p95_ms": h["p95_ms"],

@@ -7,6 +7,8 @@
 * :func:`recall_at_k`: recall@k against that truth, robust to ties and duplicate vectors: a returned
   row counts when its exact score is at least the k-th true score (minus 1e-5), so an engine that
   returns another of two identical vectors is not penalised.
+* :func:`answer_recall`: recall@k of an engine's answer against the same engine's answer with exact vector
+  search (its own ground truth, business rules included), robust to ties the same way.
 * :func:`percentiles`, :func:`peak_rss_mb`, :func:`current_rss_mb`.
 """
 
@@ -159,6 +161,34 @@ def recall_at_k(vectors: np.ndarray, query: np.ndarray, ids: np.ndarray | list[i
     scores = np.asarray(vectors[got], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
     hits = int(np.count_nonzero(scores >= float(truth[-1]) - 1e-5))
     return min(1.0, hits / truth.size)
+
+
+Answer = list[tuple[int, float, bool]]  # (row, score, buyable) of each result, in answer order
+
+
+def answer_recall(got: Answer, truth: Answer, k: int = K) -> float:
+    """Share of the ``truth`` answer's first ``k`` results that ``got``'s first ``k`` hold.
+
+    A result of ``got`` stands for a truth result when it is the same row or, failing that, an equivalent one:
+    the same score (within 1e-5, i.e. an identical vector: copies of one product across stores) and the same
+    buyable flag, each result matched once. So swapping one of several identical copies is not a miss, but a
+    buyable result standing where the truth has an unbuyable one (or the reverse) is.
+    """
+    want = truth[:k]
+    if not want:
+        return 1.0
+    truth_rows, got_rows = {t[0] for t in want}, {g[0] for g in got[:k]}
+    hits = len(truth_rows & got_rows)
+    left = [g for g in got[:k] if g[0] not in truth_rows]  # candidates to stand for a missing truth row
+    for row, score, buyable in want:
+        if row in got_rows:
+            continue
+        for i, g in enumerate(left):
+            if abs(g[1] - score) <= 1e-5 and g[2] == buyable:
+                hits += 1
+                del left[i]
+                break
+    return hits / len(want)
 
 
 def mean_recall(vectors: np.ndarray, queries: np.ndarray, ids: np.ndarray | list[list[int]],

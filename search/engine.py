@@ -32,6 +32,7 @@ by :meth:`Engine.refresh`; a request takes the state once at its start and keeps
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -171,6 +172,19 @@ class Engine:
     def encoder(self) -> Encoder | None:
         """The query encoder (None until the first dense query loads it; ``EngineSettings.query_backend``)."""
         return self._vectors.encoder
+
+    def with_dense(self, index: Any) -> Engine:
+        """This engine answering with another dense index over the same snapshot rows; ``None``: exact inner
+        product over the allowed rows (what an approximate index is measured against, end to end: the very
+        same answer, buyable-first order and all, with no neighbour missed; ``benchmarks/scale_aisle.py``).
+
+        Shares the filter arrays, settings, encoder and query-vector cache; it does not follow
+        :meth:`refresh` (the workspace's next snapshot brings its own index).
+        """
+        other = copy.copy(self)
+        other._lock, other._checker, other._workspace = threading.Lock(), None, None
+        other._state = replace(self._state, snapshot=replace(self._state.snapshot, dense=index))
+        return other
 
     def interpret(self, request: SearchRequest) -> Interpretation:
         """How :meth:`search` reads ``request``: constraints, ranking text, country, notes (nothing is ranked)."""

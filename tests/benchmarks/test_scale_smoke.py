@@ -57,6 +57,7 @@ def test_aisle_recall_at_every_selectivity(report: dict) -> None:
     for r in aisle:
         assert r["recall_at_10"] >= 0.95, r  # end to end, through Engine.search
         assert r["retrieval_recall_at_10"] >= 0.95, r  # filtered retrieval alone
+        assert r["engine_recall_at_10"] >= 0.95, r  # against the same engine with exact vector search
         assert r["params"]["type"] != "IndexFlatIP"  # the approximate index was really exercised
         assert r["p50_ms"] is not None and r["retrieval_p50_ms"] is not None
 
@@ -73,3 +74,14 @@ def test_exact_peer_is_exact(report: dict) -> None:
     for r in report["rows"]:
         if r["engine"] == "faiss-flat-postfilter":
             assert r["recall_at_10"] >= 0.99, r
+
+
+def test_answer_recall_counts_identical_copies_not_buyability_swaps() -> None:
+    from benchmarks.scale_common import answer_recall
+
+    truth = [(1, 0.9, True), (2, 0.8, True), (3, 0.8, False)]
+    assert answer_recall(truth, truth, 3) == 1.0
+    assert answer_recall([(1, 0.9, True), (7, 0.8, True), (3, 0.8, False)], truth, 3) == 1.0  # a copy of row 2
+    assert answer_recall([(1, 0.9, True), (2, 0.8, True), (8, 0.8, True)], truth, 3) == 2 / 3  # buyable for not
+    assert answer_recall([(1, 0.9, True), (2, 0.8, True), (9, 0.7, False)], truth, 3) == 2 / 3
+    assert answer_recall([], [], 3) == 1.0 and answer_recall([], truth, 3) == 0.0

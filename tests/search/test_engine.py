@@ -301,3 +301,32 @@ def test_explicit_filters_override_parsed_and_country_rule(sample_engine: Engine
     assert all(any(v.lower() == "navy" for v in r.variant.options.values()) for r in resp.results)
     resp = sample_engine.search(SearchRequest(query="wool beanie", context=Context(country="FR"), limit=5))
     assert resp.interpreted.country == "FR"
+
+
+def test_with_dense_none_is_exact_ground_truth() -> None:
+    import faiss
+    import numpy as np
+
+    m = merchant()
+    words = "wool cotton linen silk denim red blue green black white beanie scarf glove sock hat coat".split()
+    rng = np.random.default_rng(3)
+    ps = [product(" ".join(rng.choice(words, 4)) + f" {i}", [variant(available=bool(i % 3))], m=m) for i in range(240)]
+    eng = make_engine(ps, [m], settings=EngineSettings(candidate_depth=20))  # shallow: the IVF's misses show
+    vectors = np.asarray(eng.snapshot.vectors)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.add(vectors)
+    ivf.nprobe = 1  # an approximate index that misses neighbours
+    approx, exact = eng.with_dense(ivf), eng.with_dense(None)
+    assert exact.snapshot.dense is None and approx.snapshot.dense is ivf and eng.snapshot.dense.ntotal == 240
+    missed = 0
+    for q in ("wool beanie", "silk scarf", "denim coat", "cotton sock"):
+        req = SearchRequest(query=q, mode="dense", limit=10, buyable_first=False)
+        rows = [eng.snapshot.row_of(r.doc_id) for r in exact.search(req).results]
+        scores = vectors @ eng.encode_query(eng.interpret(req).ranking_text)
+        assert sorted(scores[rows].tolist()) == sorted(np.sort(scores)[-10:].tolist())  # nearest neighbours
+        for buyable_first in (False, True):  # the flat index is exact too: the same answer, business rules and all
+            r = req.model_copy(update={"buyable_first": buyable_first})
+            assert [x.doc_id for x in exact.search(r).results] == [x.doc_id for x in eng.search(r).results]
+        missed += len(set(rows) - {eng.snapshot.row_of(r.doc_id) for r in approx.search(req).results})
+    assert missed > 0  # nprobe 1 of 16 lists: the approximate engine really differs
