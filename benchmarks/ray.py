@@ -6,6 +6,7 @@
     python benchmarks/ray.py coordinator --home H [--shards 2] [--queries 50]
     python benchmarks/ray.py exact --home H [--queries 200]
     python benchmarks/ray.py reshard --home H [--shards 2 4]
+    python benchmarks/ray.py latency-home --home H --out D [--shards 2 4 8] [--queries 60] [--no-ray]
 
 * ``equal``: the shared catalogs' snapshot (``benchmarks/_shared_index.py``) and its shards; every dev and
   dev2 query in every mode (bm25, dense, hybrid), strict and with near matches: the top 10 (doc id, variant,
@@ -29,6 +30,7 @@
   ``EXACT_MAX_ROWS`` rows each) or forced IVF ones (``exact_max_rows`` lowered): lists identical to the single
   snapshot's and recall@10 against brute force, without a filter, within one merchant and within 10 % of the
   merchants. Query vectors: products' vectors plus noise (seeded).
+* ``latency-home``: ``latency`` over the on-disk snapshot in ``H`` (read only), shards in ``D``: ``ray_latency.py``.
 * ``reshard``: :func:`write_shards` of the snapshot in ``H`` into a fresh folder (every shard written), then again
   (nothing changed: the fingerprint pass only, no shard rewritten): seconds of each, per shard count.
 """
@@ -363,17 +365,25 @@ def main(argv: list[str] | None = None) -> None:
     rs = sub.add_parser("reshard")
     rs.add_argument("--home", type=Path, required=True)
     rs.add_argument("--shards", type=int, nargs="+", default=[2, 4])
+    for lh in (sub.add_parser("latency-home"), sub.add_parser("latency-home-write")):
+        lh.add_argument("--home", type=Path, required=True), lh.add_argument("--out", type=Path, required=True)
+        lh.add_argument("--shards", type=int, nargs="+", default=[2, 4, 8])
+        lh.add_argument("--queries", type=int, default=60), lh.add_argument("--no-ray", action="store_true")
     args = ap.parse_args(argv)
-    if args.what == "reshard":
-        print(json.dumps(reshard(args.home, args.shards), indent=1))
+    if args.what in ("latency-home-write", "coordinator-child"):  # one line of JSON for the parent process
+        from benchmarks.ray_latency import write_child
+
+        one = write_child(args.home, args.shards[0], args.out) if args.what == "latency-home-write" else \
+            coordinator_child(args.home, args.way, args.queries)
+        print(json.dumps(one))
         return
-    if args.what == "exact":
-        print(json.dumps(exact(args.home, args.queries), indent=1))
-        return
-    if args.what == "coordinator-child":
-        print(json.dumps(coordinator_child(args.home, args.way, args.queries)))
-        return
-    if args.what == "coordinator":
+    if args.what == "latency-home":
+        from benchmarks.ray_latency import latency_home
+
+        res = latency_home(args.home, args.out, args.shards, args.queries, not args.no_ray, Path(__file__), _timed)
+    elif args.what in ("reshard", "exact"):
+        res = reshard(args.home, args.shards) if args.what == "reshard" else exact(args.home, args.queries)
+    elif args.what == "coordinator":
         res = coordinator(args.home, args.shards, args.queries)
     elif args.what == "equal":
         res = equal(args.home, args.shards)
@@ -384,7 +394,6 @@ def main(argv: list[str] | None = None) -> None:
 
         res = embed_benchmark(args.products, args.workers)
     print(json.dumps(res, indent=1))
-
 
 if __name__ == "__main__":
     main()

@@ -181,6 +181,10 @@ class LexicalIndex:
         doc_len = np.load(self._dir / "doc_len.npy", allow_pickle=False).astype(np.int32)
         return vocab, indptr, np.asarray(src["indices"], dtype=np.int32), np.asarray(tf, dtype=np.int32), doc_len
 
+    def term_ids(self) -> dict[str, int]:
+        """Term -> column of this index's vocabulary (empty for an index without one: aisle-v1 readers)."""
+        return getattr(self._bm25, "vocab_dict", None) or {}
+
     @property
     def params(self) -> dict[str, object]:
         """What the manifest records about this index."""

@@ -242,7 +242,7 @@ class ShardedLexical:
         return self.n_docs
 
     def _known(self, term: str) -> bool:
-        return self.shards.stats.df.get(term, 0) > 0
+        return self.shards.stats.df(term) > 0
 
     def query_groups(self, text: str) -> list[tuple[str, ...]]:
         """:meth:`LexicalIndex.query_groups` (the snapshot's analysis)."""
@@ -260,7 +260,7 @@ class ShardedLexical:
             terms, weights = stats.weights(text)
             return list(terms), list(weights), stats.avg
         plan = self.analyser.plan(text, self._known)
-        w = [idf(stats.df[t], stats.n_docs) if isinstance(t, str) else tuple(idf(stats.df[v], stats.n_docs) for v in t)
+        w = [idf(stats.df(t), stats.n_docs) if isinstance(t, str) else tuple(idf(stats.df(v), stats.n_docs) for v in t)
              for t in plan]
         return plan, w, stats.avg
 

@@ -74,7 +74,9 @@ def shard_set(clients: list[Any], smap: ShardMap, snapshot: Any) -> ShardSet:
     if sum(len(g) for g in globs) != len(ids):
         raise ConfigError(f"the shards of snapshot {snapshot.version} do not hold all its products")
     first = json.loads((infos[0] / "shard.json").read_text("utf-8")) if infos else {"k1": 1.2, "b": 0.75}
-    stats = LexStats.read([f / "lexical" for f in infos], float(first["k1"]), float(first["b"]))
+    reader = _analyser(snapshot.lexical)  # its term -> column map keys the summed frequencies (LexStats)
+    stats = LexStats.read([f / "lexical" for f in infos], float(first["k1"]), float(first["b"]),
+                          ids=reader.term_ids() if hasattr(reader, "term_ids") else None)
     return ShardSet(clients, smap.versions, globs, int(snapshot.manifest["dim"]), stats)
 
 

@@ -49,3 +49,19 @@ def test_postings_of_a_saved_index_equal_the_built_ones(tmp_path) -> None:  # no
     loaded = LexicalIndex.load(tmp_path / "lex")
     a, b = built.postings(), loaded.postings()
     assert a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1:], b[1:], strict=True))
+
+
+def test_frequencies_keyed_by_the_snapshot_columns_equal_the_dict_of_terms() -> None:
+    owner = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    parts = _split(TEXTS, owner, 3)
+    counts = [(p.vocab, p.df, len(p.doc_len), int(p.doc_len.sum())) for p in parts]
+    plain = LexStats(counts, 1.2, 0.75)
+    ids = LexicalIndex.build(TEXTS).term_ids()
+    partial = {t: i for t, i in ids.items() if t != "wool"}  # a term the map lacks is counted all the same
+    for stats in (LexStats(counts, 1.2, 0.75, ids), LexStats(counts, 1.2, 0.75, partial)):
+        assert stats.n_docs == plain.n_docs and stats.avg == plain.avg
+        for term in [*ids, "nothing-known"]:
+            assert stats.df(term) == plain.df(term)
+        assert stats.df("wool") == 3 and stats.df("nothing-known") == 0
+        for q in QUERIES:
+            assert stats.weights(q) == plain.weights(q)
