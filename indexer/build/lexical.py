@@ -32,7 +32,17 @@ from indexer.build.analysis import (
     is_tagged,
     tokenize,
 )
-from indexer.build.bm25 import LabelledTexts, Triples, lucene_csc, merge, save_triples, term_counts_of, text_hashes
+from indexer.build.bm25 import (
+    LabelledTexts,
+    Triples,
+    best_rows,
+    csc_scores,
+    lucene_csc,
+    merge,
+    save_triples,
+    term_counts_of,
+    text_hashes,
+)
 from indexer.errors import ConfigError
 
 __all__ = ["ANALYSER", "B", "K1", "LexicalIndex", "V1", "tokenize"]
@@ -104,6 +114,7 @@ class LexicalIndex:
                            else np.bincount(doc_lang, minlength=len(LANGUAGES)) if doc_lang is not None
                            else np.zeros(len(LANGUAGES), dtype=np.int64))
         self._groups: dict[str, list[tuple[str, ...]]] = {}
+        self._last: tuple[str, np.ndarray] | None = None  # the last text scored, and its scores
 
     def __len__(self) -> int:
         return self.n_docs
@@ -232,6 +243,9 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False, mmap=True)
         if int(bm25.scores["num_docs"]) != n_docs:
             raise ValueError(f"lexical index has {bm25.scores['num_docs']} documents, expected {n_docs}")
+        for key in ("data", "indices", "indptr"):  # plain views of the maps: numpy.memmap slices through Python
+            if isinstance(bm25.scores.get(key), np.memmap):
+                bm25.scores[key] = bm25.scores[key].view(np.ndarray)
         out = cls(bm25, n_docs, analyser=analyser, lang_docs=lang_docs, **arrays)
         out._dir = directory
         return out
@@ -335,21 +349,30 @@ class LexicalIndex:
         return hit / len(groups)
 
     def scores(self, text: str) -> np.ndarray:
-        """BM25 score of every row for ``text`` (float32, length ``n_docs``; zeros when nothing matches).
+        """BM25 score of every row for ``text`` (float32, length ``n_docs``, read-only; zeros when nothing matches).
 
         A query word read in two languages (``cortador``, ``pt:cortador``) scores a document by the better of
         its variants, never both: the tagged stem finds inflections English stemming misses, it does not
-        double a word for documents of the query's language.
+        double a word for documents of the query's language. The last text's scores are kept: a hybrid search
+        asks twice (its top rows, then every fused candidate's score), ~2 ms each at 1M products.
         """
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        out = self._scores(text)
+        out.setflags(write=False)
+        self._last = (text, out)  # one assignment: a concurrent search sees the old pair or the new one
+        return out
+
+    def _scores(self, text: str) -> np.ndarray:
         vocab = getattr(self._bm25, "vocab_dict", None) or {}
         plan = self.plan(text, lambda t: t in vocab and t != "") if self.n_docs else []
         single = [t for t in plan if isinstance(t, str)]
         multi = [t for t in plan if not isinstance(t, str)]
         if not plan:
             return np.zeros(self.n_docs, dtype=np.float32)
-        out = (np.asarray(self._bm25.get_scores_from_ids([vocab[t] for t in single]), dtype=np.float32) if single
-               else np.zeros(self.n_docs, dtype=np.float32))
         sc = self._bm25.scores
+        out = csc_scores(sc, [vocab[t] for t in single], self.n_docs)
         for group in multi:
             best = np.zeros(self.n_docs, dtype=np.float32)
             for t in group:
@@ -369,27 +392,3 @@ class LexicalIndex:
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         return best_rows(self.scores(text), k, allowed)
-
-
-def best_rows(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` rows of positive ``scores`` (within ``allowed`` rows) with the highest scores, best first, ties
-    by row: ``(rows int64, scores float32)``. (What :meth:`LexicalIndex.search` and a shard's BM25 return.)"""
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    n_docs = len(scores)
-    if allowed is not None:
-        allowed = np.asarray(allowed, dtype=np.int64)
-        allowed = allowed[(allowed >= 0) & (allowed < n_docs)]
-        sub = scores[allowed]
-        keep = sub > 0
-        rows, vals = allowed[keep], sub[keep]
-    else:
-        rows = np.flatnonzero(scores > 0).astype(np.int64)
-        vals = scores[rows]
-    if len(rows) > k:
-        # Keep everything tied with the k-th score so that the row tie-break below is exact.
-        kth = np.partition(vals, len(vals) - k)[len(vals) - k]
-        keep = vals >= kth
-        rows, vals = rows[keep], vals[keep]
-    order = np.lexsort((rows, -vals))[:k]
-    return rows[order].astype(np.int64), vals[order].astype(np.float32)

@@ -284,7 +284,8 @@ def load_snapshot(path: Path, *, verify_hashes: bool = False) -> Snapshot:
         current = "merchants.json"
         merchants = {m["merchant_id"]: Merchant.from_dict(m) for m in json.loads((path / current).read_text("utf-8"))}
         current = "vectors.npy"
-        vectors = np.load(path / current, mmap_mode="r", allow_pickle=False)
+        # a plain view of the map: numpy.memmap indexes through Python (the candidates' rows, every search)
+        vectors = np.load(path / current, mmap_mode="r", allow_pickle=False).view(np.ndarray)
         current = "dense.faiss"
         dense = read_dense(str(path / current))
         apply_search_params(dense, manifest.get("dense", {}))

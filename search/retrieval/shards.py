@@ -41,8 +41,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from indexer.build.bm25 import best_rows
 from indexer.build.dense import apply_search_params, read_dense
-from indexer.build.lexical import best_rows, tokenize
+from indexer.build.lexical import tokenize
 from indexer.build.shard_lexical import LexStats, Postings, idf
 from indexer.build.shards import SHARD_FILE
 from indexer.errors import ShardUnavailableError

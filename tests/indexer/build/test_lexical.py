@@ -107,3 +107,35 @@ def test_real_catalog_search(small_catalog) -> None:
     target = next(p for p in products if "Armchair" in p.title)
     rows, _ = idx.search(target.title, 3)
     assert products[int(rows[0])].title == target.title
+
+
+def test_scores_are_bm25s_own_to_the_bit(small_catalog) -> None:
+    """csc_scores (``out[docs] += data`` per term) against bm25s's ``get_scores_from_ids`` (``numpy.add.at``)."""
+    import bm25s
+
+    from indexer.build.bm25 import csc_scores
+
+    _, products = small_catalog
+    bm = bm25s.BM25(method="lucene")
+    bm.index([tokenize(lexical_text(p)) for p in products], show_progress=False)
+    vocab = bm.vocab_dict
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        ids = [int(i) for i in rng.choice(len(vocab), size=int(rng.integers(1, 6)))]
+        ids += ids[:1]  # a word twice counts twice in both
+        want = np.asarray(bm.get_scores_from_ids(ids), dtype=np.float32)
+        np.testing.assert_array_equal(csc_scores(bm.scores, ids, len(products)), want)
+    assert not csc_scores(bm.scores, [], len(products)).any()
+
+
+def test_scores_of_the_last_text_are_kept_read_only(index: LexicalIndex, tmp_path: Path) -> None:
+    index.save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex")  # memory-mapped postings, read through plain views
+    for idx in (index, loaded):
+        a = idx.scores("trail running shoes")
+        assert idx.scores("trail running shoes") is a and not a.flags.writeable
+        b = idx.scores("copper mug")
+        assert b is not a and idx.scores("trail running shoes").tolist() == a.tolist()
+        with pytest.raises(ValueError):
+            a[0] = 1.0
+    np.testing.assert_array_equal(index.scores("trail shoes"), loaded.scores("trail shoes"))
