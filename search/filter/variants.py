@@ -200,8 +200,8 @@ def allowed_rows(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | None
         pm = product_mask(cat, cons)
         if pm is None:
             return None, None
-        rows = np.flatnonzero(pm).astype(np.int64)
-        return None, rows[cat.var_start[rows + 1] > cat.var_start[rows]]  # no variant, nothing can qualify
+        ok = np.flatnonzero(pm).astype(np.int64)
+        return None, ok[cat.var_start[ok + 1] > cat.var_start[ok]]  # no variant, nothing can qualify
     m, dom = _satisfying(cat, cons, extra)
     idx, rows = dom.idx, dom.rows
     if idx is None or rows is None:
