@@ -38,7 +38,7 @@ def index(
                                "each its own versioned snapshot: only shards whose products changed are rebuilt; "
                                "for `aisle serve --ray`."),
     use_ray: bool = typer.Option(False, "--ray", help="Embed with a Ray Data pipeline (needs aisle[ray]): same "
-                                 "text recipe, cache, model and snapshot as the local build."),
+                                 "text recipe, cache, model, backend and snapshot as the local build."),
     address: str | None = typer.Option(None, "--address", help="With --ray: the Ray cluster to join (default: a "
                                        "local one)."),
     ray_workers: int = typer.Option(2, "--ray-workers", min=1, help="With --ray: model actors in the pipeline."),
@@ -65,14 +65,14 @@ def index(
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     encoder = None
-    if use_ray and chosen is not None:
-        raise ConfigError("--backend and AISLE_EMBED_BACKEND are not supported with --ray yet (its workers use the "
-                          "default backend)")
     if use_ray:
+        from indexer.build.embed import kept_backend
         from indexer.build.ray_embed import RayDataEncoder, ray_module
 
         ray_module(address)
-        encoder = RayDataEncoder(model, device, workers=ray_workers, address=address)
+        # the local build's backend: the one asked for, else the current snapshot's (a re-index stays incremental)
+        encoder = RayDataEncoder(model, device, workers=ray_workers, address=address,
+                                 backend=chosen or kept_backend(State.workspace(), model, device))
     show = sys.stderr.isatty() if progress is None else progress
     with progress_bars("build", show) as bars:
         report = index_workspace(State.workspace(), model, device, full=full, batch_size=batch_size, progress=bars,

@@ -6,6 +6,9 @@ the pipeline), the manifest and the snapshot format are the local build's. Each 
 Data pipeline: the texts (with their position) become a dataset, ``map_batches`` sends batches to a pool of
 ``workers`` actors, each holding the model from :func:`indexer.build.embed.load_encoder` (the same backend and
 model name as the local build, loaded once per actor and pipeline), and the vectors come back in input order.
+``backend`` is the local build's choice: ``aisle index --ray`` passes ``--backend`` (or ``AISLE_EMBED_BACKEND``),
+else the current snapshot's backend (:func:`indexer.build.embed.kept_backend`), as a local re-index keeps it; the
+actors export ONNX/OpenVINO models into their node's default cache (``~/.cache/aisle/onnx``).
 
 The build calls ``encode`` once per chunk of ``4 x batch_size`` texts; ``aisle index --ray`` therefore passes
 ``--batch-size`` 1024 by default (4,096 texts per run) and the actors encode in batches of ``actor_batch`` (64),
@@ -42,8 +45,8 @@ def ray_module(address: str | None = None, *, num_cpus: int | None = None) -> An
 class _EmbedActor:
     """One pipeline worker: the model loaded once, batches of texts in, vectors out (with their positions)."""
 
-    def __init__(self, model: str | None, device: str | None) -> None:
-        self.encoder = load_encoder(model, device)
+    def __init__(self, model: str | None, device: str | None, backend: str | None = None) -> None:
+        self.encoder = load_encoder(model, device, backend=backend)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
@@ -54,11 +57,12 @@ class RayDataEncoder:
     """An :class:`Encoder` whose ``encode`` runs a Ray Data pipeline over ``workers`` model actors."""
 
     def __init__(self, model: str | None = None, device: str | None = None, *, workers: int = 2,
-                 actor_batch: int = 64, address: str | None = None) -> None:
+                 actor_batch: int = 64, address: str | None = None, backend: str | None = None) -> None:
         if workers < 1 or actor_batch < 1:
             raise ConfigError("Ray embedding needs at least one worker and a batch of at least one text")
-        self._model, self._device = model, device
-        self._local: Encoder = load_encoder(model, device, lazy=True)  # name and dimension, as the local build
+        self._model, self._device, self._backend = model, device, backend
+        # name and dimension, as the local build's (the backend is part of the name: it keys the cache)
+        self._local: Encoder = load_encoder(model, device, lazy=True, backend=backend)
         self.workers, self.actor_batch, self.address = workers, actor_batch, address
 
     @property
@@ -77,8 +81,8 @@ class RayDataEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         ray = ray_module(self.address)
         ds = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(texts)])
-        out = ds.map_batches(_EmbedActor, fn_constructor_args=(self._model, self._device), batch_size=self.actor_batch,
-                             batch_format="numpy", concurrency=self.workers, num_cpus=1)
+        out = ds.map_batches(_EmbedActor, fn_constructor_args=(self._model, self._device, self._backend),
+                             batch_size=self.actor_batch, batch_format="numpy", concurrency=self.workers, num_cpus=1)
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         seen = 0
         for batch in out.iter_batches(batch_format="numpy", batch_size=None):

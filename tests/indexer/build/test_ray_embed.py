@@ -40,6 +40,18 @@ def test_the_real_model_gives_the_local_vectors(ray_cluster: Any, catalog: tuple
     np.testing.assert_allclose(enc.encode(texts), local.encode(texts), atol=atol)
 
 
+def test_the_backend_asked_for_reaches_the_actors(ray_cluster: Any, catalog: tuple[list[Any], list[Any]]) -> None:
+    # `aisle index --ray` passes the local build's backend (--backend, else the snapshot's: kept_backend); here the
+    # fp32 torch one, which differs from the default on a CPU where openvino-bf16 runs (then bf16 vectors would fail)
+    from indexer.build.ray_embed import RayDataEncoder
+
+    texts = [product_text(p) for p in catalog[0][:8]]
+    enc = RayDataEncoder(None, "cpu", workers=1, actor_batch=8, backend="torch")
+    local = load_encoder(None, "cpu", backend="torch")
+    assert enc.name == local.name and not enc.name.endswith("-bf16")
+    np.testing.assert_allclose(enc.encode(texts), local.encode(texts), atol=2e-5)
+
+
 def test_a_ray_build_writes_the_local_build_s_snapshot(ray_cluster: Any, catalog: tuple[list[Any], list[Any]],
                                                        tmp_path: Path) -> None:
     from indexer.build.ray_embed import RayDataEncoder
