@@ -58,6 +58,8 @@ def print_search(resp: SearchResponse, out: Console | None = None, *, more: str 
     f = it.filters.model_dump(exclude_defaults=True, exclude_none=True)
     out.print(Text(f"text: {it.text!r}  country: {it.country}  filters: {json.dumps(f, ensure_ascii=False)}",
                    style="dim"))
+    if any(lang != "en" for lang in it.languages):  # English is always read: said only when another is too
+        out.print(Text(f"read in: {' + '.join(it.languages)}", style="dim"))
     for note in it.notes:
         out.print(Text(f"note: {note}", style="yellow"))
     if not resp.results:

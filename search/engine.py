@@ -51,7 +51,7 @@ from search.filter.pick import pick_variant
 from search.filter.variants import allowed_rows
 from search.items import answer_items, kind_noun_tally, kind_nouns_of, remember_kinds
 from search.query.highlight import marked_words
-from search.query.interpret import Interpretation, interpret
+from search.query.interpret import Interpretation, interpret, read_languages
 from search.query.spelling import Speller, remember_speller, speller_from_tally, speller_tally
 from search.query.synonyms import expansions
 from search.retrieval.encoding import QueryVectors
@@ -188,9 +188,13 @@ class Engine:
 
     def interpret(self, request: SearchRequest) -> Interpretation:
         """How :meth:`search` reads ``request``: constraints, ranking text, country, notes (nothing is ranked)."""
-        state, s = self._state, self.settings
-        return interpret(request, state.snapshot.vocabulary, state.cat, fallback_attrs=s.text_fallback_attrs,
-                         vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+        return self._interpret(self._state, request)
+
+    def _interpret(self, state: _State, request: SearchRequest) -> Interpretation:
+        s = self.settings
+        it = interpret(request, state.snapshot.vocabulary, state.cat, fallback_attrs=s.text_fallback_attrs,
+                       vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+        return read_languages(it, state.snapshot.lexical)  # the languages its words are read in, echoed
 
     def encode_query(self, text: str) -> np.ndarray:
         """The query vector of ``text`` for the current snapshot's model (through the query-vector cache)."""
@@ -234,8 +238,7 @@ class Engine:
             raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters", code="query_too_long")
         offset = decode_cursor(request.cursor, request, snap.version, self._cursor_key)
         s = self.settings
-        it = interpret(request, snap.vocabulary, cat, fallback_attrs=s.text_fallback_attrs,
-                       vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
+        it = self._interpret(state, request)
         if not it.ranking_text.strip() and it.constraints.empty and not request.buyable_only:
             raise QueryError("give a query or at least one filter", code="empty_query")
         now = float(self._clock())

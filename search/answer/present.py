@@ -102,7 +102,7 @@ def interpreted_out(it: Interpretation) -> Interpreted:
     return Interpreted(text=it.text, filters=it.filters, country=it.country,
                        country_source=it.country_source, sort=it.sort,  # type: ignore[arg-type]
                        notes=list(it.notes), preferences=it.preferences or {},
-                       corrected=dict(it.corrected), expanded=list(it.expanded),
+                       corrected=dict(it.corrected), expanded=list(it.expanded), languages=list(it.languages),
                        colors=[ColorReading(word=c.word, family=c.family, values=list(c.values)) for c in it.colours])
 
 

@@ -73,6 +73,7 @@ class Interpretation:
     corrected: tuple[tuple[str, str], ...] = ()  # typo → catalog word (search.query.spelling)
     colours: tuple[Any, ...] = ()  # search.query.colours.ColourEcho: each colour word's family and values
     expanded: tuple[str, ...] = ()  # synonyms/translations added to the ranking text (search.query.synonyms)
+    languages: tuple[str, ...] = ()  # what the ranking words were read in (read_languages), echoed
 
 
 def _parse(query: str, vocabulary: Any, currency: str) -> Any:
@@ -280,3 +281,16 @@ def interpret(
                           country=country, hints=hints, country_source="query" if parsed_country else "context",
                           sort=ex.sort, notes=notes, preferences=ex.preferences,
                           corrected=tuple(corrected.items()), colours=tuple(colours), expanded=expanded)
+
+
+def read_languages(it: Interpretation, lexical: Any) -> Interpretation:
+    """``it`` with the languages its ranking words are read in by ``lexical`` (the snapshot's BM25 index or its
+    sharded proxy: :meth:`indexer.build.lexical.LexicalIndex.query_languages`), the language the words point to
+    first, then English (always read). No ranking words: none. An index that reads every query in English (an
+    ``aisle-v1`` snapshot) says ``("en",)``."""
+    text = it.ranking_text.strip()
+    if not text:
+        return replace(it, languages=())
+    reader = getattr(lexical, "query_languages", None)
+    langs = tuple(reader(text)) if reader is not None else ("en",)
+    return replace(it, languages=(*(lang for lang in langs if lang != "en"), "en"))

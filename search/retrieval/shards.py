@@ -251,6 +251,10 @@ class ShardedLexical:
             return list(self.analyser.query_groups(text))
         return [(t,) for t in dict.fromkeys(tokenize(text)) if t]
 
+    def query_languages(self, text: str) -> tuple[str, ...]:
+        """:meth:`LexicalIndex.query_languages` (the snapshot's reading; English alone without one)."""
+        return tuple(self.analyser.query_languages(text)) if self.analyser is not None else ("en",)
+
     def query_terms(self, text: str) -> list[str]:
         """The distinct query terms the catalog knows."""
         return [t for t in dict.fromkeys(t for g in self.query_groups(text) for t in g) if t and self._known(t)]

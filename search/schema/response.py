@@ -141,6 +141,12 @@ class Interpreted(BaseModel):
         description="Synonyms and translations added to the ranking words (jumper → sweater, breast pump → "
         "extractor de leche); never filters.",
     )
+    languages: list[str] = Field(
+        default_factory=list,
+        description="The languages the ranking words were read in for word matching: the catalog language they "
+        "point to first ('pt' for 'cortador de relva a bateria'), then English, always read ('en' alone for an "
+        "English query). Empty when no words rank the results (a filter alone on merchant, price or stock).",
+    )
 
 
 class ItemResponse(BaseModel):

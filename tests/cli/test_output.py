@@ -42,3 +42,14 @@ def test_check_output_and_money() -> None:
     assert money(Money(amount=4000, currency="USD")) == "40.00 USD"
     assert money(Money(amount=4000, currency="JPY")) == "4,000 JPY"
     assert money(None) == "-"
+
+
+def test_search_output_says_when_a_language_besides_english_was_read() -> None:
+    resp = _answer()
+
+    def read_in(langs: list[str]) -> str:
+        it = resp.interpreted.model_copy(update={"languages": langs})
+        return _render(print_search, resp.model_copy(update={"interpreted": it}))
+
+    assert "read in" not in read_in(["en"])  # English alone: the usual case, not repeated
+    assert "read in: pt + en" in read_in(["pt", "en"])

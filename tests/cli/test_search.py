@@ -47,6 +47,7 @@ def test_json_answer(home: Path) -> None:
     assert r["variant"]["id"] == "11" and r["variant"]["price"] == {"amount": 3400, "currency": "USD"}
     assert r["buy"]["eligible"] and r["buy"]["checkout_url"] == "https://knits.myshopify.com/cart/11:1"
     assert doc["interpreted"]["country"] == "CA"
+    assert doc["interpreted"]["languages"] == ["en"]  # an English query over an English catalog
     assert doc["interpreted"]["filters"]["price"] == {"min": None, "max": 4000, "currency": "USD"}
 
 

@@ -16,6 +16,7 @@ from indexer.build.language import product_languages
 from indexer.build.lexical import LexicalIndex
 from indexer.build.text import lexical_text
 from search.engine import Engine
+from search.query.interpret import read_languages
 from search.schema import SearchRequest
 from tests.search.conftest import load_catalog, make_engine
 
@@ -66,3 +67,21 @@ def test_an_english_query_finds_english_products_as_before(engine: Engine, catal
     old = LexicalIndex.build(texts, analyser=V1)
     for q in ["red wool beanie", "hiking boots size 10", "ceramic mug", "walnut cutting board", "XL-200"]:
         assert np.array_equal(new.scores(q), old.scores(q)), q
+
+
+def test_the_answer_says_which_languages_the_words_were_read_in(engine: Engine, catalog: tuple[list, list]) -> None:
+    """``interpreted.languages``: the language the words point to first, then English (always read)."""
+    assert engine.search(SearchRequest(query="zapatos rojos", mode="bm25")).interpreted.languages == ["es", "en"]
+    assert engine.search(SearchRequest(query="red wool beanie")).interpreted.languages == ["en"]
+    assert engine.interpret(SearchRequest(query="zapatos para niña")).languages == ("es", "en")
+    browse = SearchRequest(query="", filters={"merchant": [catalog[0][0].merchant_id]})
+    assert engine.search(browse).interpreted.languages == []  # no words to rank by: nothing read
+    by_colour = SearchRequest(query="", filters={"attributes": {"color": ["rojo"]}})
+    assert engine.search(by_colour).interpreted.languages  # a filter's words rank too: they are read
+    items = engine.search(SearchRequest(query="zapatos rojos and a red wool beanie", mode="bm25")).items
+    if items:  # several items: each says its own reading
+        assert [i.interpreted.languages for i in items] == [["es", "en"], ["en"]]
+    products, _ = catalog
+    texts = [lexical_text(p) for p in sorted(products, key=lambda p: p.doc_id)]
+    it = engine.interpret(SearchRequest(query="zapatos rojos"))
+    assert read_languages(it, LexicalIndex.build(texts, analyser=V1)).languages == ("en",)  # an aisle-v1 snapshot

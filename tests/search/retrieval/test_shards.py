@@ -64,6 +64,13 @@ def test_sharded_answers_equal_the_single_snapshot(pair: tuple[Engine, ShardedEn
             assert answer(sharded, req) == answer(single, req), (q, near)
 
 
+def test_sharded_answers_read_the_query_in_the_same_languages(pair: tuple[Engine, ShardedEngine]) -> None:
+    single, sharded = pair
+    read = {q: sharded.search(SearchRequest(query=q, mode="bm25")).interpreted.languages for q in QUERIES}
+    assert read == {q: single.search(SearchRequest(query=q, mode="bm25")).interpreted.languages for q in QUERIES}
+    assert read["zapatos para niña"] == ["es", "en"] and read["hiking boots"] == ["en"]
+
+
 def test_filters_cursors_and_browse_are_equal(pair: tuple[Engine, ShardedEngine]) -> None:
     single, sharded = pair
     mid = single.snapshot.products[0].merchant_id

@@ -83,3 +83,11 @@ def test_other_tools_refuse_unknown_arguments_too(base_url: str) -> None:
                                              ("check_checkout", {"items": [{"variant_id": "1"}], "cart": 1})])
     assert _code(product) == "unknown_field" and _code(check) == "unknown_field"
     assert "verbose" in mcp_text(product) and "cart" in mcp_text(check)
+
+
+def test_http_and_mcp_say_which_languages_the_query_was_read_in(base_url: str) -> None:
+    body = {"query": "zapatos rojos", "mode": "bm25", "limit": 3}  # the sample's Luna Bebé store writes Spanish
+    with httpx.Client(base_url=base_url, timeout=60, trust_env=False) as c:
+        http = c.post("/v1/search", json=body).raise_for_status().json()
+    (mcp,), _ = _calls(base_url, [("search_catalog", body)])
+    assert http["interpreted"]["languages"] == mcp.structured_content["interpreted"]["languages"] == ["es", "en"]

@@ -76,6 +76,7 @@ def test_search_recheck_explain_compare(site: tuple[World, str], browser: Any) -
     assert first.find_element("css selector", ".price").text.strip()[0] in "$CA£€¥" or "$" in first.text
     chips = browser.find_element("css selector", "#interpreted").text.lower()
     assert "color" in chips and "red" in chips and "size" in chips, chips
+    assert "read in" not in chips, chips  # English alone: not repeated
     assert "beanie" in first.find_element("css selector", "h3").text.lower()
     assert first.find_elements("css selector", "h3 mark"), "the query's words are highlighted"
     sorts = [o.get_attribute("value") for o in _all(browser, "#sort option")]
@@ -123,6 +124,14 @@ def test_facet_click_filters(site: tuple[World, str], browser: Any) -> None:
     chip.click()
     _wait(browser, "body[data-state=results]")
     assert not _all(browser, "#active button.chip")
+
+
+def test_the_languages_read_are_a_chip(site: tuple[World, str], browser: Any) -> None:
+    _, base = site
+    browser.get(base + "/?q=zapatos+rojos&mode=bm25")  # the sample's Luna Bebé store writes Spanish
+    _wait(browser, "body[data-state=results]")
+    chips = browser.find_element("css selector", "#interpreted").text.lower()
+    assert "read in\nes + en" in chips, chips
 
 
 def test_hostile_merchant_text_stays_text(site: tuple[World, str], browser: Any) -> None:

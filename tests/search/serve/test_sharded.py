@@ -54,6 +54,7 @@ def test_on_disk_shards_answer_as_the_snapshot_and_follow_a_new_version(tmp_path
     for req in (SearchRequest(query="red wool beanie", limit=5), SearchRequest(query="beanie", mode="bm25"),
                 SearchRequest(query="beanie", filters=Filters(merchant=["shop1.myshopify.com"]))):
         assert [r.doc_id for r in sharded.search(req).results] == [r.doc_id for r in single.search(req).results]
+        assert sharded.search(req).interpreted.languages == single.search(req).interpreted.languages == ["en"]
     _build(ws, 2, "w2")  # two scarves for shop0: its shard only changes
     old = sharded.snapshot.version
     assert not sharded.refresh() and sharded.snapshot.version == old  # its shards are not written yet: wait

@@ -114,6 +114,10 @@
         " (" + c.values.length + " values)" : ""), null, "color"));
     });
     (it.expanded || []).forEach(function (w) { out.push(chip("also", w, null, "expanded")); });
+    // the languages the words were read in: shown when one besides English (English is always read)
+    if ((it.languages || []).some(function (l) { return l !== "en"; })) {
+      out.push(chip("read in", it.languages.join(" + "), null, "languages"));
+    }
     Object.keys(it.preferences || {}).forEach(function (k) {
       out.push(chip("prefers " + k, (it.preferences[k] || []).join(", "), "context", "pref"));
     });
