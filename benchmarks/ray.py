@@ -226,6 +226,7 @@ def coordinator_child(home: Path, way: str, n_queries: int) -> dict[str, Any]:
         resp = eng.search(SearchRequest(query=q, limit=10))
         ms.append((time.perf_counter() - t0) * 1000)
         digest.update(repr([(r.doc_id, r.variant.id) for r in resp.results]).encode())
+        out["partial_answers"] = out.get("partial_answers", 0) + int(bool(resp.partial))  # a shard was missing
     out["queries"] = _rss()
     out["p50_ms"] = round(float(np.percentile(ms, 50)), 1)
     out["answers_sha"] = digest.hexdigest()[:12]

@@ -63,7 +63,10 @@ def _actor_rss_mb() -> dict[str, Any]:
 def _answers(engine: Any, texts: list[str]) -> list[list[str]]:
     from search.schema import SearchRequest
 
-    return [[r.doc_id for r in engine.search(SearchRequest(query=t, limit=10)).results] for t in texts]
+    responses = [engine.search(SearchRequest(query=t, limit=10)) for t in texts]
+    if any(r.partial for r in responses):  # a shard did not answer: the figures would not be the whole index's
+        raise SystemExit(f"{sum(r.partial for r in responses)} answers were partial (a shard was missing)")
+    return [[r.doc_id for r in resp.results] for resp in responses]
 
 
 def _agreement(got: list[list[str]], truth: list[list[str]]) -> dict[str, Any]:

@@ -234,9 +234,10 @@ class LexicalIndex:
         arrays: dict[str, Any] = {"doc_lang": None, "lang_df": None}
         lang_docs = meta.get("lang_docs")
         if analyser != V1:
-            for name in arrays:
+            for name in arrays:  # lang_df (terms x languages, 65 MB at 1M) is read by query terms only: mapped
                 if (directory / f"{name}.npy").is_file():
-                    arrays[name] = np.load(directory / f"{name}.npy", allow_pickle=False)
+                    arrays[name] = np.load(directory / f"{name}.npy", allow_pickle=False,
+                                           mmap_mode="r" if name == "lang_df" else None)
         if n_docs == 0:
             return cls(bm25s.BM25(k1=K1, b=B, method="lucene"), 0, analyser=analyser, lang_docs=lang_docs, **arrays)
         # mmap: the postings stay on disk, paged in by the queries that read them (the same arrays either way)
@@ -260,8 +261,8 @@ class LexicalIndex:
         if analyser == V1 or not (directory / "lang_df.npy").is_file():
             return cls(bm25, 0)
         bm25.vocab_dict = json.loads((directory / "vocab.index.json").read_text("utf-8"))
-        return cls(bm25, 0, analyser=analyser, lang_df=np.load(directory / "lang_df.npy", allow_pickle=False),
-                   lang_docs=meta.get("lang_docs"))
+        lang_df = np.load(directory / "lang_df.npy", allow_pickle=False, mmap_mode="r")  # query terms' rows only
+        return cls(bm25, 0, analyser=analyser, lang_df=lang_df, lang_docs=meta.get("lang_docs"))
 
     def subset(self, rows: np.ndarray) -> LexicalIndex:
         """The index of documents ``rows`` (sorted, distinct), renumbered 0..len(rows)-1, with *this* index's
