@@ -70,10 +70,11 @@ def _answers(engine: Any, texts: list[str]) -> list[list[str]]:
 
 
 def _agreement(got: list[list[str]], truth: list[list[str]]) -> dict[str, Any]:
-    """Identical top-10 lists and mean overlap@10 with the single snapshot's answers."""
+    """Identical top-10 lists, and mean overlap@10 with the single snapshot's non-empty answers."""
     same = sum(g == t for g, t in zip(got, truth, strict=True))
-    overlap = [len(set(g) & set(t)) / max(len(set(t)), 1) for g, t in zip(got, truth, strict=True)]
-    return {"identical_top10": same, "overlap_at_10": round(sum(overlap) / max(len(overlap), 1), 4)}
+    overlap = [len(set(g) & set(t)) / len(set(t)) for g, t in zip(got, truth, strict=True) if t]
+    return {"identical_top10": same, "overlap_at_10": round(sum(overlap) / max(len(overlap), 1), 4),
+            "empty_single_answers": sum(not t for t in truth)}
 
 
 def workspace_over(source: Path, out: Path) -> Path:
