@@ -200,7 +200,7 @@ def build_engine(spec: Spec) -> tuple[Engine, RecordingEncoder, np.ndarray, dict
     return engine, encoder, vectors, detail
 
 
-def _retrieval(engine: Engine, q: np.ndarray, cons: Constraints | None) -> np.ndarray:
+def retrieval_rows(engine: Engine, q: np.ndarray, cons: Constraints | None) -> np.ndarray:
     """The engine's filtered dense retrieval, top K, query vector given (filter included in the time)."""
     snap = engine.snapshot
     cat = engine.catalog
@@ -288,7 +288,7 @@ def measure(spec: Spec, engine: Engine, enc: RecordingEncoder, vectors: np.ndarr
         for rep in range(spec.repeat + 1):
             for i, q in enumerate(qvecs):
                 t = time.perf_counter()
-                rows = _retrieval(engine, q, cons)
+                rows = retrieval_rows(engine, q, cons)
                 if rep:
                     r_times.append((time.perf_counter() - t) * 1000.0)
                 ids[i, : min(K, len(rows))] = rows[:K]

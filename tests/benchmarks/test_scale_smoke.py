@@ -85,3 +85,18 @@ def test_answer_recall_counts_identical_copies_not_buyability_swaps() -> None:
     assert answer_recall([(1, 0.9, True), (2, 0.8, True), (8, 0.8, True)], truth, 3) == 2 / 3  # buyable for not
     assert answer_recall([(1, 0.9, True), (2, 0.8, True), (9, 0.7, False)], truth, 3) == 2 / 3
     assert answer_recall([], [], 3) == 1.0 and answer_recall([], truth, 3) == 0.0
+
+
+def test_recall_breakdown_of_one_query() -> None:
+    import numpy as np
+
+    from benchmarks.scale_recall import one_query
+    from tests.search.conftest import make_engine, merchant, product, variant
+
+    m = merchant()
+    ps = [product(f"wool beanie {i}", [variant(available=bool(i % 2))], m=m) for i in range(30)]
+    eng = make_engine(ps, [m])
+    got = one_query(eng, eng.with_dense(None), np.asarray(eng.snapshot.vectors), "wool beanie", [])
+    assert got is not None and set(got["recall"]) == {"default", "no_buyable_first", "retrieval", "engine_exact"}
+    assert got["recall"]["retrieval"] == 1.0 and got["recall"]["engine_exact"] == 1.0  # a flat index is exact
+    assert not got["split"]
