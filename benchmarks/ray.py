@@ -7,6 +7,7 @@
     python benchmarks/ray.py exact --home H [--queries 200]
     python benchmarks/ray.py reshard --home H [--shards 2 4]
     python benchmarks/ray.py latency-home --home H --out D [--shards 2 4 8] [--queries 60] [--no-ray]
+    python benchmarks/ray.py crawl-sink [--catalog ../shared/catalogs] [--workers 1 2]   (ray_sink.py)
 
 * ``equal``: the shared catalogs' snapshot (``benchmarks/_shared_index.py``) and its shards; every dev and
   dev2 query in every mode (bm25, dense, hybrid), strict and with near matches: the top 10 (doc id, variant,
@@ -361,11 +362,13 @@ def main(argv: list[str] | None = None) -> None:
     cc.add_argument("--way", choices=("single", "full", "catalog"), required=True)
     cc.add_argument("--queries", type=int, default=50)
     ex = sub.add_parser("exact")
-    ex.add_argument("--home", type=Path, required=True)
-    ex.add_argument("--queries", type=int, default=200)
+    ex.add_argument("--home", type=Path, required=True), ex.add_argument("--queries", type=int, default=200)
     rs = sub.add_parser("reshard")
-    rs.add_argument("--home", type=Path, required=True)
-    rs.add_argument("--shards", type=int, nargs="+", default=[2, 4])
+    rs.add_argument("--home", type=Path, required=True), rs.add_argument("--shards", type=int, nargs="+",
+                                                                         default=[2, 4])
+    cs = sub.add_parser("crawl-sink")
+    cs.add_argument("--catalog", type=Path, default=SHARED / "catalogs"), cs.add_argument("--workers", type=int,
+                                                                                          nargs="+", default=[1, 2])
     for lh in (sub.add_parser("latency-home"), sub.add_parser("latency-home-write")):
         lh.add_argument("--home", type=Path, required=True), lh.add_argument("--out", type=Path, required=True)
         lh.add_argument("--shards", type=int, nargs="+", default=[2, 4, 8])
@@ -378,22 +381,19 @@ def main(argv: list[str] | None = None) -> None:
             coordinator_child(args.home, args.way, args.queries)
         print(json.dumps(one))
         return
-    if args.what == "latency-home":
-        from benchmarks.ray_latency import latency_home
+    from benchmarks.ray_embed import embed_benchmark
+    from benchmarks.ray_latency import latency_home
+    from benchmarks.ray_sink import crawl_sink
 
-        res = latency_home(args.home, args.out, args.shards, args.queries, not args.no_ray, Path(__file__), _timed)
-    elif args.what in ("reshard", "exact"):
-        res = reshard(args.home, args.shards) if args.what == "reshard" else exact(args.home, args.queries)
-    elif args.what == "coordinator":
-        res = coordinator(args.home, args.shards, args.queries)
-    elif args.what == "equal":
-        res = equal(args.home, args.shards)
-    elif args.what == "latency":
-        res = latency(args.size, args.shards, args.queries, not args.no_ray)
-    else:
-        from benchmarks.ray_embed import embed_benchmark
-
-        res = embed_benchmark(args.products, args.workers)
+    run = {"latency-home": lambda a: latency_home(a.home, a.out, a.shards, a.queries, not a.no_ray, Path(__file__),
+                                                  _timed),
+           "reshard": lambda a: reshard(a.home, a.shards), "exact": lambda a: exact(a.home, a.queries),
+           "coordinator": lambda a: coordinator(a.home, a.shards, a.queries),
+           "latency": lambda a: latency(a.size, a.shards, a.queries, not a.no_ray), "equal": lambda a: equal(a.home,
+                                                                                                           a.shards),
+           "crawl-sink": lambda a: crawl_sink(a.catalog, a.workers),
+           "embed": lambda a: embed_benchmark(a.products, a.workers)}
+    res = run[args.what](args)
     print(json.dumps(res, indent=1))
 
 if __name__ == "__main__":

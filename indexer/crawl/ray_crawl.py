@@ -19,7 +19,8 @@ Ray is imported only here (``pip install 'aisle[ray]'``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,10 +50,20 @@ class StoreSink:
 
         self.store = Store.open(path)
         self.claims: dict[str, str] = {}
+        self.busy: dict[str, list[float]] = {}  # method -> [calls, seconds inside the store] (benchmarks/ray.py)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Run one :class:`indexer.store.store.Store` method."""
-        return getattr(self.store, method)(*args, **kwargs)
+        """Run one :class:`indexer.store.store.Store` method (timed: :meth:`timings`)."""
+        t0 = time.perf_counter()
+        try:
+            return getattr(self.store, method)(*args, **kwargs)
+        finally:
+            b = self.busy.setdefault(method, [0, 0.0])
+            b[0], b[1] = b[0] + 1, b[1] + time.perf_counter() - t0
+
+    def timings(self) -> dict[str, list[float]]:
+        """Per store method: calls and seconds spent inside the store (not counting Ray's transfer)."""
+        return self.busy
 
     def claim(self, target: Target, merchant: Any) -> str | None:
         """:func:`indexer.crawl.run.claim_origin` with the claims of the whole run."""
@@ -89,8 +100,12 @@ def _crawl_group(sink: Any, targets: list[Target], settings: CrawlSettings, run_
 
 
 def crawl_ray(targets: list[Target], catalog_db: Path, *, settings: CrawlSettings, workers: int = 2,
-              address: str | None = None) -> CrawlReport:
-    """Crawl ``targets`` into the DuckDB file ``catalog_db`` over Ray tasks (see the module docstring)."""
+              address: str | None = None, sink_timings: Callable[[dict[str, list[float]]], None] | None = None
+              ) -> CrawlReport:
+    """Crawl ``targets`` into the DuckDB file ``catalog_db`` over Ray tasks (see the module docstring).
+
+    ``sink_timings``, when given, receives the sink's :meth:`StoreSink.timings` at the end (benchmarks/ray.py).
+    """
     from indexer.build.ray_embed import ray_module
 
     settings.validate(targets)
@@ -117,6 +132,8 @@ def crawl_ray(targets: list[Target], catalog_db: Path, *, settings: CrawlSetting
             ray.get(sink.call.remote("finish_run", run_id, status))
         return _merge(run_id, reports, targets)
     finally:
+        if sink_timings is not None:
+            sink_timings(ray.get(sink.timings.remote()))
         ray.get(sink.close.remote())
         ray.kill(sink)
 

@@ -41,10 +41,12 @@ def test_a_ray_crawl_leaves_the_store_a_local_crawl_does(ray_cluster: Any, sampl
         with Store.open(tmp_path / "local.duckdb") as store:
             local = crawl(targets, store, settings=settings)
             want = {k: store.query(q) for k, q in TABLES.items()}
-        report = crawl_ray(targets, tmp_path / "ray.duckdb", settings=settings, workers=2)
+        timings: dict[str, list[float]] = {}
+        report = crawl_ray(targets, tmp_path / "ray.duckdb", settings=settings, workers=2, sink_timings=timings.update)
     assert [m.target for m in report.merchants] == [m.target for m in local.merchants]
     assert [(m.products, m.complete) for m in report.merchants] == [(m.products, m.complete) for m in local.merchants]
     with Store.open(tmp_path / "ray.duckdb", read_only=True) as store:
         assert {k: store.query(q) for k, q in TABLES.items()} == want
         errors = store.query("SELECT target, code FROM crawl_errors WHERE target LIKE '%no-such-store%'")
     assert errors and not report.complete and want["runs"] == [(1, "partial")]
+    assert timings["write_prepared"][0] > 0 and timings["finish_merchant"][0] == len(targets)
