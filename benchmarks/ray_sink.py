@@ -5,7 +5,9 @@ catalogs), then in the same run: a local crawl (``indexer.crawl.run.crawl``) int
 ``crawl_ray`` with 1 and 2 tasks on a local Ray cluster (``num_cpus=2``) into fresh files, politeness off.
 For each Ray run: wall seconds, products/s, and the sink's own time inside the store per method
 (``StoreSink.timings``: calls, seconds; Ray's argument transfer is not inside), hence the sink's busy fraction
-of the wall time and the products/s the sink absorbs (products / seconds inside ``write_prepared``).
+of the wall time and the products/s the sink absorbs (products / seconds inside ``write_prepared``), each
+with the default sink (``store``) and with the Parquet sink (``parquet``: tasks stage, the sink merges after
+them; its absorb rate is products / seconds of the merge, ``crawl_s`` the wall time before it).
 A sink that is busy most of the wall time is the limit; one that idles is not.
 """
 
@@ -28,20 +30,21 @@ def _targets_settings(info: dict[str, Any]) -> tuple[list[Any], Any]:
     return targets, settings
 
 
-def _ray_run(targets: list[Any], settings: Any, db: Path, workers: int) -> dict[str, Any]:
+def _ray_run(targets: list[Any], settings: Any, db: Path, workers: int, sink: str) -> dict[str, Any]:
     from indexer.crawl.ray_crawl import crawl_ray
 
     got: dict[str, list[float]] = {}
     t0 = time.perf_counter()
-    report = crawl_ray(targets, db, settings=settings, workers=workers, sink_timings=got.update)
+    report = crawl_ray(targets, db, settings=settings, workers=workers, sink=sink, sink_timings=got.update)
     wall = time.perf_counter() - t0
     busy = sum(s for _, s in got.values())
-    write_s = got.get("write_prepared", [0, 0.0])[1]
-    pages = int(got.get("write_prepared", [0, 0.0])[0])
-    return {"workers": workers, "products": report.products, "complete": report.complete, "wall_s": round(wall, 2),
+    write_s = got.get("write_prepared" if sink == "store" else "merge", [0, 0.0])[1]
+    pages = int(got.get("write_prepared", [0, 0.0])[0])  # parquet: the merge writes them, not counted per call
+    return {"workers": workers, "sink": sink, "products": report.products, "complete": report.complete,
+            "wall_s": round(wall, 2), "crawl_s": round(wall - write_s, 2),
             "products_per_s": round(report.products / wall), "pages": pages,
             "sink_busy_s": round(busy, 2), "sink_busy_fraction": round(busy / wall, 3),
-            "sink_write_ms_per_page": round(1000 * write_s / max(pages, 1), 2),
+            "sink_write_ms_per_page": round(1000 * write_s / pages, 2) if pages else None,
             "sink_absorbs_products_per_s": round(report.products / write_s) if write_s else None,
             "sink_calls": {k: [int(n), round(s, 3)] for k, (n, s) in sorted(got.items())}}
 
@@ -67,8 +70,10 @@ def crawl_sink(catalog: Path, workers: list[int]) -> dict[str, Any]:
                             "products_per_s": round(local.products / wall)}
             print(out["local"], flush=True)
             for w in workers:
-                out[f"ray_{w}"] = _ray_run(targets, settings, Path(tmp) / f"ray{w}.duckdb", w)
-                print(out[f"ray_{w}"], flush=True)
+                for sink in ("store", "parquet"):
+                    (Path(tmp) / sink).mkdir(exist_ok=True)  # each run its own workspace (parquet stages beside)
+                    out[f"ray_{w}_{sink}"] = _ray_run(targets, settings, Path(tmp) / sink / f"ray{w}.duckdb", w, sink)
+                    print(out[f"ray_{w}_{sink}"], flush=True)
         ray.shutdown()
     finally:
         proc.terminate()

@@ -42,6 +42,9 @@ def crawl(
                                        "local one)."),
     ray_workers: int = typer.Option(2, "--ray-workers", min=1, help="With --ray: crawl tasks (hosts are split "
                                     "between them)."),
+    ray_sink: str = typer.Option("store", "--ray-sink", help="With --ray: 'store' sends every write to the one "
+                                 "DuckDB sink actor; 'parquet' has tasks stage their writes as Parquet "
+                                 "(<workspace>/crawl-staging) that one writer merges after them, same end state."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary (no progress bars)."),
 ) -> None:
     """Crawl Shopify stores and Etsy shops into the workspace catalog (DuckDB).
@@ -69,7 +72,8 @@ def crawl(
     if use_ray:
         from indexer.crawl.ray_crawl import crawl_ray
 
-        report = crawl_ray(dedupe(targets), ws.catalog_db, settings=settings, workers=ray_workers, address=address)
+        report = crawl_ray(dedupe(targets), ws.catalog_db, settings=settings, workers=ray_workers, address=address,
+                            sink=ray_sink)
     else:
         with Store.open(ws.catalog_db) as store, progress_bars("crawl", not as_json and sys.stderr.isatty()) as bars:
             report = run_crawl(dedupe(targets), store, settings=settings, progress=bars)

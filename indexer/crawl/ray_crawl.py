@@ -11,8 +11,10 @@
   (one per page, the merchant's finish) as in a local crawl. The run is begun and finished once, by the
   driver, through the sink, and within the run the first origin to claim a merchant id keeps it across tasks.
   The sink is placed on the driver's node (the catalog file is there).
-* DuckDB (one writer) bounds this design: the sink sees every page. Figures and the next step (Parquet per
-  task merged by one writer) are in docs/scale-out.md.
+* **Or Parquet, merged by one writer** (``sink="parquet"``, ``aisle crawl --ray --ray-sink parquet``): tasks
+  stage their writes as Parquet files per merchant and only their reads (claims, stored hashes, the clock) go to
+  the sink, which merges the staged merchants after the tasks, with the same calls and transactions
+  (:mod:`indexer.crawl.ray_stage`). DuckDB (one writer) bounds both: figures in docs/scale-out.md, item 5.
 
 Ray is imported only here (``pip install 'aisle[ray]'``).
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,11 +57,14 @@ class StoreSink:
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run one :class:`indexer.store.store.Store` method (timed: :meth:`timings`)."""
+        return self._timed(method, getattr(self.store, method), *args, **kwargs)
+
+    def _timed(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
         try:
-            return getattr(self.store, method)(*args, **kwargs)
+            return fn(*args, **kwargs)
         finally:
-            b = self.busy.setdefault(method, [0, 0.0])
+            b = self.busy.setdefault(name, [0, 0.0])
             b[0], b[1] = b[0] + 1, b[1] + time.perf_counter() - t0
 
     def timings(self) -> dict[str, list[float]]:
@@ -68,6 +74,18 @@ class StoreSink:
     def claim(self, target: Target, merchant: Any) -> str | None:
         """:func:`indexer.crawl.run.claim_origin` with the claims of the whole run."""
         return claim_origin(self.store, self.claims, target, merchant)
+
+    def recover(self, staging: str) -> list[str]:
+        """Parquet sink: merge what earlier runs left sealed in ``staging`` (:func:`.ray_stage.recover`)."""
+        from indexer.crawl.ray_stage import recover
+
+        return self._timed("recover", recover, self.store, Path(staging))  # type: ignore[no-any-return]
+
+    def merge(self, staging: str, run_id: str, targets: list[str]) -> dict[str, dict[str, int]]:
+        """Parquet sink: the one writer replays the run's staged merchants (:func:`.ray_stage.merge_run`)."""
+        from indexer.crawl.ray_stage import merge_run
+
+        return self._timed("merge", merge_run, self.store, Path(staging), run_id, targets)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Close the store (the driver calls it at the end)."""
@@ -95,17 +113,25 @@ class SinkStore:
         return ray.get(self._sink.claim.remote(target, merchant))  # type: ignore[no-any-return]
 
 
-def _crawl_group(sink: Any, targets: list[Target], settings: CrawlSettings, run_id: str) -> CrawlReport:
-    return crawl_in_run(targets, SinkStore(sink), settings=settings, run_id=run_id)
+def _crawl_group(sink: Any, targets: list[Target], settings: CrawlSettings, run_id: str,
+                 staging: str | None) -> CrawlReport:
+    from indexer.crawl.ray_stage import StagingStore
+
+    store = SinkStore(sink) if staging is None else StagingStore(sink, staging)
+    return crawl_in_run(targets, store, settings=settings, run_id=run_id)
 
 
 def crawl_ray(targets: list[Target], catalog_db: Path, *, settings: CrawlSettings, workers: int = 2,
-              address: str | None = None, sink_timings: Callable[[dict[str, list[float]]], None] | None = None
-              ) -> CrawlReport:
+              address: str | None = None, sink: str = "store",
+              sink_timings: Callable[[dict[str, list[float]]], None] | None = None) -> CrawlReport:
     """Crawl ``targets`` into the DuckDB file ``catalog_db`` over Ray tasks (see the module docstring).
 
+    ``sink``: ``store`` (every store call to the one sink actor) or ``parquet`` (tasks stage their writes as
+    Parquet under ``<catalog folder>/crawl-staging``, merged by the sink actor: :mod:`indexer.crawl.ray_stage`).
     ``sink_timings``, when given, receives the sink's :meth:`StoreSink.timings` at the end (benchmarks/ray.py).
     """
+    if sink not in ("store", "parquet"):
+        raise ConfigError(f"--ray-sink must be store or parquet, not {sink!r}")
     from indexer.build.ray_embed import ray_module
 
     settings.validate(targets)
@@ -117,31 +143,46 @@ def crawl_ray(targets: list[Target], catalog_db: Path, *, settings: CrawlSetting
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-    sink = ray.remote(num_cpus=0)(StoreSink).options(scheduling_strategy=here).remote(str(catalog_db))
+    actor = ray.remote(num_cpus=0)(StoreSink).options(scheduling_strategy=here).remote(str(catalog_db))
+    staging = str(catalog_db.parent / "crawl-staging") if sink == "parquet" else None
     try:
-        from dataclasses import asdict
-
-        run_id = ray.get(sink.call.remote("begin_run", [t.label for t in targets],
-                                          {k: v for k, v in asdict(settings).items() if k != "etsy_api_key"}))
-        task = ray.remote(num_cpus=0.5, max_retries=0)(_crawl_group)
-        status = "aborted"
-        try:
-            reports = ray.get([task.remote(sink, g, settings, run_id) for g in host_groups(targets, settings, workers)])
-            status = "complete" if all(r.complete for r in reports) else "partial"
-        finally:
-            ray.get(sink.call.remote("finish_run", run_id, status))
-        return _merge(run_id, reports, targets)
+        if staging is not None:
+            ray.get(actor.recover.remote(staging))  # what a crashed run left sealed (indexer.crawl.ray_stage)
+        return _run(ray, actor, targets, settings, workers, staging)
     finally:
         if sink_timings is not None:
-            sink_timings(ray.get(sink.timings.remote()))
-        ray.get(sink.close.remote())
-        ray.kill(sink)
+            sink_timings(ray.get(actor.timings.remote()))
+        ray.get(actor.close.remote())
+        ray.kill(actor)
 
 
-def _merge(run_id: str, reports: list[CrawlReport], targets: Sequence[Target]) -> CrawlReport:
-    """One report for the run, merchants in the order of ``targets``."""
+def _run(ray: Any, actor: Any, targets: list[Target], settings: CrawlSettings, workers: int,
+         staging: str | None) -> CrawlReport:
+    from dataclasses import asdict
+
+    run_id = ray.get(actor.call.remote("begin_run", [t.label for t in targets],
+                                       {k: v for k, v in asdict(settings).items() if k != "etsy_api_key"}))
+    task = ray.remote(num_cpus=0.5, max_retries=0)(_crawl_group)
+    status, merged = "aborted", {}
+    try:
+        reports = ray.get([task.remote(actor, g, settings, run_id, staging)
+                           for g in host_groups(targets, settings, workers)])
+        status = "complete" if all(r.complete for r in reports) else "partial"
+    finally:
+        if staging is not None:  # also after a failed task: what finished is merged, not lost
+            merged = ray.get(actor.merge.remote(staging, run_id, [t.label for t in targets]))
+        ray.get(actor.call.remote("finish_run", run_id, status))
+    return _merge(run_id, reports, targets, merged)
+
+
+def _merge(run_id: str, reports: list[CrawlReport], targets: Sequence[Target],
+           merged: dict[str, dict[str, int]]) -> CrawlReport:
+    """One report for the run, merchants in the order of ``targets`` (counts from the Parquet merge, if any)."""
     order = {t.label: i for i, t in enumerate(targets)}
     merchants = sorted((m for r in reports for m in r.merchants), key=lambda m: order.get(m.target, len(order)))
+    keep = ("products", "new", "changed", "unchanged", "removed", "quarantined")
+    merchants = [replace(m, **{k: merged[m.target][k] for k in keep}) if m.target in merged else m  # type: ignore[arg-type]
+                 for m in merchants]
     retried: dict[str, int] = {}
     failed: dict[str, int] = {}
     for r in reports:

@@ -55,7 +55,7 @@ class PageCounts:
 class Rows:
     """One product turned into table rows (everything but the write-time columns)."""
 
-    product: Product
+    product: Product | None  # None for a page read back from the distributed crawl's staging files
     hash: str
     product_row: tuple[Any, ...]  # products columns up to content_hash
     variants: list[tuple[Any, ...]]
@@ -107,23 +107,28 @@ def _variant_rows(p: Product) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
     return variants, vopts
 
 
-def history_rows(p: Product, old: dict[str, tuple[int | None, bool]], run_id: str, at: datetime
-                  ) -> list[tuple[Any, ...]]:
-    """Price/availability/variant changes between the stored variants ``old`` and product ``p``."""
+def history_rows(doc_id: str, variants: Sequence[tuple[Any, ...]], old: dict[str, tuple[int | None, bool]],
+                 run_id: str, at: datetime) -> list[tuple[Any, ...]]:
+    """Price/availability/variant changes between the stored variants ``old`` and a product's new variant rows.
+
+    ``variants`` are the product's ``variants`` table rows (:attr:`Rows.variants`, in the product's order), so a
+    page read back from the distributed crawl's staging files (no :class:`Product`) gives the same history.
+    """
     rows: list[tuple[Any, ...]] = []
     new_ids = set()
-    for v in p.variants:
-        new_ids.add(v.variant_id)
-        if v.variant_id not in old:
-            rows.append((p.doc_id, v.variant_id, "variant", None, "added", run_id, at))
+    for v in variants:
+        vid, v_price, v_available = v[1], v[4], v[6]
+        new_ids.add(vid)
+        if vid not in old:
+            rows.append((doc_id, vid, "variant", None, "added", run_id, at))
             continue
-        price, available = old[v.variant_id]
-        if price != v.price:
-            rows.append((p.doc_id, v.variant_id, "price", _s(price), _s(v.price), run_id, at))
-        if bool(available) != v.available:
-            rows.append((p.doc_id, v.variant_id, "available", _s(available), _s(v.available), run_id, at))
+        price, available = old[vid]
+        if price != v_price:
+            rows.append((doc_id, vid, "price", _s(price), _s(v_price), run_id, at))
+        if bool(available) != v_available:
+            rows.append((doc_id, vid, "available", _s(available), _s(v_available), run_id, at))
     for vid in old.keys() - new_ids:
-        rows.append((p.doc_id, vid, "variant", "present", "removed", run_id, at))
+        rows.append((doc_id, vid, "variant", "present", "removed", run_id, at))
     return rows
 
 

@@ -262,7 +262,7 @@ class Store(CatalogReads, CatalogStats, MerchantIdentity):
             for d in changed:
                 if existing[d][1]:
                     history.append((d, None, "product", "removed", "revived", run_id, now))
-                history.extend(history_rows(rows[d].product, old[d], run_id, now))
+                history.extend(history_rows(d, rows[d].variants, old[d], run_id, now))
             for table in ("variants", "options", "variant_options", "images"):
                 self._con.execute(f"DELETE FROM {table} WHERE doc_id = ANY(?::VARCHAR[])", [changed])
         stamp = [now, now, now, run_id, seq]
