@@ -5,9 +5,9 @@ With the default sink every page a crawl task parses is a call to the one DuckDB
 
 * **Writes are staged.** What the store's write calls carry (a page's product, variant, option,
   variant-option and image rows, quarantined records and unchanged doc ids; faults; the merchant's finish)
-  is kept per merchant (per target) and written, when that merchant's crawl finished, to Parquet files in
-  ``<staging>/<run_id>/<key>/`` (one file per table, a ``page`` column; ``events.parquet``: the calls in
-  order). ``events.parquet`` is written last (a rename): it **seals** the folder.
+  is written per merchant (per target) to Parquet files in ``<staging>/<run_id>/<key>/`` as it comes (one file
+  per table, one row group per page, a ``page`` column); ``events.parquet`` (the calls in order) is written when
+  that merchant's crawl finished, last, by a rename: it **seals** the folder.
 * **Reads go to the sink**: the run-wide identity claim (it may link a merchant, as in a local crawl), the
   stored hashes that let unchanged records skip parsing, the store's clock.
 * **One writer merges**: the sink actor replays each sealed folder with the local crawl's calls and
@@ -68,48 +68,61 @@ def _schema(table: str) -> Any:
                                                for c, t in TABLES[table]])
 
 
-def _write(path: Path, table: str, rows: list[tuple[Any, ...]]) -> None:
+def _arrow(table: str, rows: list[tuple[Any, ...]]) -> Any:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     schema = _schema(table)
     cols = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-    pq.write_table(pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
-                                        schema=schema), path)
+    return pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
+                                schema=schema)
 
 
 class _Staged:
-    """One target's staged calls, in memory until its finish seals them to Parquet."""
+    """One target's staged calls: each page written as one row group per table as it comes (a merchant is never
+    held in memory whole); the events in memory until the finish seals the folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self.events: list[tuple[str, str]] = []  # (kind, JSON payload), in call order
-        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+        self.writers: dict[str, Any] = {}  # table -> its open pyarrow ParquetWriter
         self.pages = 0
+
+    def _rows(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        import pyarrow.parquet as pq
+
+        if table not in self.writers:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.writers[table] = pq.ParquetWriter(self.folder / f"{table}.parquet", _schema(table))
+        if rows:
+            self.writers[table].write_table(_arrow(table, rows))
 
     def page(self, page: PreparedPage, merchant_raw: dict[str, Any] | None) -> None:
         k = self.pages
         self.pages += 1
+        rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
         for r in page.rows.values():
-            self.rows["products"].append((k, *r.product_row))
+            rows["products"].append((k, *r.product_row))
             for table, got in (("variants", r.variants), ("options", r.options),
                                ("variant_options", r.variant_options), ("images", r.images)):
-                self.rows[table] += [(k, *x) for x in got]
-        self.rows["quarantine"] += [(k, q.merchant_id, q.record_id, q.reason, q.raw) for q in page.quarantined]
-        self.rows["unchanged"] += [(k, d) for d in page.unchanged]
+                rows[table] += [(k, *x) for x in got]
+        rows["quarantine"] = [(k, q.merchant_id, q.record_id, q.reason, q.raw) for q in page.quarantined]
+        rows["unchanged"] = [(k, d) for d in page.unchanged]
+        for table, got in rows.items():
+            self._rows(table, got)
         self.events.append(("page", json.dumps({"page": k, "merchant": page.merchant.to_dict(),
                                                 "merchant_raw": merchant_raw}, ensure_ascii=False)))
 
-    def seal(self, folder: Path) -> None:
-        """Write the tables, then ``events.parquet`` by a rename (the seal)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        for table, rows in self.rows.items():
-            _write(folder / f"{table}.parquet", table, rows)
+    def seal(self) -> None:
+        """Close the tables, then write ``events.parquet`` by a rename (the seal)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        tmp = folder / (SEAL + ".tmp")
+        for table in TABLES:
+            self._rows(table, [])  # every table has its file, empty or not
+            self.writers.pop(table).close()
+        tmp = self.folder / (SEAL + ".tmp")
         pq.write_table(pa.table({"kind": [k for k, _ in self.events], "payload": [p for _, p in self.events]}), tmp)
-        os.replace(tmp, folder / SEAL)
+        os.replace(tmp, self.folder / SEAL)
 
 
 class StagingStore:
@@ -142,30 +155,33 @@ class StagingStore:
             self._target_of[merchant.merchant_id] = target.label
         return conflict  # type: ignore[no-any-return]
 
-    def _of(self, target: str) -> _Staged:
-        return self._staged.setdefault(target, _Staged())
+    def _of(self, run_id: str, target: str) -> _Staged:
+        if target not in self._staged:
+            self._staged[target] = _Staged(self._folder / run_id / folder_key(target))
+        return self._staged[target]
 
     def write_prepared(self, run_id: str, page: PreparedPage, *, merchant_raw: dict[str, Any] | None = None
                        ) -> PageCounts:
         """Stage one page. The counts are provisional (every parsed product counted new); the merge's are kept."""
-        self._of(self._target_of[page.merchant.merchant_id]).page(page, merchant_raw)
+        self._of(run_id, self._target_of[page.merchant.merchant_id]).page(page, merchant_raw)
         return PageCounts(len(page.rows), 0, len(page.unchanged), len(page.quarantined))
 
     def record_error(self, run_id: str, merchant_id: str | None, target: str, url: str, status: int | None,
                      code: str, error: str) -> None:
         """Stage one fault."""
-        self._of(target).events.append(("error", json.dumps([merchant_id, url, status, code, error])))
+        self._of(run_id, target).events.append(("error", json.dumps([merchant_id, url, status, code, error])))
 
     def finish_merchant(self, run_id: str, target: str, merchant: Merchant | None, *, complete: bool,
                         started_at: datetime, counts: dict[str, int],
                         merchant_raw: dict[str, Any] | None = None) -> int:
         """Stage the finish and seal the target's folder. Returns 0: removals are counted by the merge."""
-        staged = self._staged.pop(target, None) or _Staged()
+        staged = self._of(run_id, target)
+        del self._staged[target]
         staged.events.append(("finish", json.dumps({
             "target": target, "merchant": merchant.to_dict() if merchant else None, "complete": complete,
             "started_at": started_at.isoformat(), "errors": counts.get("errors", 0), "merchant_raw": merchant_raw},
             ensure_ascii=False)))
-        staged.seal(self._folder / run_id / folder_key(target))
+        staged.seal()
         return 0
 
 
