@@ -6,8 +6,8 @@ catalogs), then in the same run: a local crawl (``indexer.crawl.run.crawl``) int
 For each Ray run: wall seconds, products/s, and the sink's own time inside the store per method
 (``StoreSink.timings``: calls, seconds; Ray's argument transfer is not inside), hence the sink's busy fraction
 of the wall time and the products/s the sink absorbs (products / seconds inside ``write_prepared``), each
-with the default sink (``store``) and with the Parquet sink (``parquet``: tasks stage, the sink merges after
-them; its absorb rate is products / seconds of the merge, ``crawl_s`` the wall time before it).
+with the default sink (``store``) and with the Parquet sink (``parquet``: tasks stage, the sink merges each
+merchant once sealed; its absorb rate is products / seconds of the merges, ``writer_s``).
 A sink that is busy most of the wall time is the limit; one that idles is not.
 """
 
@@ -38,10 +38,10 @@ def _ray_run(targets: list[Any], settings: Any, db: Path, workers: int, sink: st
     report = crawl_ray(targets, db, settings=settings, workers=workers, sink=sink, sink_timings=got.update)
     wall = time.perf_counter() - t0
     busy = sum(s for _, s in got.values())
-    write_s = got.get("write_prepared" if sink == "store" else "merge", [0, 0.0])[1]
+    write_s = got.get("write_prepared", [0, 0.0])[1] + sum(got.get(k, [0, 0.0])[1] for k in ("merge", "merge_rest"))
     pages = int(got.get("write_prepared", [0, 0.0])[0])  # parquet: the merge writes them, not counted per call
     return {"workers": workers, "sink": sink, "products": report.products, "complete": report.complete,
-            "wall_s": round(wall, 2), "crawl_s": round(wall - write_s, 2),
+            "wall_s": round(wall, 2), "writer_s": round(write_s, 2),
             "products_per_s": round(report.products / wall), "pages": pages,
             "sink_busy_s": round(busy, 2), "sink_busy_fraction": round(busy / wall, 3),
             "sink_write_ms_per_page": round(1000 * write_s / pages, 2) if pages else None,

@@ -13,7 +13,7 @@
   The sink is placed on the driver's node (the catalog file is there).
 * **Or Parquet, merged by one writer** (``sink="parquet"``, ``aisle crawl --ray --ray-sink parquet``): tasks
   stage their writes as Parquet files per merchant and only their reads (claims, stored hashes, the clock) go to
-  the sink, which merges the staged merchants after the tasks, with the same calls and transactions
+  the sink, which merges each staged merchant once sealed (overlapping the crawl), with the same calls and transactions
   (:mod:`indexer.crawl.ray_stage`). DuckDB (one writer) bounds both: figures in docs/scale-out.md, item 5.
 
 Ray is imported only here (``pip install 'aisle[ray]'``).
@@ -53,6 +53,7 @@ class StoreSink:
 
         self.store = Store.open(path)
         self.claims: dict[str, str] = {}
+        self.merged: dict[str, dict[str, int]] = {}  # Parquet sink: target -> counts of its merged merchant
         self.busy: dict[str, list[float]] = {}  # method -> [calls, seconds inside the store] (benchmarks/ray.py)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -81,11 +82,18 @@ class StoreSink:
 
         return self._timed("recover", recover, self.store, Path(staging))  # type: ignore[no-any-return]
 
+    def merge_one(self, staging: str, run_id: str, target: str) -> None:
+        """Parquet sink: merge one merchant its task just sealed (:func:`.ray_stage.merge_target`)."""
+        from indexer.crawl.ray_stage import merge_target
+
+        self._timed("merge", merge_target, self.store, Path(staging), run_id, target, self.merged)
+
     def merge(self, staging: str, run_id: str, targets: list[str]) -> dict[str, dict[str, int]]:
-        """Parquet sink: the one writer replays the run's staged merchants (:func:`.ray_stage.merge_run`)."""
+        """Parquet sink: merge what is left of the run; every merged target's counts (:func:`.ray_stage.merge_run`)."""
         from indexer.crawl.ray_stage import merge_run
 
-        return self._timed("merge", merge_run, self.store, Path(staging), run_id, targets)  # type: ignore[no-any-return]
+        return self._timed("merge_rest", merge_run, self.store, Path(staging), run_id, targets,  # type: ignore[no-any-return]
+                           self.merged)
 
     def close(self) -> None:
         """Close the store (the driver calls it at the end)."""

@@ -12,8 +12,10 @@ With the default sink every page a crawl task parses is a call to the one DuckDB
   stored hashes that let unchanged records skip parsing, the store's clock.
 * **One writer merges**: the sink actor replays each sealed folder with the local crawl's calls and
   transactions (:meth:`Store.write_prepared` per page, :meth:`Store.record_error`,
-  :meth:`Store.finish_merchant` with the counts the replay found), in the order of the targets, and removes
-  the folder only after the merchant's finish committed. The store's tables end as after a local crawl.
+  :meth:`Store.finish_merchant` with the counts the replay found), as soon as the task sealed it (a call the
+  task does not wait for, so the merge overlaps the crawl), and removes the folder only after the merchant's
+  finish committed; after the tasks, the driver has it merge whatever is left, in the order of the targets.
+  The store's tables end as after a local crawl.
 * **After a crash** the next Parquet run first merges every sealed folder left by earlier runs (into their own
   run) and discards unsealed ones: those merchants were cut off mid-crawl and are crawled again; nothing whose
   crawl finished is lost. A merge cut off mid-merchant is replayed whole next time (its pages then count as
@@ -128,8 +130,9 @@ class _Staged:
 class StagingStore:
     """What a crawl task sees as its store with the Parquet sink: writes staged, reads forwarded to the sink."""
 
-    def __init__(self, sink: Any, folder: str) -> None:
-        self._sink, self._folder = sink, Path(folder)
+    def __init__(self, sink: Any, folder: str, *, merge_eagerly: bool = True) -> None:
+        """``merge_eagerly=False``: sealed merchants wait for the end-of-run merge (after a crash: the next run)."""
+        self._sink, self._folder, self._eager = sink, Path(folder), merge_eagerly
         self._staged: dict[str, _Staged] = {}
         self._target_of: dict[str, str] = {}  # merchant id -> the target whose claim it passed (pages carry no target)
 
@@ -182,6 +185,10 @@ class StagingStore:
             "started_at": started_at.isoformat(), "errors": counts.get("errors", 0), "merchant_raw": merchant_raw},
             ensure_ascii=False)))
         staged.seal()
+        # The sink merges it now, while the crawl goes on (not waited for: the task never blocks on a write);
+        # whatever this call has not merged by the end, the driver's merge_run does (merge_target is a no-op then).
+        if self._eager:
+            self._sink.merge_one.remote(str(self._folder), run_id, target)
         return 0
 
 
@@ -244,15 +251,23 @@ def merge_folder(store: Any, run_id: str, target: str, folder: Path) -> dict[str
     return counts
 
 
-def merge_run(store: Any, staging: Path, run_id: str, targets: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Merge run ``run_id``'s sealed folders in the order of ``targets``; target label -> its counts."""
-    out = {}
+def merge_target(store: Any, staging: Path, run_id: str, target: str, into: dict[str, dict[str, int]]) -> None:
+    """Merge ``target``'s folder of run ``run_id`` if it is sealed (and still there); its counts into ``into``."""
+    folder = staging / run_id / folder_key(target)
+    if (folder / SEAL).is_file():
+        into[target] = merge_folder(store, run_id, target, folder)
+
+
+def merge_run(store: Any, staging: Path, run_id: str, targets: Sequence[str],
+              merged: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Merge what is left sealed of run ``run_id`` in the order of ``targets``, then drop the run's folder.
+
+    ``merged`` holds the counts of the targets merged already (as their tasks sealed them); returned with the rest.
+    """
     for t in targets:
-        folder = staging / run_id / folder_key(t)
-        if (folder / SEAL).is_file():
-            out[t] = merge_folder(store, run_id, t, folder)
+        merge_target(store, staging, run_id, t, merged)
     shutil.rmtree(staging / run_id, ignore_errors=True)  # unsealed leftovers: merchants cut off mid-crawl
-    return out
+    return {t: merged[t] for t in targets if t in merged}
 
 
 def recover(store: Any, staging: Path) -> list[str]:

@@ -60,7 +60,10 @@ def test_the_parquet_sink_leaves_the_store_a_local_crawl_does(ray_cluster: Any, 
                     {"title": "Pack of 4", "option1": "Pack of 4", "price": "12.00"}]})
             with Store.open(tmp_path / "local.duckdb") as store:
                 local = crawl(targets, store, settings=settings)
-            report = crawl_ray(targets, tmp_path / "ray.duckdb", settings=settings, workers=2, sink="parquet")
+            timings: dict[str, list[float]] = {}
+            report = crawl_ray(targets, tmp_path / "ray.duckdb", settings=settings, workers=2, sink="parquet",
+                               sink_timings=timings.update)
+            assert timings["merge"][0] > 0  # merchants merged while the crawl went on
             assert [(m.target, m.products, m.new, m.changed, m.unchanged, m.removed, m.complete)
                     for m in report.merchants] == [(m.target, m.products, m.new, m.changed, m.unchanged, m.removed,
                                                     m.complete) for m in local.merchants]
@@ -87,7 +90,7 @@ def test_a_crashed_runs_sealed_merchants_are_merged_by_the_next_run(ray_cluster:
         records = json.loads((sample_dir / "shopify" / slug / "products.json").read_text())["products"][:5]
         sink = ray.remote(StoreSink).remote(str(db))  # a run that staged one merchant, then died before its merge
         run_id = ray.get(sink.call.remote("begin_run", [target.label], {}))
-        staged = StagingStore(sink, str(staging))
+        staged = StagingStore(sink, str(staging), merge_eagerly=False)
         assert staged.claim_for_run(target, merchant) is None
         items, bad, _ = shopify_mod.parse_page(merchant, records)
         staged.write_prepared(run_id, prepare_page(merchant, items, bad), merchant_raw={"name": merchant.name})
