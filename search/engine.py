@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexer.build.embed import onnx_cache_dir
+from indexer.build.lexical import tokenize
 from indexer.errors import ConfigError, NotFoundError, QueryError
 from search.answer import cursor_key, decode_cursor, encode_cursor, product_out, result_out
 from search.answer.present import View, add_scores, answer_facets, arrange, decorate, interpreted_out
@@ -55,7 +56,7 @@ from search.query.interpret import Interpretation, interpret, read_languages
 from search.query.spelling import Speller, remember_speller, speller_from_tally, speller_tally
 from search.query.synonyms import expansions
 from search.retrieval.encoding import QueryVectors
-from search.retrieval.floor import Kind, kind_phrase, kind_tally, order_near
+from search.retrieval.floor import Kind, kind_phrase, kind_tally, kind_vocabulary, modifiers_last, order_near
 from search.retrieval.order import Entry
 from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
@@ -99,6 +100,7 @@ class _State:
     multilingual: np.ndarray | None = None  # USE vectors by snapshot row, when built
     kind_terms: dict[int, frozenset[str]] = field(default_factory=dict)  # row → title/type/tag terms (lazy)
     kind_words: list[frozenset[str]] = field(default_factory=list)  # the catalog's kind vocabulary (lazy)
+    modifier: dict[int, str] = field(default_factory=dict)  # row → title (lazy; search.retrieval.floor.modifier_only)
 
 
 class Engine:
@@ -285,6 +287,7 @@ class Engine:
             # keeps to the shopper's own phrase.
             every = kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
             kind = replace(kind, heads=every.heads) if every is not None else kind
+        order = self._modifiers_last(state, it, kind, order)
         missed: set[int] = set()
         below: list[Entry] = []
         if kind is not None:
@@ -311,6 +314,25 @@ class Engine:
         return near_candidates(snap, cat, request.mode, it, allowed, extra, settings=self.settings,
                                encode=lambda t: self._vectors.encode(snap, t),
                                multilingual=(multi, self._vectors.encode_multilingual) if multi is not None else None)
+
+    def _modifiers_last(self, state: _State, it: Interpretation, kind: Kind | None, order: list[Entry]) -> list[Entry]:
+        """:func:`search.retrieval.floor.modifiers_last` for an English query (``modifier_window`` > 0)."""
+        if self.settings.modifier_window <= 0 or it.languages[:1] != ("en",) or not order:
+            return order
+        kind = kind or kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
+        if kind is None:
+            return order
+        if not state.kind_words:
+            state.kind_words.append(kind_vocabulary(state.snapshot.products))
+        titles = state.modifier
+
+        def title(row: int) -> str:
+            if row not in titles:
+                titles[row] = state.cat.products[row].title or ""
+            return titles[row]
+
+        return modifiers_last(order, kind, title, getattr(state.snapshot.lexical, "doc_lang", None),
+                              state.kind_words[0], frozenset(tokenize(it.text)), self.settings.modifier_window)
 
     def _kind_missed(self, state: _State, kind: Kind, rows: list[int]) -> set[int]:
         snap = state.snapshot

@@ -63,6 +63,10 @@ class EngineSettings:
     # > 0: where some candidates name the kind in their own words, the others must reach this cosine to pass
     # semantically (search.retrieval.floor.passes): chosen on 5 of 5 folds (dev-100 5-fold CV near 0.813).
     kind_named_bar: float = 0.5
+    # > 0: among the first this many results of an English query, a product naming the kind asked for only as a
+    # modifier of another kind ("Mobility Scooter Battery", "Heat Pump Tumble Dryer") moves behind the others
+    # (search.retrieval.floor.modifier_only; every mode, with or without constraints). 0 = off.
+    modifier_window: int = 50
     # Query encoder (search.retrieval.encoding.load_query_encoder): "auto" = ONNX Runtime fp32 when usable, else
     # torch; "onnx"; "torch". Both give a torch- or onnx-built snapshot's own vectors (an onnx-int8 snapshot is
     # always queried with int8): ONNX encodes a query in ~4 ms against ~15 ms (docs/benchmarks.md, issue 11).

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from indexer.build.lexical import tokenize
+from search.query.colours import value_shades
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 _BREAK = frozenset(
@@ -123,6 +124,62 @@ def passes(kind: Kind, rows: np.ndarray, terms_of: Callable[[int], frozenset[str
             bar = max(threshold, named_bar)
         ok[rest] = sims >= bar
     return ok
+
+
+# Where a title's main phrase ends: "Mobility Scooter Battery - 24V, Blue (2 pack)" → "Mobility Scooter Battery".
+# Romance connectors end it too: "Sandalias con Correa de Hebilla" is head-initial, its main phrase "Sandalias".
+_MAIN_END = re.compile(r"\s[-\u2013\u2014|/]\s|[,(:;\[]|\s(?:for|with|from|by|in|of|de|del|da|do|con|com|para|"
+                       r"pour|avec|en|für|mit|von|cu|pentru|din)\s", re.IGNORECASE)
+
+
+# Trailing words that do not change what the product is: a sale note, or a collection of the kind ("Bracelet Set"
+# is bracelets, "Scooter Bundle" a scooter).
+_TRAILING = frozenset("open box clearance edition version new sale refurbished renewed unisex set sets bundle kit pack "
+                      "pair pairs combo collection duo trio".split())
+
+
+def modifier_only(kind: Kind, title: str, vocabulary: frozenset[str], query: frozenset[str] = frozenset()) -> bool:
+    """The title names the query's kind only as a modifier of another kind of product.
+
+    English compounds are head-final: a "Mobility Scooter Battery" is a battery, a "Heat Pump Tumble Dryer" a
+    dryer, a "T-Shirt Dress" a dress. True when the last word of the title's main phrase (up to its first
+    separator or connecting word, numbers and codes skipped) is a word this catalog names kinds with
+    (``vocabulary``: :func:`kind_vocabulary`) other than the query's heads, while one of the heads comes
+    before it. A title ending in the kind ("Seahorse Patio Sofa"), or in a word that names no kind here
+    ("Troy-Bilt Pony"), or in a word of the query itself (``query``, stemmed: "Cooler Backpack" for "a cooler I can
+    wear like a backpack", "Cordless Hedge Trimmer" for "hedge trimmer cordless"), or not holding the kind word at
+    all, is not one. Trailing colours, sale notes and collection words ("Set", "Bundle") are skipped first.
+    """
+    main = _MAIN_END.split(title or "", maxsplit=1)[0]
+    words = [w for w in _WORD.findall(main.lower()) if not any(c.isdigit() for c in w)]
+    while words and (value_shades(words[-1]) or words[-1] in _TRAILING):  # "... Headphones Black", "... Open Box"
+        words.pop()
+    terms = tokenize(" ".join(words))
+    if len(terms) < 2 or terms[-1] in kind.heads or terms[-1] in query or terms[-1] not in vocabulary:
+        return False
+    return any(h in terms[:-1] for h in kind.heads)
+
+
+_MODEL_CODE = re.compile(r"\d{3,}")  # "toro 37807", "Tower T17100" (not "4-wheel")
+
+
+def modifiers_last(order: list[Any], kind: Kind, title: Callable[[int], str], lang: np.ndarray | None,
+                   vocabulary: frozenset[str], query: frozenset[str], window: int) -> list[Any]:
+    """``order`` (entries whose first item is a row) with, among its first ``window``, the products that name the
+    kind only as a modifier (:func:`modifier_only`) moved behind the others, each group in its own order.
+
+    English titles only (``lang``: the lexical index's language per row, 0 = English; None = all): Romance titles
+    are head-initial ("Camiseta Cropped Splash Mujer" is a camiseta). A kind phrase holding a model code names
+    one product, not a kind ("toro 37807": Toro snow blowers are not Toro accessories), and is left alone.
+    """
+    if window <= 0 or _MODEL_CODE.search(kind.phrase):
+        return order
+    head = order[:window]
+    moved = {o[0] for o in head
+             if (lang is None or int(lang[o[0]]) == 0) and modifier_only(kind, title(o[0]), vocabulary, query)}
+    if not moved:
+        return order
+    return [o for o in head if o[0] not in moved] + [o for o in head if o[0] in moved] + order[window:]
 
 
 def kind_vocabulary(products: Sequence[Any]) -> frozenset[str]:
