@@ -251,6 +251,11 @@ class ShardedLexical:
             return list(self.analyser.query_groups(text))
         return [(t,) for t in dict.fromkeys(tokenize(text)) if t]
 
+    @property
+    def doc_lang(self) -> Any:
+        """The snapshot's language per row (:attr:`LexicalIndex.doc_lang`; None for an aisle-v1 index)."""
+        return getattr(self.analyser, "doc_lang", None)
+
     def query_languages(self, text: str) -> tuple[str, ...]:
         """:meth:`LexicalIndex.query_languages` (the snapshot's reading; English alone without one)."""
         return tuple(self.analyser.query_languages(text)) if self.analyser is not None else ("en",)
