@@ -65,8 +65,10 @@ class EngineSettings:
     kind_named_bar: float = 0.5
     # > 0: among the first this many results of an English query, a product naming the kind asked for only as a
     # modifier of another kind ("Mobility Scooter Battery", "Heat Pump Tumble Dryer") moves behind the others
-    # (search.retrieval.floor.modifier_only; every mode, with or without constraints). 0 = off.
-    modifier_window: int = 50
+    # (search.retrieval.floor.modifier_only; every mode, with or without constraints). 0 = off. 12 (a page and a
+    # little) scores as 50 on dev-100 (5-fold CV over {0, 12, 20, 50}: 12 chosen on 4 folds) and reads a quarter
+    # of the titles: each is a product record read per query (docs/benchmarks.md, "fifth round").
+    modifier_window: int = 12
     # Query encoder (search.retrieval.encoding.load_query_encoder): "auto" = ONNX Runtime fp32 when usable, else
     # torch; "onnx"; "torch". Both give a torch- or onnx-built snapshot's own vectors (an onnx-int8 snapshot is
     # always queried with int8): ONNX encodes a query in ~4 ms against ~15 ms (docs/benchmarks.md, issue 11).
