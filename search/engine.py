@@ -56,9 +56,9 @@ from search.query.interpret import Interpretation, interpret, read_languages
 from search.query.spelling import Speller, remember_speller, speller_from_tally, speller_tally
 from search.query.synonyms import expansions
 from search.retrieval.encoding import QueryVectors
-from search.retrieval.floor import Kind, kind_phrase, kind_tally, kind_vocabulary, modifiers_last, order_near
+from search.retrieval.floor import Kind, kind_phrase, kind_tally, main_terms, modifiers_last, order_near
 from search.retrieval.order import Entry
-from search.retrieval.pipeline import floor_missed, multilingual_vectors, near_candidates, rank
+from search.retrieval.pipeline import floor_missed, kind_words, multilingual_vectors, near_candidates, rank
 from search.retrieval.retrieve import Ranked
 from search.retrieval.threads import single_threaded
 from search.schema import (
@@ -100,7 +100,7 @@ class _State:
     multilingual: np.ndarray | None = None  # USE vectors by snapshot row, when built
     kind_terms: dict[int, frozenset[str]] = field(default_factory=dict)  # row → title/type/tag terms (lazy)
     kind_words: list[frozenset[str]] = field(default_factory=list)  # the catalog's kind vocabulary (lazy)
-    modifier: dict[int, str] = field(default_factory=dict)  # row → title (lazy; search.retrieval.floor.modifier_only)
+    modifier: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row → its title's floor.main_terms (lazy)
 
 
 class Engine:
@@ -322,17 +322,16 @@ class Engine:
         kind = kind or kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
         if kind is None:
             return order
-        if not state.kind_words:
-            state.kind_words.append(kind_vocabulary(state.snapshot.products))
-        titles = state.modifier
+        cache = state.modifier
 
-        def title(row: int) -> str:
-            if row not in titles:
-                titles[row] = state.cat.products[row].title or ""
-            return titles[row]
+        def terms(row: int) -> tuple[str, ...]:
+            if row not in cache:
+                cache[row] = main_terms(state.cat.products[row].title or "")
+            return cache[row]
 
-        return modifiers_last(order, kind, title, getattr(state.snapshot.lexical, "doc_lang", None),
-                              state.kind_words[0], frozenset(tokenize(it.text)), self.settings.modifier_window)
+        return modifiers_last(order, kind, terms, getattr(state.snapshot.lexical, "doc_lang", None),
+                              kind_words(state.snapshot, state.kind_words), frozenset(tokenize(it.text)),
+                              self.settings.modifier_window)
 
     def _kind_missed(self, state: _State, kind: Kind, rows: list[int]) -> set[int]:
         snap = state.snapshot

@@ -50,14 +50,19 @@ def nlist_for(n: int) -> int:
     return int(min(MAX_NLIST, max(MIN_NLIST, 2 ** round(math.log2(target)))))
 
 
+def _nlist(n: int, nlist: int | None = None) -> int:
+    """Lists for ``n`` rows (``nlist`` or :func:`nlist_for`), at most one per 39 rows: FAISS wants 39 training
+    points per centroid. One rule for a build and for the re-use check, so a kept training matches a new build's."""
+    return max(1, min(nlist or nlist_for(n), n // 39))
+
+
 def build_ivf(
     vectors: np.ndarray, *, nlist: int | None = None, nprobe: int = NPROBE
 ) -> tuple[faiss.Index, dict[str, Any]]:
     """An ``IndexIVFScalarQuantizer`` (QT_8bit, inner product) over ``vectors`` (rows = ids) and the
     parameters the manifest records. ``vectors`` may be a read-only memory map: it is read in chunks."""
     n, dim = int(vectors.shape[0]), int(vectors.shape[1])
-    nlist = nlist or nlist_for(n)
-    nlist = max(1, min(nlist, n // 39))  # FAISS wants 39 training points per centroid
+    nlist = _nlist(n, nlist)
     rng = np.random.default_rng(SEED)
     n_train = min(n, TRAIN_PER_LIST * nlist)
     sample = np.sort(rng.choice(n, size=n_train, replace=False)) if n_train < n else np.arange(n)
@@ -92,7 +97,7 @@ def reuse_ivf(path: str, params: dict[str, Any], vectors: np.ndarray, *,
     approximate search finds; below ``EXACT_MAX_ROWS`` the index is exact and rebuilt, identical.
     """
     n, dim = int(vectors.shape[0]), int(vectors.shape[1])
-    nlist = max(1, min(nlist_for(n), n // 39))
+    nlist = _nlist(n)
     drift = int(params.get("changed_since_training", 0)) + changed
     if (params.get("type") != "IndexIVFScalarQuantizer" or params.get("nlist") != nlist or params.get("dim") != dim
             or drift > RETRAIN_FRACTION * n):

@@ -66,10 +66,10 @@ def _lang_codes(langs: Sequence[str] | None, n: int) -> np.ndarray:
 
 def _lang_df(triples: Triples, doc_lang: np.ndarray) -> np.ndarray:
     """int32 (terms, languages): how many documents of each language hold each term."""
-    df = np.zeros((len(triples.vocab), len(LANGUAGES)), dtype=np.int32)
-    if len(triples.term):
-        np.add.at(df, (triples.term, doc_lang[triples.doc].astype(np.int64)), 1)
-    return df
+    n_terms, n_langs = len(triples.vocab), len(LANGUAGES)
+    # one bincount over (term, language) cells: numpy's unbuffered add.at is ~15x slower at 1M products
+    cell = np.asarray(triples.term, dtype=np.int64) * n_langs + doc_lang[triples.doc].astype(np.int64)
+    return np.bincount(cell, minlength=n_terms * n_langs).reshape(n_terms, n_langs).astype(np.int32)
 
 
 def _untagged_lengths(t: Triples) -> Triples:

@@ -81,14 +81,17 @@ def _check_mean_pooled(model_dir: Path) -> int:
 check_mean_pooled = _check_mean_pooled  # public: the OpenVINO backend (indexer.build.openvino_encoder) checks too
 
 
-def _fingerprint(model_dir: Path) -> str:
-    """Changes when the weights change (size and mtime of every weight file): a stale export is redone."""
-    parts = []
+def export_key(model_dir: Path) -> str:
+    """The cache key of an export of ``model_dir`` (ONNX or OpenVINO IR): it changes with the model's path and
+    every weight file's size and mtime, so a stale export is redone."""
+    import hashlib
+
+    parts = [str(model_dir.resolve())]
     for p in sorted(model_dir.glob("*")):
         if p.is_file() and p.suffix in (".safetensors", ".bin", ".json"):
             st = p.stat()
             parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _export_fp32(model_dir: Path, target: Path) -> None:
@@ -121,10 +124,7 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
 
 def exported_model(model_dir: Path, cache_dir: Path, backend: str) -> Path:
     """The ONNX file for ``backend`` of the model in ``model_dir``, exported into ``cache_dir`` on first use."""
-    import hashlib
-
-    key = hashlib.sha256(f"{model_dir.resolve()}|{_fingerprint(model_dir)}".encode()).hexdigest()[:16]
-    folder = cache_dir / f"{model_dir.name[-40:]}-{key}"
+    folder = cache_dir / f"{model_dir.name[-40:]}-{export_key(model_dir)}"
     fp32, int8 = folder / "model.onnx", folder / INT8_FILE
     wanted = int8 if backend == "onnx-int8" else fp32
     with _export_lock:

@@ -20,7 +20,6 @@ ConfigError that says so, never an ImportError.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length, load_tokenizer, token_feed
+from indexer.build.onnx_encoder import check_mean_pooled, encode_by_length, export_key, load_tokenizer, token_feed
 from indexer.errors import ConfigError
 from indexer.fsutil import fsync_dir
 
@@ -53,13 +52,7 @@ def _openvino() -> Any:
 
 def _ir_folder(model_dir: Path, cache_dir: Path) -> Path:
     """The cache folder of ``model_dir``'s IR: its key changes with the path and every weight file's size/mtime."""
-    parts = [str(model_dir.resolve())]
-    for p in sorted(model_dir.glob("*")):
-        if p.is_file() and p.suffix in (".safetensors", ".bin", ".json"):
-            st = p.stat()
-            parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
-    key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-    return cache_dir / f"openvino-{model_dir.name[-40:]}-{key}"
+    return cache_dir / f"openvino-{model_dir.name[-40:]}-{export_key(model_dir)}"
 
 
 def _convert(model_dir: Path, target: Path) -> None:

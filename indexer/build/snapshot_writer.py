@@ -20,7 +20,7 @@ import numpy as np
 from indexer.build.dense import write_dense
 from indexer.build.lexical import LexicalIndex
 from indexer.build.records import save_records
-from indexer.build.rowstore import row_line, write_rows
+from indexer.build.rowstore import write_rows
 from indexer.build.snapshot import Checkpoint, no_checkpoint
 from indexer.build.vocabulary import Vocabulary
 from indexer.fsutil import fsync_dir, fsync_file, sha256_file
@@ -54,22 +54,6 @@ class _Files:
         self.done(path)
 
 
-def _products(files: _Files, rows: Sequence[Product], written: tuple[Any, str] | None) -> Any:
-    """``products.jsonl`` written (unless ``written`` already) and recorded; returns the row offsets."""
-    path = files.root / "products.jsonl"
-    if written is not None:
-        files.done(path, written[1])
-        return written[0]  # int64 (N+1,)
-    offsets = [0]
-    with open(path, "wb") as fh:
-        for p in rows:
-            line = row_line(p)
-            fh.write(line)
-            offsets.append(offsets[-1] + len(line))
-    files.done(path)
-    return offsets
-
-
 def write_snapshot(
     build_dir: Path,
     manifest: dict[str, Any],
@@ -84,8 +68,8 @@ def write_snapshot(
     vocabulary: Vocabulary,
     stage_seconds: Mapping[str, float],
     checkpoint: Checkpoint = no_checkpoint,
-    written: tuple[Any, str] | None = None,
-    records: np.ndarray | None = None,
+    written: tuple[Any, str],
+    records: np.ndarray,
     evidence: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Write all snapshot files into ``build_dir`` (created if needed) and the manifest last; returns the manifest.
@@ -96,10 +80,10 @@ def write_snapshot(
     build_dir.mkdir(parents=True, exist_ok=True)
     files = _Files(build_dir)
 
-    offsets = _products(files, rows, written)
-    for path in save_records(build_dir, records, evidence) if records is not None else ():
+    files.done(build_dir / "products.jsonl", written[1])  # written by plan_rows; its offsets are written[0]
+    for path in save_records(build_dir, records, evidence):
         files.done(path)
-    for path in write_rows(build_dir, offsets, [p.doc_id for p in rows]):
+    for path in write_rows(build_dir, written[0], [p.doc_id for p in rows]):
         files.done(path)
     files.write_bytes("merchants.json", _json_bytes([m.to_dict() for m in merchants]))
     files.write_bytes("crawled_at.json", _json_bytes(dict(crawled_at)))

@@ -38,14 +38,15 @@ from typing import Any
 
 from indexer.models import Merchant, Quarantined
 from indexer.store.rows import PageCounts, PreparedPage, Rows
+from indexer.store.schema import PRODUCT_COLUMNS
 
 SEAL = "events.parquet"
 _S, _B, _I, _L = "string", "bool", "int32", "int64"
 #: Staged tables: (name, columns with their Arrow types); every table also has ``page`` (int32) first.
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "products": tuple((c, _B if c in ("gift_card", "personalization_required") else _S) for c in (
-        "doc_id platform merchant_id product_id title handle vendor product_type tags body_html body_text url "
-        "gift_card personalization_required source_updated_at extra raw_json content_hash").split()),
+    # the products columns a page writes (up to content_hash, the last of Rows.product_row)
+    "products": tuple((c, _B if c in ("gift_card", "personalization_required") else _S)
+                      for c in PRODUCT_COLUMNS[: PRODUCT_COLUMNS.index("content_hash") + 1]),
     "variants": (("doc_id", _S), ("variant_id", _S), ("position", _I), ("title", _S), ("price", _L),
                  ("currency", _S), ("available", _B), ("quantity", _I), ("sku", _S), ("compare_at", _L),
                  ("options", _S)),
@@ -218,17 +219,21 @@ def _prepared(merchant: Merchant, t: dict[str, list[tuple[Any, ...]]]) -> Prepar
     rows = {}
     for p in t["products"]:
         d, got = p[0], parts.get(p[0], {})
-        rows[d] = Rows(None, p[17], p, got.get("variants", []), got.get("options", []),
+        rows[d] = Rows(p[-1], p, got.get("variants", []), got.get("options", []),
                        got.get("variant_options", []), got.get("images", []))
     return PreparedPage(merchant, rows, tuple(Quarantined(*q) for q in t["quarantine"]),
                         tuple(d for (d,) in t["unchanged"]))
 
 
-def merge_folder(store: Any, run_id: str, target: str, folder: Path) -> dict[str, int]:
-    """Replay one sealed folder into ``store`` (see the module docstring); the merchant's counts. Removes it after."""
+def merge_folder(store: Any, run_id: str, target: str | None, folder: Path) -> dict[str, int]:
+    """Replay one sealed folder into ``store`` (see the module docstring); the merchant's counts. Removes it after.
+
+    ``target`` None: the one the folder was staged for (kept in its finish event, the last)."""
     import pyarrow.parquet as pq
 
     events = pq.read_table(folder / SEAL).to_pydict()
+    if target is None:
+        target = str(json.loads(events["payload"][-1])["target"])
     pages = dict(_pages(folder))
     counts = {"products": 0, "new": 0, "changed": 0, "unchanged": 0, "quarantined": 0, "errors": 0, "removed": 0}
     for kind, payload in zip(events["kind"], events["payload"], strict=True):
@@ -276,14 +281,7 @@ def recover(store: Any, staging: Path) -> list[str]:
     for run in sorted(p for p in staging.iterdir() if p.is_dir()) if staging.is_dir() else []:
         for folder in sorted(run.iterdir()):
             if (folder / SEAL).is_file():
-                merge_folder(store, run.name, _target_of(folder), folder)
+                merge_folder(store, run.name, None, folder)
         shutil.rmtree(run, ignore_errors=True)
         done.append(run.name)
     return done
-
-
-def _target_of(folder: Path) -> str:
-    """The target label a sealed folder was staged for (kept in its finish event, the last)."""
-    import pyarrow.parquet as pq
-
-    return str(json.loads(pq.read_table(folder / SEAL).column("payload")[-1].as_py())["target"])

@@ -55,7 +55,6 @@ class PageCounts:
 class Rows:
     """One product turned into table rows (everything but the write-time columns)."""
 
-    product: Product | None  # None for a page read back from the distributed crawl's staging files
     hash: str
     product_row: tuple[Any, ...]  # products columns up to content_hash
     variants: list[tuple[Any, ...]]
@@ -92,7 +91,7 @@ def prepare_page(merchant: Merchant, items: Sequence[tuple[Product, str]],
         v, vo = _variant_rows(p)
         opts = [(d, k, o.name, o.canonical, dumps(o.values))
                 for k, o in enumerate(p.options)]
-        rows[d] = Rows(p, h, prow, v, opts, vo, [(d, k, src) for k, src in enumerate(p.images)])
+        rows[d] = Rows(h, prow, v, opts, vo, [(d, k, src) for k, src in enumerate(p.images)])
     return PreparedPage(merchant, rows, tuple(quarantined), tuple(d for d in unchanged if d not in rows))
 
 

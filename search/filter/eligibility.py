@@ -55,6 +55,7 @@ import numpy as np
 
 from indexer.models import Merchant, Product, Variant
 from search.filter.catalog import CatalogArrays
+from search.filter.merge import ranges
 from search.filter.shipping import is_digital, merchant_ships_to
 
 REASONS: dict[str, str] = {
@@ -263,8 +264,7 @@ def eligible_mask(cat: CatalogArrays, *, country: str, now: float, policy: Polic
         return m & prod_ok[cat.var_row]
     starts, ends = cat.var_start[r], cat.var_start[r + 1]
     counts = ends - starts
-    # the variant indices of every row, contiguous per row: start of the row plus 0..count-1
-    vi = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    vi = ranges(starts, counts)  # the variant indices of every row, contiguous per row
     out = np.zeros(cat.n_variants, dtype=bool)
     out[vi] = cat.var_available[vi] & (cat.var_quantity[vi] != 0) & (cat.var_price[vi] > 0) & np.repeat(prod_ok, counts)
     return out

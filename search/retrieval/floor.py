@@ -150,11 +150,21 @@ def modifier_only(kind: Kind, title: str, vocabulary: frozenset[str], query: fro
     wear like a backpack", "Cordless Hedge Trimmer" for "hedge trimmer cordless"), or not holding the kind word at
     all, is not one. Trailing colours, sale notes and collection words ("Set", "Bundle") are skipped first.
     """
+    return modifier_terms(kind, main_terms(title), vocabulary, query)
+
+
+def main_terms(title: str) -> tuple[str, ...]:
+    """Stemmed terms of the title's main phrase, trailing colours, sale notes and collection words dropped (what
+    :func:`modifier_only` reads of a title; it does not depend on the query, so callers cache it per row)."""
     main = _MAIN_END.split(title or "", maxsplit=1)[0]
     words = [w for w in _WORD.findall(main.lower()) if not any(c.isdigit() for c in w)]
     while words and (value_shades(words[-1]) or words[-1] in _TRAILING):  # "... Headphones Black", "... Open Box"
         words.pop()
-    terms = tokenize(" ".join(words))
+    return tuple(tokenize(" ".join(words)))
+
+
+def modifier_terms(kind: Kind, terms: tuple[str, ...], vocabulary: frozenset[str], query: frozenset[str]) -> bool:
+    """:func:`modifier_only` over a title's :func:`main_terms`."""
     if len(terms) < 2 or terms[-1] in kind.heads or terms[-1] in query or terms[-1] not in vocabulary:
         return False
     return any(h in terms[:-1] for h in kind.heads)
@@ -163,10 +173,11 @@ def modifier_only(kind: Kind, title: str, vocabulary: frozenset[str], query: fro
 _MODEL_CODE = re.compile(r"\d{3,}")  # "toro 37807", "Tower T17100" (not "4-wheel")
 
 
-def modifiers_last(order: list[Any], kind: Kind, title: Callable[[int], str], lang: np.ndarray | None,
+def modifiers_last(order: list[Any], kind: Kind, terms: Callable[[int], tuple[str, ...]], lang: np.ndarray | None,
                    vocabulary: frozenset[str], query: frozenset[str], window: int) -> list[Any]:
     """``order`` (entries whose first item is a row) with, among its first ``window``, the products that name the
-    kind only as a modifier (:func:`modifier_only`) moved behind the others, each group in its own order.
+    kind only as a modifier (:func:`modifier_only`; ``terms(row)``: the row's title's :func:`main_terms`) moved
+    behind the others, each group in its own order.
 
     English titles only (``lang``: the lexical index's language per row, 0 = English; None = all): Romance titles
     are head-initial ("Camiseta Cropped Splash Mujer" is a camiseta). A kind phrase holding a model code names
@@ -176,7 +187,7 @@ def modifiers_last(order: list[Any], kind: Kind, title: Callable[[int], str], la
         return order
     head = order[:window]
     moved = {o[0] for o in head
-             if (lang is None or int(lang[o[0]]) == 0) and modifier_only(kind, title(o[0]), vocabulary, query)}
+             if (lang is None or int(lang[o[0]]) == 0) and modifier_terms(kind, terms(o[0]), vocabulary, query)}
     if not moved:
         return order
     return [o for o in head if o[0] not in moved] + [o for o in head if o[0] in moved] + order[window:]

@@ -91,9 +91,14 @@ def near_candidates(snap: Any, cat: Any, mode: str, it: Any, allowed: np.ndarray
 def floor_missed(snap: Any, cat: Any, kind: Kind, rows: list[int], *, threshold: float, encode: Encode,
                  terms: dict[int, frozenset[str]], words: list[frozenset[str]], named_bar: float = 0.0) -> set[int]:
     """Rows that are not the kind of product the query names; ``terms``/``words`` are per-snapshot caches."""
+    return kind_missed(cat, snap.vectors, encode, kind, rows, terms, threshold, kind_words(snap, words), named_bar)
+
+
+def kind_words(snap: Any, words: list[frozenset[str]]) -> frozenset[str]:
+    """The catalog's kind vocabulary, from the per-snapshot cache ``words`` (filled at open; else computed once)."""
     if not words:
         words.append(kind_vocabulary(snap.products))
-    return kind_missed(cat, snap.vectors, encode, kind, rows, terms, threshold, words[0], named_bar)
+    return words[0]
 
 
 def multilingual_vectors(snapshot: Any, settings: Any) -> np.ndarray | None:

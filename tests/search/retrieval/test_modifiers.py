@@ -7,7 +7,7 @@ import numpy as np
 
 from indexer.build.lexical import tokenize
 from search.engine import Engine
-from search.retrieval.floor import kind_phrase, modifier_only, modifiers_last
+from search.retrieval.floor import kind_phrase, main_terms, modifier_only, modifiers_last
 from search.schema import SearchRequest
 from search.settings import EngineSettings
 from tests.search.conftest import make_engine, merchant, product, variant
@@ -44,16 +44,20 @@ def test_modifiers_move_behind_within_the_window_english_titles_only() -> None:
     titles = {0: "Mobility Scooter Battery", 1: "Folding Mobility Scooter", 2: "Mobility Scooter Cover",
               3: "Mobility Scooter Charger"}
     order = [(r, 1.0 - r / 10, True) for r in range(4)]
+
+    def terms(row: int) -> tuple[str, ...]:
+        return main_terms(titles[row])
+
     vocab = VOCAB | frozenset(tokenize("charger"))
-    rows = [o[0] for o in modifiers_last(order, kind, titles.__getitem__, None, vocab, frozenset(), 3)]
+    rows = [o[0] for o in modifiers_last(order, kind, terms, None, vocab, frozenset(), 3)]
     assert rows == [1, 0, 2, 3]  # the window is 3: the charger at 4th place stays where it was
     lang = np.array([1, 0, 0, 0], dtype=np.uint8)  # row 0 is not English: not judged by English word order
     mixed = [order[0], order[2], order[1], order[3]]
-    rows = [o[0] for o in modifiers_last(mixed, kind, titles.__getitem__, lang, vocab, frozenset(), 4)]
+    rows = [o[0] for o in modifiers_last(mixed, kind, terms, lang, vocab, frozenset(), 4)]
     assert rows == [0, 1, 2, 3]  # row 0 stays first; the cover and the charger move behind the scooter
     code = kind_phrase("toro 37807")
     assert code is not None
-    assert modifiers_last(order, code, lambda r: "Toro Snow Blower", None, vocab, frozenset(), 4) == order
+    assert modifiers_last(order, code, lambda r: main_terms("Toro Snow Blower"), None, vocab, frozenset(), 4) == order
 
 
 def _engine(window: int) -> Engine:
