@@ -254,6 +254,9 @@ men|mens|hombre|hombres|homem|homme|hommes|herren|männer|uomo|bărbați
 wedding|boda|casamento|mariage|hochzeit|matrimonio|nuntă
 birthday|cumpleaños|aniversário|anniversaire|geburtstag|compleanno|zi de naștere
 christmas|xmas|navidad|natal|noël|weihnachten|natale|crăciun
+funeral|sympathy|funerales|velorio|sepelio|velório|enterro|funérailles|obsèques|beerdigung|trauerfeier|funerale|
+înmormântare
+coffin|casket|ataúd|féretro|caixão|cercueil|sarg|bara|sicriu
 """
 
 

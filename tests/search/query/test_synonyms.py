@@ -21,6 +21,7 @@ def test_uk_us_words_are_linked(query: str, expected: str) -> None:
     ("cortador de relva a bateria", "lawn mower"), ("lawn mower", "cortador relva"),
     ("abri à vélos en métal", "bike shed"), ("bike shed", "abri vélo"), ("Thermosflasche", "thermos flask"),
     ("thermos flask", "thermosflasche"), ("lubrifiant intime", "lubricant"), ("gorro de lana", "beanie"),
+    ("flores para un velorio", "funerales"), ("funeral flowers", "velorio"), ("ataúd", "casket"),
 ])
 def test_cross_language_words_are_linked_both_ways(query: str, expected: str) -> None:
     assert expected in expansions(query)
