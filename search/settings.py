@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from indexer.errors import ConfigError
 from indexer.settings import Settings
 from search.filter.eligibility import Policy
 from search.retrieval.retrieve import Fusion
@@ -76,6 +77,11 @@ class EngineSettings:
     query_backend: str = field(default_factory=lambda: Settings.from_env().query_backend)
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
+    # IVF lists probed per dense search without a selective filter (search.retrieval.filtered; below 10 % of rows
+    # allowed it grows by sqrt(0.1 / share)). None = the index's own, stored at build (indexer.build.ivf.NPROBE,
+    # 32). A search-time knob, not a rebuild: an absolute count, as FAISS and the build read it; the sharded engine
+    # passes it to every shard. Catalogs up to indexer.build.dense.EXACT_MAX_ROWS have an exact index: no effect.
+    nprobe: int | None = None
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
     max_quantity_per_item: int = 10  # quantity_exceeded above this (1 = today's single-item chat checkouts)
     http_timeout_s: float = 5.0  # per merchant request in a live re-check
@@ -93,6 +99,10 @@ class EngineSettings:
     check_max_per_merchant: int = 8
     check_cache_ttl_s: float = 10.0
     check_merchant_per_minute: int = 120  # products read live from one merchant per minute, all calls together
+
+    def __post_init__(self) -> None:
+        if self.nprobe is not None and (isinstance(self.nprobe, bool) or int(self.nprobe) < 1):
+            raise ConfigError(f"nprobe must be a positive number of lists or None, not {self.nprobe!r}")
 
     def policy(self) -> Policy:
         return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)

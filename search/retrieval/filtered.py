@@ -10,7 +10,8 @@
   against 0.3 ms for the IVF search below at the same recall).
 * **IVF** (``IndexIVF*``, see :mod:`indexer.build.ivf`): the index searches with an ``IDSelectorBitmap`` of
   the allowed rows and ``nprobe = base * sqrt(0.1 / s)`` lists for a selectivity ``s = a / n`` below
-  10 % (the base nprobe above it): the rarer the allowed rows, the more lists must be scanned to meet
+  10 % (the base nprobe above it; ``base`` is the ``nprobe`` argument, ``EngineSettings.nprobe``, or else
+  the index's own, stored at build time): the rarer the allowed rows, the more lists must be scanned to meet
   ten of them near the query. Candidates (``k + max(k, 30)``) are then rescored exactly with the raw
   vectors (the index may hold 8-bit codes). Should the index return fewer rows than ``min(k, a)``,
   nprobe grows fourfold up to every list, then exact scoring answers.
@@ -104,14 +105,14 @@ def _found(ids: np.ndarray) -> np.ndarray:
     return got[got >= 0].astype(np.int64)
 
 
-def _ivf(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None
-         ) -> tuple[np.ndarray, np.ndarray]:
+def _ivf(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None,
+         base: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     faiss = _faiss()
     ivf = faiss.extract_index_ivf(index)
     n = int(vectors.shape[0])
     a = n if allowed is None else int(allowed.size)
     nlist = int(ivf.nlist)
-    nprobe = max(1, int(ivf.nprobe))
+    nprobe = max(1, int(ivf.nprobe) if base is None else int(base))  # never written to the index: it may be shared
     s = a / max(n, 1)
     if s < 0.1:
         nprobe = math.ceil(nprobe * math.sqrt(0.1 / max(s, 1e-12)))
@@ -176,8 +177,12 @@ def _selected(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: n
 
 
 def dense_topk(index: Any, vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray | None = None, *,
-               exact_threshold: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
-    """Inner-product top ``k`` rows for one query vector, only rows in ``allowed`` when given (see module doc)."""
+               exact_threshold: int = 20_000, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inner-product top ``k`` rows for one query vector, only rows in ``allowed`` when given (see module doc).
+
+    ``nprobe``: the IVF lists probed without a selective filter (None: the index's own); other index types
+    ignore it.
+    """
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     n = int(vectors.shape[0])
     if k <= 0 or n == 0:
@@ -195,7 +200,7 @@ def dense_topk(index: Any, vectors: np.ndarray, query: np.ndarray, k: int, allow
         return _exact(vectors, q, k, None)
     with _one_thread():
         if kind == "ivf":
-            return _ivf(index, vectors, q, k, allowed)
+            return _ivf(index, vectors, q, k, allowed, nprobe)
         if kind == "hnsw":
             return _hnsw(index, vectors, q, k, allowed)
         if allowed is not None:

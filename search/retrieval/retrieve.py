@@ -47,16 +47,17 @@ def dense(
     allowed: np.ndarray | None = None,
     *,
     exact_threshold: int = 20_000,
+    nprobe: int | None = None,
 ) -> Ranked:
     """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given).
 
-    An index with a ``topk`` method (the sharded index, :class:`search.retrieval.shards.ShardedDense`)
-    answers itself.
+    ``nprobe``: IVF lists probed (None: the index's own; :func:`search.retrieval.filtered.dense_topk`). An index
+    with a ``topk`` method (the sharded index, :class:`search.retrieval.shards.ShardedDense`) answers itself.
     """
     if hasattr(index, "topk"):
-        rows, scores = index.topk(query, k, allowed, exact_threshold=exact_threshold)
+        rows, scores = index.topk(query, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
         return Ranked(rows, scores)
-    rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold)
+    rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
     return Ranked(rows, scores)
 
 
@@ -198,6 +199,7 @@ def retrieve(
     z_cap: float = 0.0,
     model: Sequence[Sequence[float]] | None = None,
     multilingual_base: float = 0.0,
+    nprobe: int | None = None,
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 
@@ -217,7 +219,7 @@ def retrieve(
     if mode == "bm25":
         return lex
     q = encode(text)
-    den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold)
+    den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
     if mode == "dense":
         return den
     wl, wd, mw = fusion_weights(
@@ -231,4 +233,4 @@ def retrieve(
     if prf[0] <= 0 or prf[1] <= 0 or not len(fused):
         return fused
     q2 = rocchio(q, vectors, fused.rows[: prf[0]], prf[1])
-    return fuse(dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold), q2)
+    return fuse(dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold, nprobe=nprobe), q2)
