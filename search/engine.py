@@ -337,8 +337,8 @@ class Engine:
         snap = state.snapshot
         return floor_missed(snap, state.cat, kind, rows, threshold=float(self.settings.kind_threshold or 0.0),
                             encode=lambda t: self._vectors.encode(snap, t), terms=state.kind_terms,
-                            words=state.kind_words,
-                            named_bar=self.settings.kind_named_bar)
+                            words=state.kind_words, named_bar=self.settings.kind_named_bar,
+                            compounds=self.settings.kind_compounds)
 
     def _result(self, cat: CatalogArrays, view: View, row: int, score: float, exact: bool, place: int) -> Result:
         it = view.it

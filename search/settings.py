@@ -64,6 +64,11 @@ class EngineSettings:
     # > 0: where some candidates name the kind in their own words, the others must reach this cosine to pass
     # semantically (search.retrieval.floor.passes): chosen on 5 of 5 folds (dev-100 5-fold CV near 0.813).
     kind_named_bar: float = 0.5
+    # Compounds in English rows (search.retrieval.floor, module docstring): "open" = a word ending in the kind asked
+    # for counts as that kind unless a longer kind word of the catalog ends it ("sweatshirt" is not a "shirt");
+    # "none" = no compounds in English rows; "all" = every compound (the rule before). Other languages keep every
+    # compound ("Wanderrucksack" is a "Rucksack"). docs/benchmarks.md, "h11c".
+    kind_compounds: str = "open"
     # > 0: among the first this many results of an English query, a product naming the kind asked for only as a
     # modifier of another kind ("Mobility Scooter Battery", "Heat Pump Tumble Dryer") moves behind the others
     # (search.retrieval.floor.modifier_only; every mode, with or without constraints). 0 = off. 12 (a page and a

@@ -5,7 +5,7 @@ with Bergwerk hats that happen to meet the price and the destination. A product 
 
 * **lexically** the query's head word (its product kind, :func:`kind_phrase`) or one of the synonyms
   the query reader added occurs, stemmed, in the product's title, type or tags, or ends one of those
-  words (German compounds: "Wanderrucksack" is a "rucksack"); or
+  words (a closed compound, see below); or
 * **semantically** the dense cosine between the query's kind phrase and the product's vector is at
   least ``threshold`` (MiniLM: calibrated on dev with 5-fold cross-validation, see docs/benchmarks.md).
 
@@ -15,6 +15,21 @@ content word. This holds for head-final English ("washi tape") and head-initial 
 ("cortador de relva": the phrase ends before "de"). A query with no such word ("something to weigh
 my coffee beans", or only filters) names no kind, and the floor does not apply; nor does it when the
 head is not a word this catalog names kinds with (:func:`kind_vocabulary`).
+
+**Compounds** (:func:`lexical_match`). German, Dutch and the like build kinds by compounding, and a compound is a
+kind of its last part: a "Wanderrucksack" is a "rucksack", a "Bremskabel" a "Kabel". English closed compounds are
+often a kind of their own: a "sweatshirt" is not a "shirt", a "wheelchair" not a "chair", a "keychain" not a
+"chain", and "bluetooth", "lightweight", "travel" or "holder" end in kind words by accident ("tooth", "weight",
+"ravel", "older"). So in a row whose lexical language is English (the lexical index's ``doc_lang``; every row
+when the snapshot has none), a word ending in the head counts as the head only when no *longer* word of the
+catalog's kind vocabulary ends it: "hairextensions" is an "extension" (no kind word "hairextension"), while
+"sweatshirt" and "croppedsweatshirt" are sweatshirts (the catalog names "sweatshirt" as a kind). Rows in other
+languages keep every compound. Measured on the shared catalogs (docs/benchmarks.md, "h11c"): the rule blocks
+about 1,400 (English term, head) pairs, most of them right ("sweatshirt"/"shirt", "bluetooth"/"tooth",
+"travel"/"ravel", "wheelchair"/"chair"), a few true hyponyms ("armchair", "toothbrush", "spotlight") that the
+semantic check may still pass; the same rule would block 37 German pairs, all true compounds ("Bremskabel",
+"Scheibenbremse"), which is why it is English only. ``EngineSettings.kind_compounds`` = "all" restores the old
+rule for every row, "none" drops compounds in English rows altogether.
 """
 
 from __future__ import annotations
@@ -87,32 +102,46 @@ def product_terms(title: str, product_type: str | None, tags: Sequence[str]) -> 
     return frozenset(terms)
 
 
-def lexical_match(kind: Kind, terms: frozenset[str]) -> bool:
-    """A head word is one of the product's terms, or ends one (compounds) when it has 5+ letters."""
+def lexical_match(kind: Kind, terms: frozenset[str], compounds: frozenset[str] | bool = True) -> bool:
+    """A head word is one of the product's terms, or ends one (compounds) when it has 5+ letters.
+
+    ``compounds``: True, every compound counts (compounding languages); False, none does; a set (the catalog's
+    kind vocabulary, for English rows): a compound counts unless a word of the set longer than the head ends
+    it ("sweatshirt" is not a "shirt" where the catalog names "sweatshirt" as a kind; module docstring).
+    """
     joined: str | None = None
     for h in kind.heads:
         if h in terms:
             return True
-        if len(h) >= 5:
+        if len(h) >= 5 and compounds is not False:
             # "h\0" in "\0t1\0t2\0...": some term ends with h, and is longer (h itself is not a term): one
             # substring search instead of a Python loop over every term (terms are words, never holding a NUL)
             joined = joined if joined is not None else "\0" + "\0".join(terms) + "\0"
-            if h + "\0" in joined:
+            if h + "\0" in joined and (compounds is True or any(
+                    open_compound(t, h, compounds) for t in terms if len(t) > len(h) and t.endswith(h))):
                 return True
     return False
 
 
+def open_compound(term: str, head: str, kinds: frozenset[str]) -> bool:
+    """``term`` (ending in ``head``) is a kind of ``head``: no word of ``kinds`` longer than ``head`` ends it."""
+    return not any(term[i:] in kinds for i in range(len(term) - len(head)))
+
+
 def passes(kind: Kind, rows: np.ndarray, terms_of: Callable[[int], frozenset[str]], vectors: np.ndarray,
-           encode: Callable[[str], np.ndarray], threshold: float, named_bar: float = 0.0) -> np.ndarray:
+           encode: Callable[[str], np.ndarray], threshold: float, named_bar: float = 0.0,
+           compounds: Callable[[int], frozenset[str] | bool] | None = None) -> np.ndarray:
     """Boolean mask over ``rows``: which products are of the kind asked for (lexically or semantically).
 
     ``named_bar`` > 0: where some of ``rows`` name the kind in their own words, a product that does not must
     reach cosine ``named_bar`` (not just ``threshold``) to the kind phrase. MiniLM reads other languages
     poorly: a German hat lies at 0.23 from "backpack", as close as the store's own Rucksäcke; with products
     named by the kind word at hand, a weak likeness is no evidence. With none (a "Nordmann Fir" for
-    "christmas tree"), ``threshold`` alone decides.
+    "christmas tree"), ``threshold`` alone decides. ``compounds(row)``: :func:`lexical_match`'s compound rule for
+    that row (None: every compound counts).
     """
-    ok = np.array([lexical_match(kind, terms_of(int(r))) for r in rows], dtype=bool)
+    ok = np.array([lexical_match(kind, terms_of(int(r)), True if compounds is None else compounds(int(r)))
+                   for r in rows], dtype=bool)
     if not ok.all() and threshold < 1.0:
         q = encode(kind.phrase)
         rest = np.flatnonzero(~ok)
@@ -212,8 +241,13 @@ def kind_tally(products: Iterable[Any]) -> dict[str, int]:
 
 def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarray], kind: Kind, rows: list[int],
                 cache: dict[int, frozenset[str]], threshold: float, vocabulary: frozenset[str],
-                named_bar: float = 0.0) -> set[int]:
-    """Rows (of ``cat``) that are not the kind of product the query names; ``cache`` keeps product terms."""
+                named_bar: float = 0.0, lang: np.ndarray | None = None, compounds: str = "open") -> set[int]:
+    """Rows (of ``cat``) that are not the kind of product the query names; ``cache`` keeps product terms.
+
+    ``lang``: the lexical language per row (0 = English; None: every row is read as English); ``compounds``:
+    "open" (English rows: a compound counts unless it ends in a longer kind word, module docstring), "none"
+    (English rows: no compounds), "all" (every compound in every row).
+    """
     if not rows or not any(h in vocabulary for h in kind.heads):
         return set()
 
@@ -228,7 +262,13 @@ def kind_missed(cat: Any, vectors: np.ndarray, encode: Callable[[str], np.ndarra
     # The brand is not the kind: "Bergwerk backpack" must not pass Bergwerk hats on the brand's similarity.
     brand = {w for r in rows for w in _WORD.findall((cat.products[r].vendor or "").lower())}
     phrase = " ".join(w for w in kind.phrase.split() if w not in brand) or kind.phrase
-    ok = passes(Kind(phrase, kind.heads, kind.alternatives), arr, terms_of, vectors, encode, threshold, named_bar)
+    rule: frozenset[str] | bool = vocabulary if compounds == "open" else compounds == "all"
+
+    def compound_rule(row: int) -> frozenset[str] | bool:
+        return rule if lang is None or int(lang[row]) == 0 else True  # compounding languages keep every compound
+
+    ok = passes(Kind(phrase, kind.heads, kind.alternatives), arr, terms_of, vectors, encode, threshold, named_bar,
+                compound_rule)
     return {int(r) for r in arr[~ok]}
 
 

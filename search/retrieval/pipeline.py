@@ -89,9 +89,14 @@ def near_candidates(snap: Any, cat: Any, mode: str, it: Any, allowed: np.ndarray
 
 
 def floor_missed(snap: Any, cat: Any, kind: Kind, rows: list[int], *, threshold: float, encode: Encode,
-                 terms: dict[int, frozenset[str]], words: list[frozenset[str]], named_bar: float = 0.0) -> set[int]:
-    """Rows that are not the kind of product the query names; ``terms``/``words`` are per-snapshot caches."""
-    return kind_missed(cat, snap.vectors, encode, kind, rows, terms, threshold, kind_words(snap, words), named_bar)
+                 terms: dict[int, frozenset[str]], words: list[frozenset[str]], named_bar: float = 0.0,
+                 compounds: str = "open") -> set[int]:
+    """Rows that are not the kind of product the query names; ``terms``/``words`` are per-snapshot caches.
+
+    ``compounds``: the compound rule of English rows (:func:`search.retrieval.floor.kind_missed`), the rows'
+    language read from the lexical index."""
+    return kind_missed(cat, snap.vectors, encode, kind, rows, terms, threshold, kind_words(snap, words), named_bar,
+                       getattr(snap.lexical, "doc_lang", None), compounds)
 
 
 def kind_words(snap: Any, words: list[frozenset[str]]) -> frozenset[str]:
