@@ -243,12 +243,13 @@ class Engine:
         it = self._interpret(state, request)
         if not it.ranking_text.strip() and it.constraints.empty and not request.buyable_only:
             raise QueryError("give a query or at least one filter", code="empty_query")
+        kind = self._prefetch(state, request, it)  # the query's encoder beside its filter: search.retrieval.threads
         now = float(self._clock())
         elig = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
         extra = elig
         # vmask None with allowed rows: product-level constraints only, any variant of an allowed row qualifies
         vmask, allowed = allowed_rows(cat, it.constraints, extra)
-        order, missed = self._exact_and_near(state, request, it, allowed, vmask, extra)
+        order, missed = self._exact_and_near(state, request, it, kind, allowed, vmask, extra)
         if elig is None and request.buyable_first:  # the candidates' variants only: nothing else reads them
             elig = eligible_mask(cat, country=it.country, now=now, policy=s.policy(),
                                  rows=np.fromiter((o[0] for o in order), dtype=np.int64, count=len(order)))
@@ -270,13 +271,22 @@ class Engine:
             snapshot=snap.version, took_ms=round((time.perf_counter() - t0) * 1000.0, 3),
         )
 
-    def _exact_and_near(self, state: _State, request: SearchRequest, it: Interpretation, allowed: np.ndarray | None,
-                        vmask: np.ndarray | None, extra: np.ndarray | None) -> tuple[list[Entry], set[int]]:
-        """The ranked exact results past the relevance floor, then (``include_near``) the near matches; and the
-        rows that are not the kind of product asked for."""
+    def _prefetch(self, state: _State, request: SearchRequest, it: Interpretation) -> Kind | None:
+        """The relevance floor's kind phrase (None: no floor for this query); and, with
+        ``prefetch_query_vector``, the encoding of exactly what the ranking asks for first (the ranking text, with
+        the kind phrase in the same batch) started on the encoder's thread while the filter runs."""
+        kind = kind_phrase(it.text, it.expanded) if self.settings.kind_threshold is not None \
+            and not it.constraints.empty else None
+        if self.settings.prefetch_query_vector and request.mode != "bm25" and it.ranking_text.strip():
+            self._vectors.prefetch(state.snapshot, [it.ranking_text, *([kind.phrase] if kind is not None else [])])
+        return kind
+
+    def _exact_and_near(self, state: _State, request: SearchRequest, it: Interpretation, kind: Kind | None,
+                        allowed: np.ndarray | None, vmask: np.ndarray | None,
+                        extra: np.ndarray | None) -> tuple[list[Entry], set[int]]:
+        """The ranked exact results past the relevance floor (``kind``: its phrase, from :meth:`_prefetch`), then
+        (``include_near``) the near matches; and the rows that are not the kind of product asked for."""
         snap, cat, cons = state.snapshot, state.cat, it.constraints
-        kind = kind_phrase(it.text, it.expanded) if self.settings.kind_threshold is not None and not cons.empty \
-            else None
         if kind is not None and request.mode != "bm25" and it.ranking_text.strip():
             self._vectors.encode_many(snap, [it.ranking_text, kind.phrase])  # one forward pass for both (cached)
         ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual, it.text)

@@ -80,6 +80,11 @@ class EngineSettings:
     # always queried with int8): ONNX encodes a query in ~4 ms against ~15 ms (docs/benchmarks.md, issue 11).
     # The default reads AISLE_QUERY_BACKEND through indexer.settings.Settings (so HTTP worker processes see it).
     query_backend: str = field(default_factory=lambda: Settings.from_env().query_backend)
+    # Start encoding the query (and the floor's kind phrase) on one background thread as soon as the interpretation
+    # knows the text, so the encoder runs beside the filter and BM25 scoring (search.retrieval.encoding, "Prefetch"):
+    # the same vectors, a few ms off a dense or hybrid search at 1M products (docs/benchmarks.md, "Query encoding
+    # beside the filter"). False: encode when the ranking asks, on the request's thread.
+    prefetch_query_vector: bool = True
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
     # IVF lists probed per dense search without a selective filter (search.retrieval.filtered; below 10 % of rows

@@ -5,6 +5,16 @@ loaded once (under a lock) the first time a dense query needs it, and the last 1
 keyed by (model, text), so a repeated query (a second page, the near matches of the same words, the relevance
 floor's kind phrase) is encoded once.
 
+Prefetch (``EngineSettings.prefetch_query_vector``): :meth:`QueryVectors.prefetch` starts the encoding of texts a
+search will ask for on one background thread of the engine, as soon as the interpretation knows them; the later
+:meth:`QueryVectors.encode_many` of the same texts waits for that result instead of encoding again. Why: the
+encoder (ONNX Runtime releases the GIL in ``run``) then runs beside the filter and BM25 scoring, which at 1M
+products take several milliseconds before the vector is needed (docs/benchmarks.md, "Query encoding beside the
+filter"). The texts are encoded in the very batch the search asks for, so the vectors are the same to the bit.
+A prefetch that has not started when its texts are asked for (the thread busy with another request's) is
+cancelled and the asking thread encodes them itself, as without prefetch; one that failed raises its error in the
+asking thread, as the encoding there would have.
+
 Which encoder answers queries (:func:`load_query_encoder`, ``EngineSettings.query_backend``): the snapshot's
 model (its manifest's ``model``), on a backend that gives the snapshot's own vectors. ``torch`` and ``onnx``
 (ONNX Runtime fp32) give the same vectors (cosine >= 0.9999, docs/benchmarks.md "Embedding backends"), so a
@@ -29,8 +39,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +109,9 @@ class QueryVectors:
         self.encoder: Encoder | None = encoder
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._cache_lock = threading.Lock()  # guards _cache and _pending
+        self._pending: dict[tuple[str, str], Future[dict[str, np.ndarray]]] = {}  # prefetches not yet done
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, one worker), made on the first prefetch
 
     def check_model(self, model: str) -> None:
         """Before a snapshot of ``model`` is served: refuse a given encoder of another model; forget a loaded
@@ -128,7 +142,7 @@ class QueryVectors:
         return self.encode_many(snapshot, [text])[0]
 
     def encode_many(self, snapshot: Any, texts: list[str]) -> list[np.ndarray]:
-        """Vectors of ``texts``; those not cached are encoded in ONE forward pass.
+        """Vectors of ``texts``; those not cached are encoded in ONE forward pass (or taken from a prefetch).
 
         A search that needs its query and its kind phrase (the relevance floor) asks for both at once: a
         batch of two short texts costs about what one does, so the floor's encoding is nearly free.
@@ -136,15 +150,62 @@ class QueryVectors:
         model = str(snapshot.manifest.get("model", ""))
         found = {t: self._get((model, t)) for t in texts}
         todo = [t for t, v in found.items() if v is None]
+        if todo and self._pending:
+            found |= self._awaited(model, todo)
+            todo = [t for t, v in found.items() if v is None]
         if todo:
-            vecs = np.asarray(self._encoder(model).encode(todo), dtype=np.float32)
-            if vecs.shape[1] != snapshot.vectors.shape[1]:
-                raise ConfigError(f"query vectors have {vecs.shape[1]} dimensions, "
-                                  f"the snapshot {snapshot.vectors.shape[1]}")
-            for t, vec in zip(todo, vecs, strict=True):
-                found[t] = vec
-                self._put((model, t), vec)
+            found |= self._encode_now(snapshot, model, todo)
         return [v for v in (found[t] for t in texts) if v is not None]
+
+    def _encode_now(self, snapshot: Any, model: str, texts: list[str]) -> dict[str, np.ndarray]:
+        """``texts`` encoded in one forward pass (dimensions checked), and cached."""
+        vecs = np.asarray(self._encoder(model).encode(texts), dtype=np.float32)
+        if vecs.shape[1] != snapshot.vectors.shape[1]:
+            raise ConfigError(f"query vectors have {vecs.shape[1]} dimensions, "
+                              f"the snapshot {snapshot.vectors.shape[1]}")
+        for t, vec in zip(texts, vecs, strict=True):
+            self._put((model, t), vec)
+        return dict(zip(texts, vecs, strict=True))
+
+    def prefetch(self, snapshot: Any, texts: list[str]) -> None:
+        """Start encoding ``texts`` (those neither cached nor already on their way) in one batch on the engine's
+        background thread; :meth:`encode_many` of the same texts takes the result (module docstring)."""
+        model = str(snapshot.manifest.get("model", ""))
+        with self._cache_lock:
+            todo = [t for t in dict.fromkeys(texts)
+                    if (model, t) not in self._cache and (model, t) not in self._pending]
+            if not todo:
+                return
+            fut = self._executor().submit(self._encode_now, snapshot, model, todo)
+            for t in todo:
+                self._pending[(model, t)] = fut
+        fut.add_done_callback(lambda f: self._forget(model, todo, f))
+
+    def _forget(self, model: str, texts: list[str], fut: Future[dict[str, np.ndarray]]) -> None:
+        with self._cache_lock:
+            for t in texts:
+                if self._pending.get((model, t)) is fut:
+                    del self._pending[(model, t)]
+
+    def _awaited(self, model: str, texts: list[str]) -> dict[str, np.ndarray]:
+        """The vectors of ``texts`` that prefetches were started for: waited for when running (their error
+        raised here), cancelled when not yet started (the caller encodes those itself)."""
+        with self._cache_lock:
+            if self._pool is None or self._pool[0] != os.getpid():  # a forked child: the parent's never finish here
+                self._pending.clear()
+                return {}
+            futures = list(dict.fromkeys(f for f in (self._pending.get((model, t)) for t in texts) if f is not None))
+        out: dict[str, np.ndarray] = {}
+        for fut in futures:
+            if not fut.cancel():  # running or done: its batch is the one this search asked for
+                out |= {t: v for t, v in fut.result().items() if t in texts}
+        return out
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The one prefetch thread (made again in a forked child, where the parent's thread does not run)."""
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-query-encoder"))
+        return self._pool[1]
 
     def _encoder(self, model: str) -> Encoder:
         enc = self.encoder

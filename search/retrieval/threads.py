@@ -1,4 +1,5 @@
-"""One compute thread per query: torch, BLAS and FAISS run single-threaded while a search is answered.
+"""One compute thread per query, and the query's encoder beside its filter: torch, BLAS and FAISS run
+single-threaded while a search is answered; the query's encoding runs on a second thread meanwhile.
 
 A search does small pieces of numeric work (one query embedding, a few matrix-vector products, one
 FAISS search). Spreading each over every core buys little and, on a busy machine, costs a great deal:
@@ -17,6 +18,15 @@ torch's intra-op threads and the BLAS pools (through ``threadpoolctl`` when it i
 with sentence-transformers) to one, and the last to leave restores what was there, so an index build
 later in the same process gets every core back. Concurrent requests still use every core: one each.
 FAISS's OpenMP setting is per calling thread and is handled by :mod:`search.retrieval.filtered`.
+
+The one exception, the query's encoder beside its filter (``EngineSettings.prefetch_query_vector``, on by
+default): once the interpretation knows the text to rank by, its encoding (one intra-op thread, like
+everything else here) starts on the engine's one background thread, :meth:`search.retrieval.encoding.
+QueryVectors.prefetch`, while the request's thread computes the allowed rows and the BM25 scores; the dense
+retrieval then takes the finished vector. Two threads per query, not more: the encoder's work and the filter's
+are each single-threaded and independent (ONNX Runtime and numpy's array loops release the GIL), so on two cores
+the encoding (~4 ms of a 12-20 ms search at 1M products) mostly leaves the critical path instead of adding to it.
+Measured in docs/benchmarks.md, "Query encoding beside the filter".
 
 :func:`limit_native_threads` is the process-wide counterpart, called once when a server starts: it caps
 the BLAS/OpenMP pools for the whole process (``aisle serve --native-threads``, ``aisle mcp``).

@@ -130,3 +130,18 @@ def test_a_model_onnx_cannot_run_falls_back_to_torch(tmp_path: Path) -> None:
     assert isinstance(enc, SentenceTransformerEncoder) and enc.name == str(model.resolve())
     assert enc.encode(["washi tape"]).shape == (1, 384)
     assert not cache.exists()  # nothing was exported for a model ONNX cannot run
+
+
+@pytest.mark.slow
+def test_the_prefetched_query_vector_gives_the_same_answers(sample_home: Workspace) -> None:
+    """The real model (ONNX, the default): the query encoded beside the filter or when the ranking asks, the same
+    response to the last score, near matches and the relevance floor included (search.retrieval.encoding)."""
+    on = Engine.open(sample_home, settings=EngineSettings(stale_ttl_s=None))
+    off = Engine.open(sample_home, settings=EngineSettings(stale_ttl_s=None, prefetch_query_vector=False))
+    assert on.settings.prefetch_query_vector
+    for mode in ("hybrid", "dense"):
+        for q in QUERIES:
+            req = SearchRequest(query=q, mode=mode, limit=10, include_near=True)
+            on.clear_query_cache()
+            off.clear_query_cache()
+            assert on.search(req).model_dump(exclude={"took_ms"}) == off.search(req).model_dump(exclude={"took_ms"})
