@@ -210,6 +210,8 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     engine.search(SearchRequest(query="red wool beanie under $40", mode="hybrid"))
     out["first_query_s"] = round(time.perf_counter() - t, 3)
     out["start_to_first_answer_s"] = round(time.perf_counter() - t0, 2)
+    if spec.options.get("ab"):
+        return _ab(spec, ws, engine, texts, out)
     vectors = np.asarray(engine.snapshot.vectors)
     engines = {backends[0]: (engine, enc)}
     for b in backends[1:]:  # another query encoder over the same open snapshot
@@ -234,6 +236,25 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     out["peak_rss_mb"] = round(peak - out["base_rss_mb"], 1)
     out["smaps_mb"] = smaps(home)
     out["dense_index_bytes"] = (home / "indexes" / engine.snapshot.version / "dense.faiss").stat().st_size
+    return out
+
+
+def _ab(spec: Spec, ws: Any, engine: Any, texts: list[str], out: dict[str, Any]) -> dict[str, Any]:
+    """``--ab SETTING``: the engine as opened against one with the boolean SETTING flipped, over the same open
+    snapshot and query encoder, request by request (:func:`benchmarks.scale_ab.ab_runs`)."""
+    from benchmarks.scale_ab import ab_runs
+    from search.engine import Engine
+    from search.schema import SearchRequest
+
+    name = str(spec.options["ab"])
+    value = bool(getattr(engine.settings, name))
+    other = Engine(engine.snapshot, encoder=engine.encoder, workspace=ws,
+                   settings=replace(engine.settings, **{name: not value}))
+    engines = {f"{name}={value}": engine, f"{name}={not value}": other}
+    for e in engines.values():
+        e.search(SearchRequest(query="warm up the encoder", mode="dense"))
+    out["ab"] = ab_runs(engines, texts, list(spec.selectivities), spec.repeat)
+    out["after_queries_rss_mb"] = round(current_rss_mb() - out["base_rss_mb"], 1)
     return out
 
 
@@ -273,6 +294,10 @@ def main() -> None:
     ap.add_argument("--query-backends", default="auto",
                     help="query encoders, comma-separated (auto = the engine's default, ONNX; torch); the first "
                          "is the main figure, the others are measured beside it in the same process")
+    ap.add_argument("--ab", default=None, metavar="SETTING",
+                    help="a boolean EngineSettings field (e.g. prefetch_query_vector): the serving phases answer every "
+                         "request with it as it is and flipped, taking turns, instead of the table (benchmarks/"
+                         "scale_ab.py)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -286,7 +311,8 @@ def main() -> None:
         print(json.dumps(fn()))
         return
     spec = Spec(engine="aisle", size=a.size, queries=a.queries, source=a.source, cache=str(a.cache), repeat=a.repeat,
-                options={"query_backends": [b.strip() for b in a.query_backends.split(",") if b.strip()]})
+                options={"query_backends": [b.strip() for b in a.query_backends.split(",") if b.strip()],
+                         **({"ab": a.ab} if a.ab else {})})
     report: dict[str, Any] = {"size": a.size, "source": a.source, "command": " ".join(sys.argv)}
     for phase in a.phases.split(","):
         t = time.perf_counter()
@@ -302,6 +328,10 @@ def main() -> None:
 
 def _table(res: dict[str, Any]) -> list[str]:
     """A serving phase's latency and recall per query encoder and selectivity, as Markdown rows."""
+    if "ab" in res:
+        from benchmarks.scale_ab import ab_table
+
+        return [f"load average {res['load_average'][0]} -> {res['load_average'][1]}", *ab_table(res["ab"])]
     if "runs" not in res:
         return []
     by = res.get("runs_by_backend") or {res.get("query_encoder", "?"): res["runs"]}
