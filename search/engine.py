@@ -275,8 +275,8 @@ class Engine:
         """The relevance floor's kind phrase (None: no floor for this query); and, with
         ``prefetch_query_vector``, the encoding of exactly what the ranking asks for first (the ranking text, with
         the kind phrase in the same batch) started on the encoder's thread while the filter runs."""
-        kind = kind_phrase(it.text, it.expanded) if self.settings.kind_threshold is not None \
-            and not it.constraints.empty else None
+        kind = kind_phrase(it.text, it.expanded, self.settings.kind_letter_words) \
+            if self.settings.kind_threshold is not None and not it.constraints.empty else None
         if self.settings.prefetch_query_vector and request.mode != "bm25" and it.ranking_text.strip():
             self._vectors.prefetch(state.snapshot, [it.ranking_text, *([kind.phrase] if kind is not None else [])])
         return kind
@@ -287,6 +287,7 @@ class Engine:
         """The ranked exact results past the relevance floor (``kind``: its phrase, from :meth:`_prefetch`), then
         (``include_near``) the near matches; and the rows that are not the kind of product asked for."""
         snap, cat, cons = state.snapshot, state.cat, it.constraints
+        letters = self.settings.kind_letter_words
         if kind is not None and request.mode != "bm25" and it.ranking_text.strip():
             self._vectors.encode_many(snap, [it.ranking_text, kind.phrase])  # one forward pass for both (cached)
         ranked = self._rank(snap, cat, request.mode, it.ranking_text, allowed, vmask, state.multilingual, it.text)
@@ -295,7 +296,7 @@ class Engine:
             # The floor's words know every synonym of the kind (a rucksack is a backpack) even where the ranking
             # text was not expanded (the reader expands only words the catalog rarely uses); the semantic check
             # keeps to the shopper's own phrase.
-            every = kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
+            every = kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)), letters)
             kind = replace(kind, heads=every.heads) if every is not None else kind
         order = self._modifiers_last(state, it, kind, order)
         missed: set[int] = set()
@@ -329,7 +330,8 @@ class Engine:
         """:func:`search.retrieval.floor.modifiers_last` for an English query (``modifier_window`` > 0)."""
         if self.settings.modifier_window <= 0 or it.languages[:1] != ("en",) or not order:
             return order
-        kind = kind or kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)))
+        kind = kind or kind_phrase(it.text, tuple(expansions(it.text, _never_frequent)),
+                                   self.settings.kind_letter_words)
         if kind is None:
             return order
         cache = state.modifier

@@ -69,6 +69,10 @@ class EngineSettings:
     # "none" = no compounds in English rows; "all" = every compound (the rule before). Other languages keep every
     # compound ("Wanderrucksack" is a "Rucksack"). docs/benchmarks.md, "h11c".
     kind_compounds: str = "open"
+    # True: a kind written as one letter, a hyphen and a word ("t-shirt", "e-bike") is that whole word, not the word
+    # after the hyphen (search.retrieval.floor.kind_phrase: a "long sleeve shirt" is not a t-shirt). docs/benchmarks.md,
+    # "h11c".
+    kind_letter_words: bool = True
     # > 0: among the first this many results of an English query, a product naming the kind asked for only as a
     # modifier of another kind ("Mobility Scooter Battery", "Heat Pump Tumble Dryer") moves behind the others
     # (search.retrieval.floor.modifier_only; every mode, with or without constraints). 0 = off. 12 (a page and a

@@ -11,8 +11,9 @@ with Bergwerk hats that happen to meet the price and the destination. A product 
 
 The kind phrase is the query text (after the constraint words were read out) up to its first
 connecting word ("for", "with", "under", "to", "de", "pour", "für", ...), and the head is its last
-content word. This holds for head-final English ("washi tape") and head-initial Romance phrases
-("cortador de relva": the phrase ends before "de"). A query with no such word ("something to weigh
+content word (a one-letter word such as "t-shirt" or "e-bike" whole: a shirt is not necessarily a
+t-shirt). This holds for head-final English ("washi tape") and head-initial Romance phrases ("cortador de
+relva": the phrase ends before "de"). A query with no such word ("something to weigh
 my coffee beans", or only filters) names no kind, and the floor does not apply; nor does it when the
 head is not a word this catalog names kinds with (:func:`kind_vocabulary`).
 
@@ -69,8 +70,15 @@ class Kind:
     alternatives: tuple[str, ...] = ()
 
 
-def kind_phrase(text: str, synonyms: Sequence[str] = ()) -> Kind | None:
-    """The query's product kind (see the module docstring); None when the query names none."""
+def kind_phrase(text: str, synonyms: Sequence[str] = (), letter_words: bool = True) -> Kind | None:
+    """The query's product kind (see the module docstring); None when the query names none.
+
+    ``letter_words``: a head written as one letter, a hyphen and a word ("t-shirt", "e-bike", "x-ray") is one
+    word, its head the whole word (``tshirt``), not the word after the hyphen: the letter makes a narrower kind,
+    and a "long sleeve shirt" is not a t-shirt (a "T-Shirt" product holds ``tshirt``; a "tee" comes in as a
+    synonym). Other hyphenated heads keep their last part, as the same words written apart would ("lawn-mower"
+    is a "mower").
+    """
     words = _WORD.findall(text.lower())
     chunk: list[str] = []
     for w in words:
@@ -82,11 +90,25 @@ def kind_phrase(text: str, synonyms: Sequence[str] = ()) -> Kind | None:
     content = [w for w in chunk if tokenize(w) and w not in _GENERIC and not any(c.isdigit() for c in w)]
     if not content:
         return None
-    head = tokenize(content[-1])
     # "lawn mower" is also a "lawnmower": the last two content words written as one
-    joined = tokenize("".join(content[-2:]))[-1:] if len(content) >= 2 else []
-    heads = tuple(dict.fromkeys([head[-1], *joined, *(t for s in synonyms for t in tokenize(s)[-1:])]))
+    last = content[-1].replace("-", "") if letter_words and _LETTER_WORD.search(content[-1]) else content[-1]
+    joined = tokenize(content[-2] + last)[-1:] if len(content) >= 2 else []
+    heads = tuple(dict.fromkeys([*_head(content[-1], letter_words), *joined,
+                                 *(t for s in synonyms for t in _head(s, letter_words))]))
     return Kind(" ".join(chunk), heads, tuple(s for s in synonyms if s.strip()))
+
+
+_LETTER_WORD = re.compile(r"(?:^|\s)[^\W\d_]-([^\W\d_]{2,})$")  # "t-shirt", "gym t-shirt", "e-bike"
+
+
+def _head(phrase: str, letter_words: bool) -> list[str]:
+    """The stemmed head of ``phrase`` (its last term; a final letter word whole: :func:`kind_phrase`)."""
+    terms = tokenize(phrase)
+    m = _LETTER_WORD.search(phrase.lower()) if letter_words else None
+    if m is not None and terms:
+        whole = tokenize(phrase.lower()[: m.start(1)].replace("-", "") + m.group(1))  # "t-shirt" -> "tshirt"
+        return whole[-1:] if whole else terms[-1:]
+    return terms[-1:]
 
 
 def product_terms(title: str, product_type: str | None, tags: Sequence[str]) -> frozenset[str]:

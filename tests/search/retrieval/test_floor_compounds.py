@@ -1,5 +1,6 @@
-"""The relevance floor's compound rule: a German compound is a kind of its last part, an English one only when the
-catalog does not name the compound as a kind of its own ("sweatshirt" is not a "shirt")."""
+"""The relevance floor's compound rules: a German compound is a kind of its last part, an English one only when the
+catalog does not name the compound as a kind of its own ("sweatshirt" is not a "shirt"); a one-letter word
+("t-shirt") is its own head."""
 
 from __future__ import annotations
 
@@ -14,10 +15,27 @@ from search.retrieval.floor import Kind, kind_missed, kind_phrase, lexical_match
 KINDS = frozenset({"shirt", "tshirt", "sweatshirt", "hoodi", "rucksack", "wanderrucksack", "extens", "chair"})
 
 
-def test_tshirt_reads_its_head_as_shirt_with_the_whole_word_beside_it() -> None:
+def test_a_letter_word_is_one_word_a_long_sleeve_shirt_is_not_a_tshirt() -> None:
     kind = kind_phrase("pink cropped gym t-shirt for women", synonyms=["tee", "tshirt"])
     assert kind is not None and kind.phrase == "pink cropped gym t-shirt"
-    assert kind.heads[0] == "shirt" and "tshirt" in kind.heads
+    assert kind.heads[0] == "tshirt" and "tee" in kind.heads and "shirt" not in kind.heads
+    assert not lexical_match(kind, product_terms("long sleeve women's horse shirt", None, ()))
+    assert lexical_match(kind, product_terms("LUMINIX's - Women's Boyfriend T-shirt", None, ()))
+    assert lexical_match(kind, product_terms("Unisex Jersey Short Sleeve Tee", None, ()))
+    old = kind_phrase("pink cropped gym t-shirt for women", synonyms=["tee", "tshirt"], letter_words=False)
+    assert old is not None and old.heads[0] == "shirt"
+
+
+@pytest.mark.parametrize(("text", "heads"), [
+    ("queen nefertiti t-shirt", ("tshirt", "nefertititshirt")),
+    ("e-bike", ("ebik",)),
+    ("x-ray", ("xray",)),
+    ("rotary lawn-mower", ("mower",)),  # not a letter word: the last part, as "lawn mower" would give
+    ("jura super-automatic", ("automat",)),
+])
+def test_only_a_one_letter_prefix_makes_the_whole_word_the_head(text: str, heads: tuple[str, ...]) -> None:
+    kind = kind_phrase(text)
+    assert kind is not None and kind.heads == heads
 
 
 def test_an_english_sweatshirt_is_not_a_shirt_where_the_catalog_names_sweatshirts() -> None:
