@@ -165,10 +165,11 @@ class CatalogArrays:
         postings = self.title_postings if title_only else self.text_postings
         toks_of = self.title_tokens if title_only else self.text_tokens
         m = np.zeros(self.n_products, dtype=bool)
-        for key in phrase_keys:
-            phrase = key_tokens(key)
-            if not phrase:
-                continue
+        phrases = [key_tokens(k) for k in phrase_keys]
+        words = {p[0] for p in phrases if len(p) == 1}
+        for phrase in phrases:
+            if not phrase or (len(phrase) > 1 and not words.isdisjoint(phrase)):
+                continue  # a word of it is a key itself: the rows holding the phrase hold that word, set below
             cand: np.ndarray | None = None
             for t in phrase:  # intersect the postings of every word, rarest first would be faster still
                 rs = postings.get(t)

@@ -3,7 +3,8 @@
 At 1M products (2.6M variants) a pass over every variant costs milliseconds per search: a product mask spread to
 its variants by a gather through ``var_row``, a comparison of every price. A product-level filter that
 allows few rows (a merchant filter at 1 %) makes every variant-level test run over those rows' variants only,
-and a sparse product mask (a text fallback's rows) is spread by index ranges. Same masks either way (tested in
+and a sparse product mask (a text fallback's rows) is spread by index ranges. A selective attribute constraint (a
+colour, a size) does the same for the tests after it (:func:`narrow`). Same masks either way (tested in
 ``tests/search/filter/test_domain.py`` against the one-variant rule, :func:`search.filter.variants.variant_unmet`).
 """
 
@@ -19,6 +20,12 @@ from search.filter.merge import ranges
 # best of 5; the ranges cost 0.3 ms at 0.1 % of the rows set, 0.7 ms at 1 %, 2.2 ms at 5 %); a product-level
 # filter that selective also restricts every variant-level test to its rows' variants (Domain).
 SPARSE = 64
+# A variant mask over every variant with at most 1/NARROW of them set (the variants of one colour or size, after the
+# attribute constraints) makes every further test (price, unknown variants, availability, a broad product filter,
+# the allowed rows) run over those variants only (:func:`narrow`): at 1M products a price test, a product mask's
+# gather and the rows of a dense mask each read all 2.6M variants (docs/benchmarks.md, "Query encoding beside the
+# filter").
+NARROW = 8
 
 
 def variants_in(cat: CatalogArrays, rows: np.ndarray) -> np.ndarray:
@@ -51,3 +58,11 @@ class Domain:
 
     def products(self, a: np.ndarray) -> np.ndarray:
         return spread(self.cat, a) if self.rows is None else a[self.rows]
+
+
+def narrow(dom: Domain, m: np.ndarray | None) -> tuple[Domain, np.ndarray | None]:
+    """``(dom, m)`` as they are, or, when ``dom`` is every variant and the mask ``m`` (bool (V,)) is selective
+    (``NARROW``), the domain of ``m``'s variants and None (every variant of it): the same variants either way."""
+    if dom.idx is not None or m is None or np.count_nonzero(m) * NARROW > m.size:
+        return dom, m
+    return Domain(dom.cat, np.flatnonzero(m)), None

@@ -154,6 +154,7 @@ def _satisfying(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | None)
         _and(_attr(cat, ac, dom))
     for ac in cons.exclude:  # "not black": no variant showing an excluded value (nor a product saying it)
         _and(~_attr(cat, ac, dom))
+    dom, m = domain.narrow(dom, m)  # a selective colour or size: the tests below read its variants only
     if cons.has_price:
         _and(_price(cat, cons, dom))
     if (cons.attributes or cons.exclude or cons.has_price) and cat.prod_variants_unknown.any():

@@ -43,13 +43,16 @@ def _constraint_sets(cat: CatalogArrays) -> list[Constraints]:
            Constraints(vendors=(vendor.lower(),)), Constraints(ship_to="CA", attributes=(colour,))]
     for scope in (dict(merchants=one), dict(merchants=two), dict(merchants=("nobody",)), dict(platforms=("etsy",))):
         out += [replace(c, **scope) for c in out[:7]] + [Constraints(**scope)]  # type: ignore[arg-type]
-    return out
+    return out + [Constraints(attributes=(colour, size), exclude=(material,), price_max=5000, available_only=True),
+                  Constraints(attributes=(material,), price_min=100, ship_to="US", vendors=(vendor.lower(),))]
 
 
-@pytest.mark.parametrize("sparse", [1, 10**9])  # always the restricted domain / never
-def test_masks_and_rows_are_the_one_variant_rule(cat: CatalogArrays, sparse: int,
+@pytest.mark.parametrize(("sparse", "narrow"), [(1, 0), (10**9, 10**9), (10**9, 0), (64, 8)])
+def test_masks_and_rows_are_the_one_variant_rule(cat: CatalogArrays, sparse: int, narrow: int,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restricted domains always / never / narrowed by the attributes only / the defaults."""
     monkeypatch.setattr(domain, "SPARSE", sparse)
+    monkeypatch.setattr(domain, "NARROW", narrow)
     rng = np.random.default_rng(5)
     mixed = 0
     for cons in _constraint_sets(cat):
@@ -80,3 +83,13 @@ def test_spread_is_the_gather(cat: CatalogArrays, sparse: int, monkeypatch: pyte
     for frac in (0.0, 0.01, 0.3, 1.0):
         pm = rng.random(cat.n_products) < frac
         assert spread(cat, pm).tolist() == pm[cat.var_row].tolist()
+
+
+def test_phrase_rows_skip_a_phrase_one_of_whose_words_is_a_key(cat: CatalogArrays) -> None:
+    """"18ct gold" beside "gold": its rows hold "gold" anyway, so only "gold" is looked up; the same rows as the
+    one-product rule (:meth:`CatalogArrays.product_has_phrase`), which reads every phrase."""
+    for keys in (["merino wool", "wool"], ["wool socks", "socks", "red"], ["cotton", "organic cotton tee"],
+                 ["gift card"], ["gift card", "card"], ["nothing like this", "this"]):
+        for title_only in (False, True):
+            want = [cat.product_has_phrase(r, keys, title_only=title_only) for r in range(cat.n_products)]
+            assert cat.phrase_rows(keys, title_only=title_only).tolist() == want, (keys, title_only)
