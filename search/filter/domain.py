@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.filter.catalog import CatalogArrays
+from search.filter.constraints import AttrConstraint
 from search.filter.merge import ranges
 
 # A product mask with at most 1/SPARSE of its rows set is spread to the variants by index ranges over those rows'
@@ -66,3 +67,39 @@ def narrow(dom: Domain, m: np.ndarray | None) -> tuple[Domain, np.ndarray | None
     if dom.idx is not None or m is None or np.count_nonzero(m) * NARROW > m.size:
         return dom, m
     return Domain(dom.cat, np.flatnonzero(m)), None
+
+
+def attribute_variants(cat: CatalogArrays, ac: AttrConstraint) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The variants meeting one attribute constraint, of every variant (those of an option value under one of its
+    keys, and every variant of a product without that option whose words say a fallback value): ``(indices, None)``,
+    sorted, when they are at most 1/``NARROW`` of all (counted from the postings, no pass over the variants), else
+    ``(None, bool (V,) mask)``, the mask of :func:`search.filter.variants.attr_mask`."""
+    postings = cat.attr_postings.get(ac.canonical, {})
+    lists = [vs for vs in (postings.get(key) for key in ac.keys) if vs is not None]
+    said = None
+    if ac.text_fallback_keys:
+        by_text = cat.phrase_rows(ac.text_fallback_keys)
+        has = cat.prod_has_attr.get(ac.canonical)
+        if has is not None:
+            by_text &= ~has
+        said = np.flatnonzero(by_text)
+        lists.append(variants_in(cat, said))
+    if sum(len(vs) for vs in lists) * NARROW <= cat.n_variants:
+        return _sorted_distinct(lists), None
+    m = np.zeros(cat.n_variants, dtype=bool)
+    for vs in lists:
+        m[vs] = True
+    return None, m
+
+
+def _sorted_distinct(lists: list[np.ndarray]) -> np.ndarray:
+    """The distinct values of ``lists``, sorted, int64: a sort and a neighbour comparison (numpy 2's ``unique``
+    hashes first: 100 ms for 200k variant indices against 2 ms)."""
+    a = np.concatenate([np.zeros(0, dtype=np.int64), *lists]).astype(np.int64, copy=False)
+    a.sort()
+    if a.size < 2:
+        return a
+    keep = np.empty(a.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]

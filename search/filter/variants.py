@@ -151,7 +151,14 @@ def _satisfying(cat: CatalogArrays, cons: Constraints, extra: np.ndarray | None)
         m = x if m is None else (m & x)
 
     for ac in cons.attributes:
-        _and(_attr(cat, ac, dom))
+        if dom.idx is not None:
+            _and(_attr(cat, ac, dom))
+            continue
+        idx, full = domain.attribute_variants(cat, ac)  # a selective one (a size): the tests below read its variants
+        if full is not None:
+            _and(full)
+        else:
+            m, dom = (None if m is None else m[idx]), Domain(cat, idx)
     for ac in cons.exclude:  # "not black": no variant showing an excluded value (nor a product saying it)
         _and(~_attr(cat, ac, dom))
     dom, m = domain.narrow(dom, m)  # a selective colour or size: the tests below read its variants only
