@@ -209,7 +209,8 @@ def retrieval_rows(engine: Engine, q: np.ndarray, cons: Constraints | None) -> n
         _, allowed = allowed_rows(cat, cons)  # the engine's filter step
     ranked = retrieve(mode="dense", text="q", lexical_index=snap.lexical, dense_index=snap.dense,
                       vectors=snap.vectors, encode=lambda _t: q, depth=K, allowed=allowed,
-                      exact_threshold=engine.settings.exact_threshold)
+                      exact_threshold=engine.settings.exact_threshold,
+                      probe=(engine.settings.nprobe, engine.settings.nprobe_power))
     return ranked.rows
 
 
@@ -244,38 +245,53 @@ def _e2e(engine: Engine, enc: RecordingEncoder, texts: list[str], filters: Filte
     return times, last
 
 
-def _engine_recall(engine: Engine, runs: list[Run]) -> float | None:
-    """Mean recall@10 of the answers against the same engine's answers with exact vector search (module doc)."""
+def _engine_recall(engine: Engine, runs: list[Run], cache: dict[Any, Any] | None = None) -> float | None:
+    """Mean recall@10 of the answers against the same engine's answers with exact vector search (module doc).
+    ``cache``: exact answers by (encoder, request), shared by engines that differ only in their dense index or
+    its probing."""
     exact = engine.with_dense(None)
-    vals = [answer_recall(answer, _answer(exact, exact.search(req)), K) for req, _, _, answer in runs]
+    memo = {} if cache is None else cache
+    name = getattr(engine.encoder, "name", None)
+    vals = []
+    for req, _, _, answer in runs:
+        key = ("engine", name, req.model_dump_json())
+        if key not in memo:
+            memo[key] = _answer(exact, exact.search(req))
+        vals.append(answer_recall(answer, memo[key], K))
     return round(float(np.mean(vals)), 4) if vals else None
 
 
-def _e2e_recall(engine: Engine, vectors: np.ndarray, runs: list[Run]) -> tuple[float | None, int]:
+def _e2e_recall(engine: Engine, vectors: np.ndarray, runs: list[Run],
+                cache: dict[Any, Any] | None = None) -> tuple[float | None, int]:
     """Mean recall@10 of dense end-to-end answers against exact search over the rows the engine's filter
-    allows for each request; also how many queries had no vector search (only constraints, browsed)."""
+    allows for each request; also how many queries had no vector search (only constraints, browsed).
+    ``cache``: the exact top rows by (query vector, request), shared by engines over the same snapshot."""
     cat = engine.catalog
     vals: list[float] = []
     browsed = 0
+    memo = {} if cache is None else cache
     for req, rows, vec, _ in runs:
         if vec is None:
             browsed += 1
             continue
-        it = engine.interpret(req)
-        vmask = satisfying_mask(cat, it.constraints)
-        mask = None
-        if vmask is not None:
-            mask = np.zeros(vectors.shape[0], dtype=bool)
-            mask[rows_of(cat, vmask)] = True
-        _, truth = exact_topk(vectors, vec[None, :], mask, K)
-        vals.append(recall_at_k(vectors, vec, rows, truth[0], K))
+        key = ("truth", np.asarray(vec, dtype=np.float32).tobytes(), req.model_dump_json())
+        if key not in memo:
+            it = engine.interpret(req)
+            vmask = satisfying_mask(cat, it.constraints)
+            mask = None
+            if vmask is not None:
+                mask = np.zeros(vectors.shape[0], dtype=bool)
+                mask[rows_of(cat, vmask)] = True
+            memo[key] = exact_topk(vectors, vec[None, :], mask, K)[1][0]
+        vals.append(recall_at_k(vectors, vec, rows, memo[key], K))
     return (round(float(np.mean(vals)), 4) if vals else None), browsed
 
 
 def measure(spec: Spec, engine: Engine, enc: RecordingEncoder, vectors: np.ndarray, texts: list[str],
-            qvecs: np.ndarray) -> tuple[list[dict[str, Any]], float]:
+            qvecs: np.ndarray, exact_cache: dict[Any, Any] | None = None) -> tuple[list[dict[str, Any]], float]:
     """Every measurement of the module docstring, per selectivity; and the peak RSS once every query ran
-    (before the end-to-end ground truth, whose brute force reads every vector, is computed)."""
+    (before the end-to-end ground truth, whose brute force reads every vector, is computed). ``exact_cache``:
+    ground truths kept across calls (engines differing only in dense probing share them)."""
     out: list[dict[str, Any]] = []
     pending: list[list[Run]] = []
     engine.search(SearchRequest(query="warm up the encoder", mode="dense"))
@@ -302,7 +318,7 @@ def measure(spec: Spec, engine: Engine, enc: RecordingEncoder, vectors: np.ndarr
         out.append(res)
     peak = peak_rss_mb()
     for res, d_runs in zip(out, pending, strict=True):
-        recall, browsed = _e2e_recall(engine, vectors, d_runs)
+        recall, browsed = _e2e_recall(engine, vectors, d_runs, exact_cache)
         res["dense"].update({"recall_at_10": recall, "browsed": browsed,
-                             "engine_recall_at_10": _engine_recall(engine, d_runs)})
+                             "engine_recall_at_10": _engine_recall(engine, d_runs, exact_cache)})
     return out, peak

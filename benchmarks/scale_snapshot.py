@@ -25,6 +25,12 @@ fp32, the same vectors as torch, which the synthetic vectors come from). ``--que
 the torch encoder too, in the same process on the same open snapshot, the backends taking turns selectivity by
 selectivity (``runs_by_backend``; ``runs`` is the first backend's): the baseline of the same run on a shared
 machine. The open, first-query and memory figures are the first backend's.
+
+Dense probing (``--nprobe index,64,56:0.6``): each ``EngineSettings.nprobe`` (``index``: the index's own; ``:P``
+sets ``nprobe_power``) on each
+query encoder, over the very same open snapshot and filter arrays, taking turns per selectivity (who goes first
+rotates); ``runs_by_backend`` names them ``"<backend> nprobe <n>"``, each run records its ``nprobe``. The exact
+ground truths (``recall_at_10``, ``engine_recall_at_10``) do not depend on it and are computed once.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if p and Path(p).resolve() != R
 
 from benchmarks._synth import cached_arrays, queries, synth_catalog  # noqa: E402
 from benchmarks.scale_common import DEFAULT_CACHE, Spec, current_rss_mb, peak_rss_mb  # noqa: E402
+from benchmarks.scale_probe import probe_costs, probe_settings  # noqa: E402
 
 
 def _log(message: str) -> None:
@@ -218,17 +225,25 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
         other = _query_encoder(spec, ws, b, qvecs.shape[1])
         engines[b] = (Engine(engine.snapshot, encoder=other, workspace=ws,
                              settings=replace(settings, query_backend=b)), other)
+    engines = probe_settings(engines, list(spec.options.get("nprobe") or ["index"]))
     by: dict[str, list[dict[str, Any]]] = {b: [] for b in engines}
     peak = 0.0
-    for sel in spec.selectivities:  # the backends take turns per selectivity: the same load for each
-        for b, (eng, e) in engines.items():
-            runs, pk = measure(replace(spec, selectivities=[sel]), eng, e, vectors, texts, qvecs)
+    exact_cache: dict[Any, Any] = {}  # exact answers do not depend on nprobe: computed once per encoder and request
+    for i, sel in enumerate(spec.selectivities):  # the settings take turns per selectivity: the same load for each
+        names = list(engines)
+        for b in names[i % len(names):] + names[: i % len(names)]:  # who goes first rotates
+            eng, e = engines[b]
+            runs, pk = measure(replace(spec, selectivities=[sel]), eng, e, vectors, texts, qvecs, exact_cache)
+            for r in runs:
+                r["nprobe"], r["nprobe_power"] = eng.settings.nprobe, eng.settings.nprobe_power
             by[b] += runs
             peak = max(peak, pk)
+    if len(engines) > 1 and spec.options.get("nprobe", ["index"]) != ["index"]:
+        out["dense_search_ms_p50_mean"] = probe_costs(spec, engines, qvecs)
     for runs in by.values():
         for r in runs:
             r["retrieval"].pop("ids", None)
-    out["runs"] = by[backends[0]]
+    out["runs"] = next(iter(by.values()))  # the first backend's (its first nprobe setting)
     if len(engines) > 1:
         out["runs_by_backend"] = {f"{b} ({e.name})": runs for (b, runs), (_, e) in zip(by.items(), engines.values(),
                                                                                       strict=True)}
@@ -298,6 +313,10 @@ def main() -> None:
                     help="a boolean EngineSettings field (e.g. prefetch_query_vector): the serving phases answer every "
                          "request with it as it is and flipped, taking turns, instead of the table (benchmarks/"
                          "scale_ab.py)")
+    ap.add_argument("--nprobe", default="index",
+                    help="EngineSettings.nprobe values, comma-separated, each N or N:POWER (nprobe_power; index = "
+                         "the index's own nprobe): each measured on the same open snapshot, taking turns per "
+                         "selectivity (runs_by_backend)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -312,6 +331,7 @@ def main() -> None:
         return
     spec = Spec(engine="aisle", size=a.size, queries=a.queries, source=a.source, cache=str(a.cache), repeat=a.repeat,
                 options={"query_backends": [b.strip() for b in a.query_backends.split(",") if b.strip()],
+                         "nprobe": [p.strip() for p in a.nprobe.split(",") if p.strip()],
                          **({"ab": a.ab} if a.ab else {})})
     report: dict[str, Any] = {"size": a.size, "source": a.source, "command": " ".join(sys.argv)}
     for phase in a.phases.split(","):
@@ -340,13 +360,15 @@ def _table(res: dict[str, Any]) -> list[str]:
         return f"{d['p50_ms']:.1f} / {d['p95_ms']:.1f}" if d.get("p50_ms") is not None else "-"
 
     lines = [f"load average {res['load_average'][0]} -> {res['load_average'][1]}",
-             "| query encoder | selectivity | dense p50 / p95 ms | dense recall@10 | hybrid p50 / p95 ms "
-             "| retrieval p50 ms |", "| --- | --- | --- | --- | --- | --- |"]
+             "| query encoder | selectivity | dense p50 / p95 ms | dense recall@10 | engine_recall_at_10 "
+             "| hybrid p50 / p95 ms | retrieval p50 ms |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, cost in (res.get("dense_search_ms_p50_mean") or {}).items():
+        lines.insert(1, f"dense search alone, ms p50 / mean by selectivity, {name}: {cost}")
     for name, runs in by.items():
         for r in runs:
             lines.append(f"| {name} | {r['selectivity'] * 100:g} % | {ms(r['dense'])} | "
-                         f"{r['dense'].get('recall_at_10')} | {ms(r.get('hybrid', {}))} | "
-                         f"{r['retrieval']['p50_ms']:.2f} |")
+                         f"{r['dense'].get('recall_at_10')} | {r['dense'].get('engine_recall_at_10')} | "
+                         f"{ms(r.get('hybrid', {}))} | {r['retrieval']['p50_ms']:.2f} |")
     return lines
 
 

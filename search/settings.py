@@ -91,11 +91,13 @@ class EngineSettings:
     prefetch_query_vector: bool = True
     candidate_depth: int = 200  # rows ranked per retriever; also the deepest page a cursor reaches
     exact_threshold: int = 20_000  # allowed sets up to this size are scored exactly (vectors[allowed] @ q)
-    # IVF lists probed per dense search without a selective filter (search.retrieval.filtered; below 10 % of rows
-    # allowed it grows by sqrt(0.1 / share)). None = the index's own, stored at build (indexer.build.ivf.NPROBE,
-    # 32). A search-time knob, not a rebuild: an absolute count, as FAISS and the build read it; the sharded engine
-    # passes it to every shard. Catalogs up to indexer.build.dense.EXACT_MAX_ROWS have an exact index: no effect.
+    # IVF lists probed per dense search without a selective filter (search.retrieval.filtered); below 10 % of the
+    # rows allowed, nprobe * (0.1 / share) ** nprobe_power (the rarer the allowed rows, the more lists hold the ten
+    # nearest). None = the index's own, stored at build (indexer.build.ivf.NPROBE, 32). Search-time knobs, no
+    # rebuild: an absolute count, as FAISS and the build read it; the sharded engine passes both to every shard.
+    # Catalogs up to indexer.build.dense.EXACT_MAX_ROWS have an exact (flat) index: no effect there.
     nprobe: int | None = None
+    nprobe_power: float = 0.5
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
     max_quantity_per_item: int = 10  # quantity_exceeded above this (1 = today's single-item chat checkouts)
     http_timeout_s: float = 5.0  # per merchant request in a live re-check
@@ -117,6 +119,8 @@ class EngineSettings:
     def __post_init__(self) -> None:
         if self.nprobe is not None and (isinstance(self.nprobe, bool) or int(self.nprobe) < 1):
             raise ConfigError(f"nprobe must be a positive number of lists or None, not {self.nprobe!r}")
+        if not 0.0 <= float(self.nprobe_power) <= 2.0:
+            raise ConfigError(f"nprobe_power must be between 0 and 2, not {self.nprobe_power!r}")
 
     def policy(self) -> Policy:
         return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)

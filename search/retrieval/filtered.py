@@ -9,12 +9,13 @@
   scattered rows costs more than an IVF scan (measured: 18 ms for 10k rows of 1M on this machine,
   against 0.3 ms for the IVF search below at the same recall).
 * **IVF** (``IndexIVF*``, see :mod:`indexer.build.ivf`): the index searches with an ``IDSelectorBitmap`` of
-  the allowed rows and ``nprobe = base * sqrt(0.1 / s)`` lists for a selectivity ``s = a / n`` below
+  the allowed rows and ``nprobe = base * (0.1 / s) ** power`` lists for a selectivity ``s = a / n`` below
   10 % (the base nprobe above it; ``base`` is the ``nprobe`` argument, ``EngineSettings.nprobe``, or else
-  the index's own, stored at build time): the rarer the allowed rows, the more lists must be scanned to meet
-  ten of them near the query. Candidates (``k + max(k, 30)``) are then rescored exactly with the raw
-  vectors (the index may hold 8-bit codes). Should the index return fewer rows than ``min(k, a)``,
-  nprobe grows fourfold up to every list, then exact scoring answers.
+  the index's own, stored at build time; ``power`` is ``nprobe_power``, 0.5 unless set): the rarer the
+  allowed rows, the more lists must be scanned to meet ten of them near the query. Candidates
+  (``k + max(k, 30)``) are then rescored exactly with the raw vectors (the index may hold 8-bit codes).
+  Should the index return fewer rows than ``min(k, a)``, nprobe grows fourfold up to every list, then exact
+  scoring answers.
 * **HNSW** (older snapshots): the selector with ``efSearch`` raised to ``max(ef, 2k / s)`` (capped at
   1,024), and exact scoring when the graph search leaves holes.
 * **Flat**, large allowed set: the selector on the flat index (a full scan, exact).
@@ -106,7 +107,7 @@ def _found(ids: np.ndarray) -> np.ndarray:
 
 
 def _ivf(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None,
-         base: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+         base: int | None = None, power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     faiss = _faiss()
     ivf = faiss.extract_index_ivf(index)
     n = int(vectors.shape[0])
@@ -115,7 +116,7 @@ def _ivf(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.nda
     nprobe = max(1, int(ivf.nprobe) if base is None else int(base))  # never written to the index: it may be shared
     s = a / max(n, 1)
     if s < 0.1:
-        nprobe = math.ceil(nprobe * math.sqrt(0.1 / max(s, 1e-12)))
+        nprobe = math.ceil(nprobe * (0.1 / max(s, 1e-12)) ** power)
     nprobe = min(nlist, nprobe)
     pool = min(a, k + max(k, 30))
     need = min(k, a)
@@ -177,11 +178,12 @@ def _selected(index: Any, vectors: np.ndarray, q: np.ndarray, k: int, allowed: n
 
 
 def dense_topk(index: Any, vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray | None = None, *,
-               exact_threshold: int = 20_000, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+               exact_threshold: int = 20_000, nprobe: int | None = None,
+               nprobe_power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Inner-product top ``k`` rows for one query vector, only rows in ``allowed`` when given (see module doc).
 
-    ``nprobe``: the IVF lists probed without a selective filter (None: the index's own); other index types
-    ignore it.
+    ``nprobe``: the IVF lists probed without a selective filter (None: the index's own); ``nprobe_power``: how
+    fast they grow below 10 % of the rows allowed. Other index types ignore both.
     """
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     n = int(vectors.shape[0])
@@ -200,7 +202,7 @@ def dense_topk(index: Any, vectors: np.ndarray, query: np.ndarray, k: int, allow
         return _exact(vectors, q, k, None)
     with _one_thread():
         if kind == "ivf":
-            return _ivf(index, vectors, q, k, allowed, nprobe)
+            return _ivf(index, vectors, q, k, allowed, nprobe, nprobe_power)
         if kind == "hnsw":
             return _hnsw(index, vectors, q, k, allowed)
         if allowed is not None:

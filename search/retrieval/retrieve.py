@@ -47,17 +47,20 @@ def dense(
     allowed: np.ndarray | None = None,
     *,
     exact_threshold: int = 20_000,
-    nprobe: int | None = None,
+    probe: tuple[int | None, float] = (None, 0.5),
 ) -> Ranked:
     """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given).
 
-    ``nprobe``: IVF lists probed (None: the index's own; :func:`search.retrieval.filtered.dense_topk`). An index
-    with a ``topk`` method (the sharded index, :class:`search.retrieval.shards.ShardedDense`) answers itself.
+    ``probe`` = (nprobe, nprobe_power): IVF lists probed (None: the index's own) and their growth under a
+    selective filter (:func:`search.retrieval.filtered.dense_topk`). An index with a ``topk`` method (the sharded
+    index, :class:`search.retrieval.shards.ShardedDense`) answers itself.
     """
     if hasattr(index, "topk"):
-        rows, scores = index.topk(query, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
+        rows, scores = index.topk(query, k, allowed, exact_threshold=exact_threshold, nprobe=probe[0],
+                                  nprobe_power=probe[1])
         return Ranked(rows, scores)
-    rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
+    rows, scores = dense_topk(index, vectors, query, k, allowed, exact_threshold=exact_threshold, nprobe=probe[0],
+                              nprobe_power=probe[1])
     return Ranked(rows, scores)
 
 
@@ -199,7 +202,7 @@ def retrieve(
     z_cap: float = 0.0,
     model: Sequence[Sequence[float]] | None = None,
     multilingual_base: float = 0.0,
-    nprobe: int | None = None,
+    probe: tuple[int | None, float] = (None, 0.5),
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 
@@ -213,13 +216,13 @@ def retrieve(
     read on ``query_text`` (the query's own words, without the synonyms added for ranking; default ``text``).
     ``model``: weights from a linear model instead (:func:`fusion_weights`). ``clip_missing``, ``z_floor``,
     ``z_cap``: see :func:`zscore`. ``prf`` = (k, beta), k > 0: hybrid fuses once, moves the dense query toward
-    its top k (:func:`rocchio`), re-scores the dense side and fuses again.
+    its top k (:func:`rocchio`), re-scores the dense side and fuses again. ``probe``: IVF probing (:func:`dense`).
     """
     lex = lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
     if mode == "bm25":
         return lex
     q = encode(text)
-    den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
+    den = dense(dense_index, vectors, q, depth, allowed, exact_threshold=exact_threshold, probe=probe)
     if mode == "dense":
         return den
     wl, wd, mw = fusion_weights(
@@ -233,4 +236,4 @@ def retrieve(
     if prf[0] <= 0 or prf[1] <= 0 or not len(fused):
         return fused
     q2 = rocchio(q, vectors, fused.rows[: prf[0]], prf[1])
-    return fuse(dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold, nprobe=nprobe), q2)
+    return fuse(dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold, probe=probe), q2)

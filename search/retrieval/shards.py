@@ -106,9 +106,10 @@ class ShardIndex:
         return self.postings.hits(words, row)
 
     def dense_search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, exact_threshold: int,
-                     nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     nprobe: int | None = None, nprobe_power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
         """Inner-product top ``k`` within ``allowed`` rows (``nprobe``: the engine's setting, None = the shard's)."""
-        return dense_topk(self.dense, self.vectors, q, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe)
+        return dense_topk(self.dense, self.vectors, q, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe,
+                          nprobe_power=nprobe_power)
 
     def vectors_of(self, rows: np.ndarray) -> np.ndarray:
         """The vectors of ``rows``, in that order."""
@@ -324,10 +325,10 @@ class ShardedDense:
         self.d = shards.dim
 
     def topk(self, q: np.ndarray, k: int, allowed: np.ndarray | None, *, exact_threshold: int,
-             nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+             nprobe: int | None = None, nprobe_power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
         """Global inner-product top ``k``: each shard's top ``k`` merged, ties by row (each shard probes ``nprobe``
         base lists, scaled by its own allowed share, as the single index does)."""
-        calls = {s: (q, k, a, exact_threshold, nprobe)
+        calls = {s: (q, k, a, exact_threshold, nprobe, nprobe_power)
                  for s, a in self.shards.split(allowed).items() if a is None or len(a)}
         return self.shards.merge(self.shards.scatter("dense_search", calls), k)
 

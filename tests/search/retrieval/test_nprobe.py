@@ -116,7 +116,7 @@ def test_sharded_dense_passes_nprobe_to_every_shard(sample_dir: Path, tmp_path: 
     for q in np.asarray(vectors[:40:4]) + 0.3:
         q = (q / np.linalg.norm(q)).astype(np.float32)
         truth = dense(None, vectors, q, 10).rows.tolist()
-        assert dense(index, vectors, q, 10, exact_threshold=0, nprobe=8).rows.tolist() == truth
+        assert dense(index, vectors, q, 10, exact_threshold=0, probe=(8, 0.5)).rows.tolist() == truth
         differ += dense(index, vectors, q, 10, exact_threshold=0).rows.tolist() != truth
     assert differ > 0
 
@@ -130,3 +130,20 @@ def test_single_engine_default_unchanged(sample_dir: Path) -> None:
     b = Engine(snap, encoder=enc, clock=lambda: NOW, settings=EngineSettings(nprobe=48))
     req = SearchRequest(query="red wool beanie", mode="hybrid")
     assert [r.doc_id for r in a.search(req).results] == [r.doc_id for r in b.search(req).results]  # flat: exact
+
+
+def test_nprobe_power_grows_the_lists_under_a_selective_filter(
+        data: tuple[np.ndarray, np.ndarray, faiss.Index]) -> None:
+    x, qs, index = data
+    allowed = np.arange(0, N, 40, dtype=np.int64)  # 2.5 %: base * 4 ** power lists
+    hits = {}
+    for power in (0.5, 1.5, 3.0):  # 8, 32 and every list of 64 (base 4; 8 lists hold enough allowed rows)
+        found = 0
+        for q in qs:
+            rows, _ = dense_topk(index, x, q, 10, allowed, exact_threshold=0, nprobe=4, nprobe_power=power)
+            want = allowed[np.argsort(-(x[allowed] @ q), kind="stable")[:10]]
+            found += len(set(rows.tolist()) & set(want.tolist()))
+        hits[power] = found
+    assert hits[0.5] < hits[1.5] <= hits[3.0] == 10 * len(qs), hits
+    with pytest.raises(ConfigError):
+        EngineSettings(nprobe_power=-0.5)
