@@ -256,19 +256,22 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
 
 def _ab(spec: Spec, ws: Any, engine: Any, texts: list[str], out: dict[str, Any]) -> dict[str, Any]:
     """``--ab SETTING``: the engine as opened against one with the boolean SETTING flipped, over the same open
-    snapshot and query encoder, request by request (:func:`benchmarks.scale_ab.ab_runs`)."""
-    from benchmarks.scale_ab import ab_runs
-    from search.engine import Engine
-    from search.schema import SearchRequest
+    snapshot and query encoder, request by request (:mod:`benchmarks.scale_ab`), dense and hybrid per selectivity."""
+    from benchmarks._synth import allowed_merchants
+    from benchmarks.scale_ab import ab_runs, flipped
+    from search.schema import Filters, SearchRequest
 
-    name = str(spec.options["ab"])
-    value = bool(getattr(engine.settings, name))
-    other = Engine(engine.snapshot, encoder=engine.encoder, workspace=ws,
-                   settings=replace(engine.settings, **{name: not value}))
-    engines = {f"{name}={value}": engine, f"{name}={not value}": other}
+    engines = flipped(engine, str(spec.options["ab"]), ws)
     for e in engines.values():
         e.search(SearchRequest(query="warm up the encoder", mode="dense"))
-    out["ab"] = ab_runs(engines, texts, list(spec.selectivities), spec.repeat)
+    requests: dict[str, list[Any]] = {}
+    for sel in spec.selectivities:
+        merchants = allowed_merchants(sel)
+        filters = Filters(merchant=merchants) if merchants else None
+        for mode in ("dense", "hybrid"):
+            requests[f"{mode} {sel * 100:g} %"] = [SearchRequest(query=t, mode=mode, filters=filters, limit=10)
+                                                   for t in texts]
+    out["ab"] = ab_runs(engines, requests, spec.repeat)
     out["after_queries_rss_mb"] = round(current_rss_mb() - out["base_rss_mb"], 1)
     return out
 

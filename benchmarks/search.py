@@ -180,6 +180,24 @@ def query_backends(snap: Any, settings: EngineSettings, queries: list[Any], back
     return out
 
 
+def ab(engine: Engine, queries: list[Any], name: str, repeat: int) -> dict[str, Any]:
+    """``--ab SETTING``: the engine and one with the boolean setting flipped, request by request, per mode (strict and
+    hybrid with near matches); the table rows under ``table``."""
+    import os
+
+    from benchmarks.scale_ab import ab_runs, ab_table, flipped
+
+    def reqs(mode: str, near: bool = False) -> list[SearchRequest]:
+        return [SearchRequest(query=q.query, mode=mode, limit=10, context=q.context or SearchRequest().context,
+                              filters=q.filters, include_near=near) for q in queries]  # type: ignore[arg-type]
+
+    load = round(os.getloadavg()[0], 2)
+    runs = ab_runs(flipped(engine, name), {"bm25": reqs("bm25"), "dense": reqs("dense"), "hybrid": reqs("hybrid"),
+                                           "hybrid+near": reqs("hybrid", True)}, repeat)
+    return {"queries": len(queries), "repeat": repeat, "load_average": [load, round(os.getloadavg()[0], 2)],
+            "runs": runs, "table": ab_table(runs)}
+
+
 def engine_eval(engine: Engine, queries: list[Any], qrels: Any, modes: tuple[str, ...],
                 near: bool = False) -> dict[str, Any]:
     def run(req: SearchRequest) -> Any:
@@ -211,6 +229,9 @@ def main() -> None:
                          "hybrid p50/p95 (strict and with near matches) and single-query encoding ms of each, taking "
                          "turns in this run, ratios against the first; only this comparison is run")
     ap.add_argument("--queries", type=int, default=None, help="use the first N dev queries only")
+    ap.add_argument("--ab", default=None, metavar="SETTING",
+                    help="a boolean EngineSettings field (e.g. prefetch_query_vector): every dev query answered with it"
+                         " as it is and flipped, taking turns, per mode (benchmarks/scale_ab.py); only this is run")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.torch_threads:
@@ -233,6 +254,9 @@ def main() -> None:
                           "query_backends": query_backends(snap, settings, queries, names, args.repeat)}, indent=2))
         return
     engine.search(SearchRequest(query="warm up the encoder"))
+    if args.ab:
+        print(json.dumps(ab(engine, queries, args.ab, args.repeat), indent=2))
+        return
 
     report: dict[str, Any] = {"products": len(snap.products), "queries": len(queries),
                               "snapshot_load_s": round(load_s, 2), "engine_arrays_s": round(arrays_s, 2)}
