@@ -14,6 +14,7 @@ processes on every core) the wall time cannot show the overlap, the thread's CPU
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import replace
 from typing import Any
@@ -27,13 +28,12 @@ def _stats(xs: list[float]) -> dict[str, float | None]:
     return {**percentiles(xs), "mean_ms": round(float(np.mean(xs)), 3) if xs else None}
 
 
-def flipped(engine: Any, name: str, ws: Any = None) -> dict[str, Any]:
-    """``{"name=value": engine, "name=not value": the same snapshot and query encoder, the setting flipped}``."""
-    from search.engine import Engine
-
+def flipped(engine: Any, name: str) -> dict[str, Any]:
+    """``{"name=value": engine, "name=not value": the same engine (snapshot, filter arrays, query encoder and its
+    cache, cursor key) with the setting flipped}``."""
     value = bool(getattr(engine.settings, name))
-    other = Engine(engine.snapshot, encoder=engine.encoder, workspace=ws,
-                   settings=replace(engine.settings, **{name: not value}))
+    other = copy.copy(engine)
+    other.settings = replace(engine.settings, **{name: not value})
     return {f"{name}={value}": engine, f"{name}={not value}": other}
 
 

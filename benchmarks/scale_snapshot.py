@@ -261,7 +261,7 @@ def _ab(spec: Spec, ws: Any, engine: Any, texts: list[str], out: dict[str, Any])
     from benchmarks.scale_ab import ab_runs, flipped
     from search.schema import Filters, SearchRequest
 
-    engines = flipped(engine, str(spec.options["ab"]), ws)
+    engines = flipped(engine, str(spec.options["ab"]))
     for e in engines.values():
         e.search(SearchRequest(query="warm up the encoder", mode="dense"))
     requests: dict[str, list[Any]] = {}
