@@ -192,11 +192,11 @@ class Engine:
         """How :meth:`search` reads ``request``: constraints, ranking text, country, notes (nothing is ranked)."""
         return self._interpret(self._state, request)
 
-    def _interpret(self, state: _State, request: SearchRequest) -> Interpretation:
+    def _interpret(self, state: _State, request: SearchRequest, languages: bool = True) -> Interpretation:
         s = self.settings
         it = interpret(request, state.snapshot.vocabulary, state.cat, fallback_attrs=s.text_fallback_attrs,
                        vendor_in_title=s.vendor_in_title, rank_with_constraint_words=s.rank_with_constraint_words)
-        return read_languages(it, state.snapshot.lexical)  # the languages its words are read in, echoed
+        return read_languages(it, state.snapshot.lexical) if languages else it  # the languages its words are read in
 
     def encode_query(self, text: str) -> np.ndarray:
         """The query vector of ``text`` for the current snapshot's model (through the query-vector cache)."""
@@ -240,10 +240,11 @@ class Engine:
             raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters", code="query_too_long")
         offset = decode_cursor(request.cursor, request, snap.version, self._cursor_key)
         s = self.settings
-        it = self._interpret(state, request)
+        it = self._interpret(state, request, languages=False)
+        kind = self._prefetch(state, request, it)  # the query's encoder beside its filter: search.retrieval.threads
+        it = read_languages(it, snap.lexical)  # (they change no text: the encoding already runs meanwhile)
         if not it.ranking_text.strip() and it.constraints.empty and not request.buyable_only:
             raise QueryError("give a query or at least one filter", code="empty_query")
-        kind = self._prefetch(state, request, it)  # the query's encoder beside its filter: search.retrieval.threads
         now = float(self._clock())
         elig = eligible_mask(cat, country=it.country, now=now, policy=s.policy()) if request.buyable_only else None
         extra = elig
