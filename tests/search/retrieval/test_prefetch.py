@@ -166,3 +166,22 @@ def test_bm25_and_filter_only_searches_encode_nothing() -> None:
     on.search(SearchRequest(query="washi tape", mode="bm25"))
     on.search(SearchRequest(query="", mode="hybrid", filters={"merchant": ["shop-a.myshopify.com"]}))
     assert enc.batches == []
+
+
+def test_concurrent_searches_share_the_prefetch_thread_and_answer_as_one_at_a_time() -> None:
+    """Requests of HTTP threads at once: each gets its own answer (a prefetch waited for, cancelled or its own)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    on, off, on_enc, _ = _engines()
+    reqs = [SearchRequest(query=q, mode=m, include_near=True)  # type: ignore[arg-type]
+            for q in QUERIES for m in ("hybrid", "dense")] * 3
+    want = [off.search(r).model_dump(exclude={"took_ms"}) for r in reqs]
+
+    def answer(r: SearchRequest) -> dict[str, Any]:
+        on.clear_query_cache()  # other threads' vectors come and go: every path of encode_many is taken
+        return on.search(r).model_dump(exclude={"took_ms"})
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(answer, reqs))
+    assert got == want
+    assert on_enc.batches  # encoded, on the prefetch thread or the requests' own
