@@ -92,12 +92,17 @@ def test_answers_and_encodings_are_the_same_with_and_without_prefetch() -> None:
     assert set(off_enc.threads) == {threading.current_thread().name}
 
 
-def test_a_running_prefetch_is_waited_for_not_encoded_again() -> None:
+def _gated() -> tuple[Any, Counting, QueryVectors]:
+    """A small snapshot, an encoder that holds every batch until its gate opens, and the query vectors over it."""
     products, merchants = _catalog()
     snap = make_snapshot(products, merchants, dim=32)
     enc = Counting(32)
     enc.gate = threading.Event()
-    vectors = QueryVectors(enc)  # type: ignore[arg-type]
+    return snap, enc, QueryVectors(enc)  # type: ignore[arg-type]
+
+
+def test_a_running_prefetch_is_waited_for_not_encoded_again() -> None:
+    snap, enc, vectors = _gated()
     vectors.prefetch(snap, ["red beanie", "beanie"])
     assert enc.started.wait(10)
     got: list[list[np.ndarray]] = []
@@ -114,11 +119,7 @@ def test_a_running_prefetch_is_waited_for_not_encoded_again() -> None:
 
 
 def test_a_prefetch_not_yet_started_is_cancelled_and_encoded_by_the_asker() -> None:
-    products, merchants = _catalog()
-    snap = make_snapshot(products, merchants, dim=32)
-    enc = Counting(32)
-    enc.gate = threading.Event()
-    vectors = QueryVectors(enc)  # type: ignore[arg-type]
+    snap, enc, vectors = _gated()
     vectors.prefetch(snap, ["first"])  # occupies the one prefetch thread
     assert enc.started.wait(10)
     vectors.prefetch(snap, ["second"])  # queued behind it
