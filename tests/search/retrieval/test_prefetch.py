@@ -92,17 +92,17 @@ def test_answers_and_encodings_are_the_same_with_and_without_prefetch() -> None:
     assert set(off_enc.threads) == {threading.current_thread().name}
 
 
-def _gated() -> tuple[Any, Counting, QueryVectors]:
-    """A small snapshot, an encoder that holds every batch until its gate opens, and the query vectors over it."""
+def _gated() -> tuple[Any, Counting, QueryVectors, threading.Event]:
+    """A small snapshot, an encoder that holds every batch until its gate opens, the query vectors, the gate."""
     products, merchants = _catalog()
     snap = make_snapshot(products, merchants, dim=32)
     enc = Counting(32)
-    enc.gate = threading.Event()
-    return snap, enc, QueryVectors(enc)  # type: ignore[arg-type]
+    enc.gate = gate = threading.Event()
+    return snap, enc, QueryVectors(enc), gate  # type: ignore[arg-type]
 
 
 def test_a_running_prefetch_is_waited_for_not_encoded_again() -> None:
-    snap, enc, vectors = _gated()
+    snap, enc, vectors, gate = _gated()
     vectors.prefetch(snap, ["red beanie", "beanie"])
     assert enc.started.wait(10)
     got: list[list[np.ndarray]] = []
@@ -110,7 +110,7 @@ def test_a_running_prefetch_is_waited_for_not_encoded_again() -> None:
     asker.start()
     asker.join(0.2)
     assert asker.is_alive()  # waiting for the running batch
-    enc.gate.set()
+    gate.set()
     asker.join(10)
     assert enc.batches == [("red beanie", "beanie")]
     np.testing.assert_array_equal(np.stack(got[0]), HashingEncoder(32).encode(["red beanie", "beanie"]))
@@ -119,7 +119,7 @@ def test_a_running_prefetch_is_waited_for_not_encoded_again() -> None:
 
 
 def test_a_prefetch_not_yet_started_is_cancelled_and_encoded_by_the_asker() -> None:
-    snap, enc, vectors = _gated()
+    snap, enc, vectors, gate = _gated()
     vectors.prefetch(snap, ["first"])  # occupies the one prefetch thread
     assert enc.started.wait(10)
     vectors.prefetch(snap, ["second"])  # queued behind it
@@ -127,7 +127,7 @@ def test_a_prefetch_not_yet_started_is_cancelled_and_encoded_by_the_asker() -> N
     asker.start()
     asker.join(0.5)
     assert enc.batches[-1] == ("second",) and enc.threads[-1] == asker.name  # not queued behind "first"
-    enc.gate.set()
+    gate.set()
     asker.join(10)
     assert not asker.is_alive() and vectors.encode(snap, "first") is not None
     assert enc.batches == [("first",), ("second",)]
