@@ -59,3 +59,17 @@ def probe_costs(spec: Spec, engines: dict[str, Any], qvecs: np.ndarray) -> dict[
                         times[b].setdefault(f"{sel:g}", []).append((time.perf_counter() - t) * 1000.0)
     return {b: {k: f"{np.percentile(v, 50):.2f} / {np.mean(v):.2f}" for k, v in d.items()}  # type: ignore[misc]
             for b, d in times.items()}
+
+
+def probe_ab(spec: Spec, engine: Any, enc: Any, texts: list[str], out: dict[str, Any]) -> dict[str, Any]:
+    """``--ab nprobe --nprobe A,B``: the probing settings answer every request back to back, request by request
+    (:func:`benchmarks.scale_ab.ab_runs`: the same load for each, whole responses compared)."""
+    from benchmarks.scale_ab import ab_runs
+    from search.schema import SearchRequest
+
+    engines = {name.strip(): e for name, (e, _) in
+               probe_settings({"": (engine, enc)}, list(spec.options.get("nprobe") or ["index"])).items()}
+    for e in engines.values():
+        e.search(SearchRequest(query="warm up the encoder", mode="dense"))
+    out["ab"] = ab_runs(engines, texts, list(spec.selectivities), spec.repeat)
+    return out

@@ -54,7 +54,7 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if p and Path(p).resolve() != R
 
 from benchmarks._synth import cached_arrays, queries, synth_catalog  # noqa: E402
 from benchmarks.scale_common import DEFAULT_CACHE, Spec, current_rss_mb, peak_rss_mb  # noqa: E402
-from benchmarks.scale_probe import probe_costs, probe_settings  # noqa: E402
+from benchmarks.scale_probe import probe_ab, probe_costs, probe_settings  # noqa: E402
 
 
 def _log(message: str) -> None:
@@ -217,6 +217,8 @@ def phase_serve(spec: Spec, *, cold: bool, today: bool) -> dict[str, Any]:
     engine.search(SearchRequest(query="red wool beanie under $40", mode="hybrid"))
     out["first_query_s"] = round(time.perf_counter() - t, 3)
     out["start_to_first_answer_s"] = round(time.perf_counter() - t0, 2)
+    if spec.options.get("ab") == "nprobe":  # the --nprobe settings, request by request
+        return probe_ab(spec, engine, enc, texts, out)
     if spec.options.get("ab"):
         return _ab(spec, ws, engine, texts, out)
     vectors = np.asarray(engine.snapshot.vectors)
@@ -319,7 +321,7 @@ def main() -> None:
     ap.add_argument("--nprobe", default="index",
                     help="EngineSettings.nprobe values, comma-separated, each N or N:POWER (nprobe_power; index = "
                          "the index's own nprobe): each measured on the same open snapshot, taking turns per "
-                         "selectivity (runs_by_backend)")
+                         "selectivity (runs_by_backend); with --ab nprobe, request by request")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
