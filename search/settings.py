@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from indexer.errors import ConfigError
 from indexer.settings import Settings
 from search.filter.eligibility import Policy
+from search.retrieval.filtered import NPROBE_POWER
 from search.retrieval.retrieve import Fusion
 
 
@@ -97,7 +98,7 @@ class EngineSettings:
     # rebuild: an absolute count, as FAISS and the build read it; the sharded engine passes both to every shard.
     # Catalogs up to indexer.build.dense.EXACT_MAX_ROWS have an exact (flat) index: no effect there.
     nprobe: int | None = None
-    nprobe_power: float = 0.5
+    nprobe_power: float = NPROBE_POWER  # 0.9: docs/benchmarks.md, h14d (0.5 = the first rule, sqrt)
     stale_ttl_s: float | None = 24 * 3600.0  # data read longer ago is stale_data; None/0 = never stale
     max_quantity_per_item: int = 10  # quantity_exceeded above this (1 = today's single-item chat checkouts)
     http_timeout_s: float = 5.0  # per merchant request in a live re-check

@@ -19,7 +19,8 @@ real product embeddings with perturbed copies, 2 busy cores, one thread per quer
   rejects, so recall under a filter depends only on how many lists are probed: 0.983 at 10 %
   selectivity (nprobe 32), 0.989 at 1 % (64), 0.962 / 0.988 at 0.1 % (128 / 256). HNSW with the same
   selector: 0.55 at 10 %, 0.33 at 1 % (efSearch 128), the known "holes" of filtered graph search.
-  Hence the rule in :mod:`search.retrieval.filtered`: ``nprobe * sqrt(0.1 / selectivity)`` below 10 %.
+  Hence the rule in :mod:`search.retrieval.filtered`: ``nprobe * (0.1 / selectivity) ** power`` below 10 %
+  (power 0.9 by default since the 1M end-to-end measurement, docs/benchmarks.md, h14d; search-time settings).
 * **Build and size.** 91 s for 1M vectors here (HNSW: 386 s), 395 MB (HNSW: 1.8 GB).
 
 FAISS ids are the snapshot row numbers, as for every dense index of a snapshot.
@@ -79,7 +80,7 @@ def build_ivf(
                               "nlist": int(nlist), "nprobe": int(index.nprobe), "train_rows": int(n_train),
                               "rerank": "exact, with vectors.npy", "training": "trained",
                               "changed_since_training": 0,
-                              "filtered_nprobe": "nprobe * sqrt(0.1 / selectivity) below 10 % (retrieval.filtered)"}
+                              "filtered_nprobe": "nprobe * (0.1 / selectivity) ** power below 10 % (filtered.py)"}
     return index, params
 
 

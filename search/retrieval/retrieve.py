@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from search.retrieval.filtered import dense_topk
+from search.retrieval.filtered import NPROBE_POWER, dense_topk
 from search.retrieval.fusion import model_weights, query_features, rrf, weighted, zscore
 from search.retrieval.ranked import Ranked
 
@@ -47,7 +47,7 @@ def dense(
     allowed: np.ndarray | None = None,
     *,
     exact_threshold: int = 20_000,
-    probe: tuple[int | None, float] = (None, 0.5),
+    probe: tuple[int | None, float] = (None, NPROBE_POWER),
 ) -> Ranked:
     """Inner-product top ``k`` for one query vector (only rows in ``allowed`` when given).
 
@@ -202,7 +202,7 @@ def retrieve(
     z_cap: float = 0.0,
     model: Sequence[Sequence[float]] | None = None,
     multilingual_base: float = 0.0,
-    probe: tuple[int | None, float] = (None, 0.5),
+    probe: tuple[int | None, float] = (None, NPROBE_POWER),
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 

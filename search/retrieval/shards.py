@@ -47,7 +47,7 @@ from indexer.build.lexical import tokenize
 from indexer.build.shard_lexical import LexStats, Postings, idf
 from indexer.build.shards import SHARD_FILE
 from indexer.errors import ShardUnavailableError
-from search.retrieval.filtered import dense_topk
+from search.retrieval.filtered import NPROBE_POWER, dense_topk
 
 _missing: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("aisle_missing_shards", default=None)
 
@@ -106,7 +106,7 @@ class ShardIndex:
         return self.postings.hits(words, row)
 
     def dense_search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, exact_threshold: int,
-                     nprobe: int | None = None, nprobe_power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+                     nprobe: int | None = None, nprobe_power: float = NPROBE_POWER) -> tuple[np.ndarray, np.ndarray]:
         """Inner-product top ``k`` within ``allowed`` rows (``nprobe``: the engine's setting, None = the shard's)."""
         return dense_topk(self.dense, self.vectors, q, k, allowed, exact_threshold=exact_threshold, nprobe=nprobe,
                           nprobe_power=nprobe_power)
@@ -325,7 +325,7 @@ class ShardedDense:
         self.d = shards.dim
 
     def topk(self, q: np.ndarray, k: int, allowed: np.ndarray | None, *, exact_threshold: int,
-             nprobe: int | None = None, nprobe_power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+             nprobe: int | None = None, nprobe_power: float = NPROBE_POWER) -> tuple[np.ndarray, np.ndarray]:
         """Global inner-product top ``k``: each shard's top ``k`` merged, ties by row (each shard probes ``nprobe``
         base lists, scaled by its own allowed share, as the single index does)."""
         calls = {s: (q, k, a, exact_threshold, nprobe, nprobe_power)
