@@ -35,6 +35,7 @@ from indexer.build.analysis import (
 from indexer.build.bm25 import (
     LabelledTexts,
     Triples,
+    best_in_postings,
     best_rows,
     csc_scores,
     lucene_csc,
@@ -386,10 +387,13 @@ class LexicalIndex:
     def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Best ``k`` rows for ``text`` as ``(rows int64, scores float32)``, best first, ties by row.
 
-        ``allowed`` (int64 row numbers) restricts the answer to those rows; the cost is the postings
-        of the query terms plus ``len(allowed)``. (bm25s's ``weight_mask`` would multiply the same
-        full score vector by an N-sized mask built per query; indexing the allowed rows is cheaper.)
-        """
+        ``allowed`` (int64 row numbers) restricts the answer to those rows; the cost is the postings of the query
+        terms plus ``len(allowed)`` (no ``allowed``: the postings alone when short, ``bm25.best_in_postings``)."""
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if allowed is None and self.n_docs:  # every row allowed: the query terms' postings, not all rows, are read
+            vocab = self.term_ids()
+            plan = self.plan(text, lambda t: t in vocab and t != "")
+            ids = [vocab[t] for p in plan for t in ((p,) if isinstance(p, str) else p)]
+            return best_in_postings(self.scores(text), k, self._bm25.scores, ids)
         return best_rows(self.scores(text), k, allowed)

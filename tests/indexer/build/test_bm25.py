@@ -107,3 +107,26 @@ def test_chunked_term_counts_equal_the_whole_corpus_at_once(corpus: tuple[list[s
             assert np.array_equal(getattr(got, name), getattr(whole, name))
     empty = term_counts_of([], tokenize)
     assert empty.doc.size == 0 and empty.doc_len.size == 0 and empty.vocab == []
+
+
+def test_best_in_postings_is_best_rows(corpus: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The top rows read from the query terms' postings are best_rows's over every row: same rows, same scores to
+    the bit, same ties by row (several languages' variants of a word included; the pass over all rows forced off)."""
+    from indexer.build import bm25 as m
+
+    monkeypatch.setattr(m, "POSTINGS_SHARE", 1e9)
+    _, texts = corpus
+    es = LexicalIndex.build(["taza roja de cerámica para café", "camiseta azul de algodón", "red mug ceramic",
+                             "blue cotton tshirt", "camisetas rojas", "la taza y el vaso"],
+                            langs=["es", "es", "en", "en", "es", "es"])
+    assert isinstance(es.plan("camiseta azul", lambda t: t in es.term_ids())[0], tuple)  # a word in two languages
+    ties = LexicalIndex.build(["red mug", "red mug", "red mug", "red", "mug", "blue cup", "red mug"])
+    for idx, queries in ((LexicalIndex.build(texts), _queries(texts)),
+                         (es, ["taza roja de cerámica", "camiseta azul", "tazas rojas para el café", "red mug"]),
+                         (ties, ["red mug", "mug red red", "cup", "nothing"])):
+        for q in queries:
+            s = idx.scores(q)
+            for k in (1, 2, 5, 200):
+                want, got = m.best_rows(s, k), idx.search(q, k)
+                assert np.array_equal(got[0], want[0]) and got[1].tobytes() == want[1].tobytes(), (q, k)
+    assert ties.search("red mug", 2)[0].tolist() == [0, 1]
