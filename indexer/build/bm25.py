@@ -187,21 +187,17 @@ def csc_scores(scores: dict[str, Any], term_ids: Sequence[int], n_docs: int) -> 
     scores (``scores``: bm25s's ``data``/``indices``/``indptr``, CSC by term), term by term.
 
     bit-identical to bm25s's ``get_scores_from_ids`` (lucene: no non-occurrence part): each term's documents are
-    distinct, so ``out[docs] += data`` adds each score once, in the same order, as its ``numpy.add.at`` does, at a
-    fraction of the cost (unbuffered ``ufunc.at`` was ~1 ms of a hybrid search at 1M products)."""
+    distinct, so ``numpy.add.at`` adds each score once, in the same order; the first term is written, not added
+    (``0 + x``, computed without reading the zeros back). numpy >= 1.25's ``ufunc.at`` is the fastest form measured
+    at 1M products (docs/benchmarks.md, helper h14e: 1.1 ms a query against 2.1 ms for ``out[docs] += data``)."""
     data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
     out = np.zeros(n_docs, dtype=np.float32)
-    if data.dtype != np.float32:  # not what bm25s writes: its own loop, for the same casts
-        for t in term_ids:
-            np.add.at(out, indices[indptr[t]:indptr[t + 1]], data[indptr[t]:indptr[t + 1]])
-        return out
     for j, t in enumerate(term_ids):
         a, b = int(indptr[t]), int(indptr[t + 1])
-        docs = indices[a:b].astype(np.intp)  # converted once, not by both the read and the write of ``+=``
-        if j == 0:  # 0 + x, as ``+=`` on the zeros computes it, without reading the zeros back
-            out[docs] = data[a:b] + np.float32(0.0)
+        if j == 0 and data.dtype == np.float32:
+            out[indices[a:b]] = data[a:b] + np.float32(0.0)
         else:
-            out[docs] += data[a:b]
+            np.add.at(out, indices[a:b], data[a:b])
     return out
 
 
