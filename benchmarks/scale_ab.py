@@ -30,24 +30,27 @@ def _stats(xs: list[float]) -> dict[str, float | None]:
 
 def flipped(engine: Any, name: str) -> dict[str, Any]:
     """``{"name=value": engine, "name=not value": the same engine (snapshot, filter arrays, query encoder and its
-    cache, cursor key) with the setting flipped}``."""
-    value = bool(getattr(engine.settings, name))
+    cache, cursor key) with the setting flipped}``; ``name=OTHER`` sets a string setting to OTHER instead."""
+    name, _, given = name.partition("=")
+    value = getattr(engine.settings, name) if given else bool(getattr(engine.settings, name))
+    changed = given or (not value)
     other = copy.copy(engine)
-    other.settings = replace(engine.settings, **{name: not value})
-    return {f"{name}={value}": engine, f"{name}={not value}": other}
+    other.settings = replace(engine.settings, **{name: changed})
+    return {f"{name}={value}": engine, f"{name}={changed}": other}
 
 
 def ab_runs(engines: dict[str, Any], requests: dict[str, list[Any]], repeat: int) -> dict[str, Any]:
     """Per label of ``requests``: each engine's wall and request-thread CPU p50 / p95 / mean ms over the timed
-    passes (pass 0 is untimed), and how many of the last pass's response pairs were identical."""
+    passes (pass 0 is untimed), and how many of the last pass's response pairs were identical (whole responses,
+    and the ranked product ids alone: a setting that changes scores but not the order counts in the second)."""
     names = list(engines)
     out: dict[str, Any] = {}
     for label, reqs in requests.items():
         wall: dict[str, list[float]] = {n: [] for n in names}
         cpu: dict[str, list[float]] = {n: [] for n in names}
-        same = 0
+        same = order = 0
         for rep in range(repeat + 1):
-            same = 0
+            same = order = 0
             for i, req in enumerate(reqs):
                 dumps = []
                 for n in names if i % 2 == 0 else names[::-1]:
@@ -59,22 +62,27 @@ def ab_runs(engines: dict[str, Any], requests: dict[str, list[Any]], repeat: int
                         cpu[n].append((time.thread_time() - c) * 1000.0)
                     dumps.append(resp.model_dump(exclude={"took_ms"}))
                 same += all(d == dumps[0] for d in dumps)
+                order += all(_ids(d) == _ids(dumps[0]) for d in dumps)
         out[label] = {n: {"wall": _stats(wall[n]), "thread_cpu": _stats(cpu[n])} for n in names} | {
-            "identical": same, "requests": len(reqs)}
+            "identical": same, "same_order": order, "requests": len(reqs)}
     return out
+
+
+def _ids(dump: dict[str, Any]) -> list[str]:
+    return [r["doc_id"] for r in dump.get("results", [])]
 
 
 def ab_table(runs: dict[str, Any]) -> list[str]:
     """The A/B runs as Markdown rows: wall p50 / p95 (mean) and request-thread CPU p50 per engine and label."""
-    names = [n for n in next(iter(runs.values())) if n not in ("identical", "requests")] if runs else []
+    names = [n for n in next(iter(runs.values())) if n not in ("identical", "same_order", "requests")] if runs else []
 
     def cell(d: dict[str, Any]) -> str:
         w, c = d["wall"], d["thread_cpu"]
         return f"{w['p50_ms']:.1f} / {w['p95_ms']:.1f} ({w['mean_ms']:.1f}); cpu {c['p50_ms']:.1f}"
 
     rows = ["| requests | " + " | ".join(f"{n}: wall p50 / p95 (mean) ms; thread CPU p50" for n in names)
-            + " | identical |", "|" + " --- |" * (2 + len(names))]
+            + " | identical (same order) |", "|" + " --- |" * (2 + len(names))]
     for label, r in runs.items():
         rows.append(f"| {label} | " + " | ".join(cell(r[n]) for n in names)
-                    + f" | {r['identical']}/{r['requests']} |")
+                    + f" | {r['identical']}/{r['requests']} ({r.get('same_order', '?')}) |")
     return rows

@@ -315,9 +315,9 @@ def main() -> None:
                     help="query encoders, comma-separated (auto = the engine's default, ONNX; torch); the first "
                          "is the main figure, the others are measured beside it in the same process")
     ap.add_argument("--ab", default=None, metavar="SETTING",
-                    help="a boolean EngineSettings field (e.g. prefetch_query_vector): the serving phases answer every "
-                         "request with it as it is and flipped, taking turns, instead of the table (benchmarks/"
-                         "scale_ab.py)")
+                    help="a boolean EngineSettings field (e.g. prefetch_query_vector), or FIELD=VALUE for a string "
+                         "one (prf_rescore=never): the serving phases answer every request with it as it is and "
+                         "flipped (or set), taking turns, instead of the table (benchmarks/scale_ab.py)")
     ap.add_argument("--nprobe", default="index",
                     help="EngineSettings.nprobe values, comma-separated, each N or N:POWER (nprobe_power; index = "
                          "the index's own nprobe): each measured on the same open snapshot, taking turns per "

@@ -41,6 +41,10 @@ class EngineSettings:
     z_floor: float = 0.0  # > 0: a real score counts no lower than this many deviations below the list's mean
     prf_k: int = 2
     prf_beta: float = 0.3
+    # How the Rocchio pass scores the dense side (search.retrieval.retrieve.rescores_candidates): "never" searches
+    # the index again, "always" re-scores the first pass's candidates, "approximate" re-scores where the dense
+    # index is approximate (IVF/HNSW, large catalogs: a second probe costs ~2-3 ms at 1M), exact elsewhere.
+    prf_rescore: str = "approximate"
     # > 0: every z-score counts no higher than this (one retriever's outlier cannot outvote the others alone).
     z_cap: float = 0.0
     # Query-dependent fusion weights from a linear model (search.retrieval.fusion.model_weights): rows (lexical,
@@ -122,6 +126,8 @@ class EngineSettings:
             raise ConfigError(f"nprobe must be a positive number of lists or None, not {self.nprobe!r}")
         if not 0.0 <= float(self.nprobe_power) <= 2.0:
             raise ConfigError(f"nprobe_power must be between 0 and 2, not {self.nprobe_power!r}")
+        if self.prf_rescore not in ("never", "approximate", "always"):
+            raise ConfigError(f"prf_rescore must be never, approximate or always, not {self.prf_rescore!r}")
 
     def policy(self) -> Policy:
         return Policy(stale_ttl_s=self.stale_ttl_s, max_quantity_per_item=self.max_quantity_per_item)

@@ -43,6 +43,7 @@ def rank(snap: Any, cat: Any, mode: str, text: str, allowed: np.ndarray | None, 
         if multilingual is not None else None,
         match_power=s.match_power, length_pivot=s.length_pivot, query_text=query_text,
         clip_missing=s.clip_missing, z_floor=s.z_floor, prf=(s.prf_k, s.prf_beta), z_cap=s.z_cap,
+        prf_rescore=s.prf_rescore,
         model=s.fusion_model, multilingual_base=s.multilingual_base,
         probe=(s.nprobe, s.nprobe_power),
     )

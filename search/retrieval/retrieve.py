@@ -203,20 +203,18 @@ def retrieve(
     model: Sequence[Sequence[float]] | None = None,
     multilingual_base: float = 0.0,
     probe: tuple[int | None, float] = (None, NPROBE_POWER),
+    prf_rescore: str = "never",
 ) -> Ranked:
     """Top ``depth`` rows for ``text`` in ``mode`` (``bm25``, ``dense``, ``hybrid``) within ``allowed``.
 
-    ``weights`` are (lexical, dense) for fusion. ``encode`` is called only when dense scores are needed.
-    ``coverage_power`` > 0 makes the lexical weight query-dependent: it is multiplied by
-    :func:`lexical_confidence` to that power. ``multilingual`` = (vectors, query encoder, weight,
-    gated) adds the multilingual dense index as a third z-score signal (``zscore`` fusion only); gated,
-    its weight is scaled by the share of query words the catalog does *not* know, so it speaks for
-    queries in another language or wording, plus ``multilingual_base`` for every query.
-    ``match_power`` and ``length_pivot`` make the weights depend on the query (:func:`query_weights`),
-    read on ``query_text`` (the query's own words, without the synonyms added for ranking; default ``text``).
-    ``model``: weights from a linear model instead (:func:`fusion_weights`). ``clip_missing``, ``z_floor``,
-    ``z_cap``: see :func:`zscore`. ``prf`` = (k, beta), k > 0: hybrid fuses once, moves the dense query toward
-    its top k (:func:`rocchio`), re-scores the dense side and fuses again. ``probe``: IVF probing (:func:`dense`).
+    ``weights`` are (lexical, dense) for fusion; ``encode`` is called only when dense scores are needed.
+    ``coverage_power`` > 0: the lexical weight × :func:`lexical_confidence` to that power. ``multilingual`` =
+    (vectors, query encoder, weight, gated): the multilingual index as a third z-score signal (``zscore`` only);
+    gated, its weight is scaled by the share of query words the catalog does *not* know, plus ``multilingual_base``.
+    ``match_power``, ``length_pivot``: :func:`query_weights` on ``query_text`` (no added synonyms; default ``text``).
+    ``model``: :func:`fusion_weights`. ``clip_missing``, ``z_floor``, ``z_cap``: :func:`zscore`. ``prf`` = (k, beta),
+    k > 0: hybrid fuses, moves the dense query toward its top k (:func:`rocchio`), re-scores the dense side
+    (``prf_rescore``: :func:`rescores_candidates`) and fuses again. ``probe``: IVF probing (:func:`dense`).
     """
     lex = lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
     if mode == "bm25":
@@ -236,4 +234,32 @@ def retrieve(
     if prf[0] <= 0 or prf[1] <= 0 or not len(fused):
         return fused
     q2 = rocchio(q, vectors, fused.rows[: prf[0]], prf[1])
-    return fuse(dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold, probe=probe), q2)
+    return fuse(second_dense(vectors, q2, np.union1d(den.rows, lex.rows), depth)
+                if rescores_candidates(prf_rescore, dense_index)
+                else dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold, probe=probe), q2)
+
+
+def rescores_candidates(rule: str, dense_index: Any) -> bool:
+    """Whether the Rocchio pass re-scores the first pass's candidates instead of searching the index again.
+
+    ``"never"``: it searches again (the moved query may reach rows neither first list held); ``"always"``: it
+    re-scores; ``"approximate"``: it re-scores only where the dense index is approximate (IVF, HNSW: a second
+    search there costs a whole second probe, ~2-3 ms at 1M products, and its answer is approximate anyway), so a
+    flat or exact search keeps its exact second pass.
+    """
+    if rule == "always":
+        return True
+    if rule != "approximate" or dense_index is None or hasattr(dense_index, "topk"):
+        return False
+    from search.retrieval.filtered import index_kind
+
+    return index_kind(dense_index) in ("ivf", "hnsw")
+
+
+def second_dense(vectors: np.ndarray, q: np.ndarray, candidates: np.ndarray, depth: int) -> Ranked:
+    """The best ``depth`` of ``candidates`` (both first lists' rows, all allowed) by exact inner product with ``q``."""
+    if candidates.size == 0:
+        return Ranked.empty()
+    sc = (vectors[candidates] @ q).astype(np.float32)
+    o = np.lexsort((candidates, -sc))[:depth]  # best first, ties by row, as the index path
+    return Ranked(candidates[o].astype(np.int64), sc[o])
