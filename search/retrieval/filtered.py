@@ -96,26 +96,12 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
-_last_bits: tuple[np.ndarray, tuple[int, int, int], np.ndarray] | None = None  # (allowed, its key, its bitmap)
-
-
 def _bitmap_selector(allowed: np.ndarray, n: int) -> tuple[Any, np.ndarray]:
-    """An IDSelectorBitmap over ``allowed`` and the bitmap it points to (keep both alive while searching).
-
-    The last bitmap is kept with its ``allowed`` array (held, so its identity is not reused) and that array's size
-    and sum: a hybrid search's second IVF search (:func:`search.retrieval.retrieve.rocchio`) gets the same array
-    and reuses it (0.4 ms at 100k allowed of 1M rows) instead of a mask and ``packbits`` over all rows again."""
-    global _last_bits
+    """An IDSelectorBitmap over ``allowed`` and the bitmap it points to (keep both alive while searching)."""
     faiss = _faiss()
-    key, last = (n, int(allowed.size), int(allowed.sum())), _last_bits
-    if last is not None and last[0] is allowed and last[1] == key:
-        bits = last[2]
-    else:
-        mask = np.zeros(n, dtype=bool)
-        mask[allowed] = True
-        bits = np.packbits(mask, bitorder="little")  # FAISS reads bit (i & 7) of byte i >> 3
-        bits.setflags(write=False)
-        _last_bits = (allowed, key, bits)  # one assignment: a concurrent search sees the old triple or the new
+    mask = np.zeros(n, dtype=bool)
+    mask[allowed] = True
+    bits = np.packbits(mask, bitorder="little")  # FAISS reads bit (i & 7) of byte i >> 3
     return faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits)), bits
 
 

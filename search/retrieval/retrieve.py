@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from search.retrieval.filtered import NPROBE_POWER, dense_topk
+from search.retrieval.filtered import NPROBE_POWER, dense_topk, index_kind
 from search.retrieval.fusion import model_weights, query_features, rrf, weighted, zscore
 from search.retrieval.ranked import Ranked
 
@@ -234,7 +234,7 @@ def retrieve(
     if prf[0] <= 0 or prf[1] <= 0 or not len(fused):
         return fused
     q2 = rocchio(q, vectors, fused.rows[: prf[0]], prf[1])
-    return fuse(second_dense(vectors, q2, np.union1d(den.rows, lex.rows), depth)
+    return fuse(dense(None, vectors, q2, depth, np.union1d(den.rows, lex.rows))  # the candidates, scored exactly
                 if rescores_candidates(prf_rescore, dense_index)
                 else dense(dense_index, vectors, q2, depth, allowed, exact_threshold=exact_threshold, probe=probe), q2)
 
@@ -251,15 +251,5 @@ def rescores_candidates(rule: str, dense_index: Any) -> bool:
         return True
     if rule != "approximate" or dense_index is None or hasattr(dense_index, "topk"):
         return False
-    from search.retrieval.filtered import index_kind
-
     return index_kind(dense_index) in ("ivf", "hnsw")
 
-
-def second_dense(vectors: np.ndarray, q: np.ndarray, candidates: np.ndarray, depth: int) -> Ranked:
-    """The best ``depth`` of ``candidates`` (both first lists' rows, all allowed) by exact inner product with ``q``."""
-    if candidates.size == 0:
-        return Ranked.empty()
-    sc = (vectors[candidates] @ q).astype(np.float32)
-    o = np.lexsort((candidates, -sc))[:depth]  # best first, ties by row, as the index path
-    return Ranked(candidates[o].astype(np.int64), sc[o])

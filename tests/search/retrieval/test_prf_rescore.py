@@ -9,7 +9,7 @@ from indexer.build.ivf import build_ivf
 from indexer.build.lexical import LexicalIndex
 from indexer.errors import ConfigError
 from search.engine import EngineSettings
-from search.retrieval.retrieve import rescores_candidates, retrieve, second_dense
+from search.retrieval.retrieve import dense, rescores_candidates, retrieve
 
 N, DIM = 600, 16
 
@@ -35,12 +35,13 @@ def test_the_rule_reads_the_index_kind(corpus: tuple[LexicalIndex, np.ndarray]) 
     assert not rescores_candidates("never", ivf)
 
 
-def test_second_dense_is_the_exact_best_of_the_candidates() -> None:
+def test_the_candidates_are_scored_exactly() -> None:
+    """The Rocchio pass over the candidates: the exact path of :func:`dense` with no index, the candidates allowed."""
     vec = np.eye(4, dtype=np.float32)
     q = np.array([0.1, 0.5, 0.5, 0.9], dtype=np.float32)
-    got = second_dense(vec, q, np.array([0, 1, 2], dtype=np.int64), 2)
+    got = dense(None, vec, q, 2, np.array([0, 1, 2], dtype=np.int64))
     assert got.rows.tolist() == [1, 2]  # a tie (0.5, 0.5) broken by row; row 3 was no candidate
-    assert len(second_dense(vec, q, np.zeros(0, dtype=np.int64), 2)) == 0
+    assert len(dense(None, vec, q, 2, np.zeros(0, dtype=np.int64))) == 0
 
 
 def test_approximate_keeps_an_exact_search_and_always_rescores(corpus: tuple[LexicalIndex, np.ndarray]) -> None:
