@@ -126,6 +126,8 @@ class EngineSettings:
             raise ConfigError(f"nprobe must be a positive number of lists or None, not {self.nprobe!r}")
         if not 0.0 <= float(self.nprobe_power) <= 2.0:
             raise ConfigError(f"nprobe_power must be between 0 and 2, not {self.nprobe_power!r}")
+        if self.kind_compounds not in ("open", "none", "all"):
+            raise ConfigError(f"kind_compounds must be open, none or all, not {self.kind_compounds!r}")
         if self.prf_rescore not in ("never", "approximate", "always"):
             raise ConfigError(f"prf_rescore must be never, approximate or always, not {self.prf_rescore!r}")
 

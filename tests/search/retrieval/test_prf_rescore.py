@@ -73,3 +73,5 @@ def test_an_ivf_index_rescores_the_candidates_only(corpus: tuple[LexicalIndex, n
 def test_a_bad_rule_is_refused() -> None:
     with pytest.raises(ConfigError, match="prf_rescore"):
         EngineSettings(prf_rescore="sometimes")
+    with pytest.raises(ConfigError, match="kind_compounds"):  # the floor's string setting, checked the same way
+        EngineSettings(kind_compounds="some")
