@@ -39,6 +39,15 @@ class EngineSettings:
     # judged (dev-100 5-fold CV 0.800 / 0.763 against 0.789 / 0.753 without; docs/benchmarks.md).
     clip_missing: bool = False
     z_floor: float = 0.0  # > 0: a real score counts no lower than this many deviations below the list's mean
+    # The near matches' list (search.retrieval.pipeline.near_candidates) has its own clip_missing: it ranks the
+    # whole catalog behind the constraints, where a product one retriever misses is most often one it cannot read
+    # (an English query's Spanish "camiseta cropped"). docs/benchmarks.md, "seventh round".
+    near_clip_missing: bool = True
+    # MiniLM reads English: a product whose lexical language (snapshot doc_lang) is not English has its cosine
+    # counted no lower than the dense list's last hit in the z-score fusion (search.retrieval.fusion.zscore,
+    # ``unread``); its BM25 match, the lexicon's translations and the multilingual index still rank it.
+    # docs/benchmarks.md, "seventh round".
+    foreign_dense_floor: bool = True
     prf_k: int = 2
     prf_beta: float = 0.3
     # How the Rocchio pass scores the dense side (search.retrieval.retrieve.rescores_candidates): "never" searches

@@ -104,6 +104,7 @@ def zscore(
     clip: bool = True,
     z_floor: float = 0.0,
     z_cap: float = 0.0,
+    unread: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Ranked:
     """Weighted sum of z-scores over the union of both candidate lists.
 
@@ -120,6 +121,10 @@ def zscore(
     topic sinks; see docs/benchmarks.md for which one dev-100 supports), bounded below by ``z_floor``
     standard deviations under the list's mean when ``z_floor`` > 0 (or the last hit, if lower); ``z_cap`` > 0
     bounds every z above (:func:`standardise`).
+
+    ``unread(rows)`` (bool per row) marks candidates the dense model cannot read (a product written in a language
+    it was not trained on): their dense score counts no lower than the dense list's last hit, so a low cosine that
+    only says "not English" does not sink a product BM25 found through its own words or the lexicon's translations.
     """
     if not len(lex) and not len(den):
         return Ranked.empty()
@@ -129,6 +134,8 @@ def zscore(
     wl, wd = (float(w) for w in weights)
     b = np.asarray(lexical_scores(rows), dtype=np.float64)
     c = np.asarray(dense_scores(rows), dtype=np.float64)
+    if unread is not None and len(den):
+        c = np.where(unread(rows), np.maximum(c, float(den.scores.min())), c)
 
     def z(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
         return standardise(x, ref, clip=clip, z_floor=z_floor, z_cap=z_cap)

@@ -43,6 +43,7 @@ def rank(snap: Any, cat: Any, mode: str, text: str, allowed: np.ndarray | None, 
         if multilingual is not None else None,
         match_power=s.match_power, length_pivot=s.length_pivot, query_text=query_text,
         clip_missing=s.clip_missing, z_floor=s.z_floor, prf=(s.prf_k, s.prf_beta), z_cap=s.z_cap,
+        foreign_floor=s.foreign_dense_floor,
         prf_rescore=s.prf_rescore,
         model=s.fusion_model, multilingual_base=s.multilingual_base,
         probe=(s.nprobe, s.nprobe_power),
@@ -76,13 +77,19 @@ def browse(cat: Any, vmask: np.ndarray | None, depth: int) -> Ranked:
 def near_candidates(snap: Any, cat: Any, mode: str, it: Any, allowed: np.ndarray | None, extra: np.ndarray | None,
                     *, settings: Any, encode: Encode,
                     multilingual: tuple[np.ndarray, Encode] | None = None) -> list[tuple[int, float, bool]]:
-    """Products matching the words that are not exact results (merchant and platform filters stay hard)."""
+    """Products matching the words that are not exact results (merchant and platform filters stay hard).
+
+    Ranked with ``settings.near_clip_missing`` as the fusion's ``clip_missing`` (the near list's own rule: see
+    :class:`search.settings.EngineSettings`)."""
+    from dataclasses import replace
+
     from search.filter.constraints import Constraints
 
     scope = Constraints(merchants=it.constraints.merchants, platforms=it.constraints.platforms)
     smask = satisfying_mask(cat, scope, extra=extra)
     near_allowed = rows_of(cat, smask) if smask is not None else None
-    ranked = rank(snap, cat, mode, it.ranking_text or it.text, near_allowed, smask, settings=settings,
+    ranked = rank(snap, cat, mode, it.ranking_text or it.text, near_allowed, smask,
+                  settings=replace(settings, clip_missing=settings.near_clip_missing),
                   encode=encode, multilingual=multilingual, query_text=it.text)
     exact = np.zeros(cat.n_products, dtype=bool)
     if allowed is not None:

@@ -142,9 +142,15 @@ def fusion_weights(lexical_index: Any, text: str, query_text: str, lex: Ranked, 
 
 def _fuser(lexical_index: Any, text: str, lex: Ranked, vectors: np.ndarray, *, fusion: str,
            weights: tuple[float, float], depth: int, rrf_k: int, third: Third | None,
-           clip: bool, z_floor: float = 0.0, z_cap: float = 0.0) -> Callable[[Ranked, np.ndarray], Ranked]:
-    """``fuse(dense list, query vector)``: ``lex`` fused with a dense side (the BM25 scores of every row, once)."""
+           clip: bool, z_floor: float = 0.0, z_cap: float = 0.0,
+           foreign_floor: bool = False) -> Callable[[Ranked, np.ndarray], Ranked]:
+    """``fuse(dense list, query vector)``: ``lex`` fused with a dense side (the BM25 scores of every row, once).
+
+    ``foreign_floor``: rows whose language (the lexical index's ``doc_lang``) is not English are ``unread`` by the
+    dense model (:func:`search.retrieval.fusion.zscore`); an index without languages marks none."""
     all_lex: list[np.ndarray] = []
+    lang = getattr(lexical_index, "doc_lang", None) if foreign_floor else None
+    unread = (lambda rows: np.asarray(lang)[rows] != 0) if lang is not None else None
 
     def lex_scores(rows: np.ndarray) -> np.ndarray:
         if not all_lex:
@@ -155,7 +161,7 @@ def _fuser(lexical_index: Any, text: str, lex: Ranked, vectors: np.ndarray, *, f
         if fusion in ("zscore", "zunion"):
             return zscore(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
                           weights=weights, depth=depth, third=third, pool=fusion == "zunion", clip=clip,
-                          z_floor=z_floor, z_cap=z_cap)
+                          z_floor=z_floor, z_cap=z_cap, unread=unread)
         if fusion == "weighted":
             return weighted(lex, den, lexical_scores=lex_scores, dense_scores=lambda rows: vectors[rows] @ q,
                             weights=weights, depth=depth)
@@ -196,8 +202,7 @@ def retrieve(
     match_power: float = 0.0,
     length_pivot: float = 0.0,
     query_text: str | None = None,
-    clip_missing: bool = False,
-    z_floor: float = 0.0,
+    clip_missing: bool = False, z_floor: float = 0.0, foreign_floor: bool = False,
     prf: tuple[int, float] = (0, 0.0),
     z_cap: float = 0.0,
     model: Sequence[Sequence[float]] | None = None,
@@ -212,9 +217,9 @@ def retrieve(
     (vectors, query encoder, weight, gated): the multilingual index as a third z-score signal (``zscore`` only);
     gated, its weight is scaled by the share of query words the catalog does *not* know, plus ``multilingual_base``.
     ``match_power``, ``length_pivot``: :func:`query_weights` on ``query_text`` (no added synonyms; default ``text``).
-    ``model``: :func:`fusion_weights`. ``clip_missing``, ``z_floor``, ``z_cap``: :func:`zscore`. ``prf`` = (k, beta),
-    k > 0: hybrid fuses, moves the dense query toward its top k (:func:`rocchio`), re-scores the dense side
-    (``prf_rescore``: :func:`rescores_candidates`) and fuses again. ``probe``: IVF probing (:func:`dense`).
+    ``model``: :func:`fusion_weights`. ``clip_missing``, ``z_floor``, ``z_cap``: :func:`zscore`; ``foreign_floor``:
+    :func:`_fuser`. ``prf`` = (k, beta), k > 0: hybrid fuses, moves the dense query toward its top k (:func:`rocchio`),
+    re-scores the dense side (``prf_rescore``: :func:`rescores_candidates`) and fuses again. ``probe``: :func:`dense`.
     """
     lex = lexical(lexical_index, text, depth, allowed) if mode in ("bm25", "hybrid") else Ranked.empty()
     if mode == "bm25":
@@ -229,7 +234,7 @@ def retrieve(
         match_power=match_power, length_pivot=length_pivot, model=model)
     third = _third(multilingual, fusion, mw, text, depth, allowed)
     fuse = _fuser(lexical_index, text, lex, vectors, fusion=fusion, weights=(wl, wd), depth=depth, rrf_k=rrf_k,
-                  third=third, clip=clip_missing, z_floor=z_floor, z_cap=z_cap)
+                  third=third, clip=clip_missing, z_floor=z_floor, z_cap=z_cap, foreign_floor=foreign_floor)
     fused = fuse(den, q)
     if prf[0] <= 0 or prf[1] <= 0 or not len(fused):
         return fused
