@@ -66,7 +66,7 @@ def test_nprobe_under_a_filter(data: tuple[np.ndarray, np.ndarray, faiss.Index])
 
 
 def test_settings_refuse_a_bad_nprobe() -> None:
-    assert EngineSettings().nprobe is None
+    assert EngineSettings().nprobe == 64 and EngineSettings(nprobe=None).nprobe is None  # None: the index's own
     assert EngineSettings(nprobe=48).nprobe == 48
     for bad in (0, -3, True):
         with pytest.raises(ConfigError):
@@ -78,7 +78,7 @@ def test_engine_passes_its_nprobe_to_the_dense_search() -> None:
     words = "wool cotton linen silk denim red blue green black white beanie scarf glove sock hat coat".split()
     rng = np.random.default_rng(3)
     ps = [product(" ".join(rng.choice(words, 4)) + f" {i}", [variant()], m=m) for i in range(240)]
-    eng = make_engine(ps, [m], settings=EngineSettings(candidate_depth=20))  # shallow: the IVF's misses show
+    eng = make_engine(ps, [m], settings=EngineSettings(candidate_depth=20, nprobe=None))  # shallow: misses show
     vectors = np.asarray(eng.snapshot.vectors)
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
     ivf.train(vectors)
