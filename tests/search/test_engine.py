@@ -311,7 +311,7 @@ def test_with_dense_none_is_exact_ground_truth() -> None:
     words = "wool cotton linen silk denim red blue green black white beanie scarf glove sock hat coat".split()
     rng = np.random.default_rng(3)
     ps = [product(" ".join(rng.choice(words, 4)) + f" {i}", [variant(available=bool(i % 3))], m=m) for i in range(240)]
-    eng = make_engine(ps, [m], settings=EngineSettings(candidate_depth=20))  # shallow: the IVF's misses show
+    eng = make_engine(ps, [m], settings=EngineSettings(candidate_depth=20, nprobe=None))  # the index's nprobe 1
     vectors = np.asarray(eng.snapshot.vectors)
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
     ivf.train(vectors)
