@@ -10,8 +10,9 @@
   against 0.3 ms for the IVF search below at the same recall).
 * **IVF** (``IndexIVF*``, see :mod:`indexer.build.ivf`): the index searches with an ``IDSelectorBitmap`` of
   the allowed rows and ``nprobe = base * (0.1 / s) ** power`` lists for a selectivity ``s = a / n`` below
-  10 % (the base nprobe above it; ``base`` is the ``nprobe`` argument, ``EngineSettings.nprobe``, or else
-  the index's own, stored at build time; ``power`` is ``nprobe_power``, :data:`NPROBE_POWER`): the rarer the
+  10 % (the base nprobe above it; ``base`` is the ``nprobe`` argument, or when None the index's own, stored at
+  build time; ``power`` is ``nprobe_power``, by default :data:`NPROBE_POWER`; the engine passes its own pair,
+  ``EngineSettings.nprobe`` / ``nprobe_power``, 64 and 0.6 by default): the rarer the
   allowed rows, the more lists must be scanned to meet ten of them near the query. Candidates
   (``k + max(k, 30)``) are then rescored exactly with the raw vectors (the index may hold 8-bit codes).
   Should the index return fewer rows than ``min(k, a)``, nprobe grows fourfold up to every list, then exact
@@ -40,9 +41,11 @@ import numpy as np
 
 EXACT_ROWS_ANN = 4096  # allowed sets up to this size are scored exactly even when an ANN index exists
 HNSW_EF_CAP = 1024
-# Below 10 % of the rows allowed, IVF probes nprobe * (0.1 / share) ** NPROBE_POWER lists (EngineSettings.nprobe_power).
-# 0.9 rather than the first rule's 0.5 (sqrt): at 1M, 1 % allowed, recall@10 of the answers 0.9965 against 0.992
-# (255 lists of 2,048 against 102) for +0.5 ms a dense search; 10 % and above unchanged (docs/benchmarks.md, h14d).
+# Below 10 % of the rows allowed, IVF probes nprobe * (0.1 / share) ** NPROBE_POWER lists: the default for a caller
+# that passes no power with the index's own nprobe (32). 0.9 rather than the first rule's 0.5 (sqrt): at 1M, 1 %
+# allowed, recall@10 0.9965 against 0.992 (255 lists of 2,048 against 102) for +0.5 ms a dense search; 10 % and above
+# unchanged (docs/benchmarks.md, h14d). The engine probes with EngineSettings.nprobe / nprobe_power (64, 0.6: the
+# same 255 lists at 1 %, twice the lists without a filter).
 NPROBE_POWER = 0.9
 
 

@@ -14,6 +14,7 @@ the engine in the import order).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,6 @@ def near_candidates(snap: Any, cat: Any, mode: str, it: Any, allowed: np.ndarray
 
     Ranked with ``settings.near_clip_missing`` as the fusion's ``clip_missing`` (the near list's own rule: see
     :class:`search.settings.EngineSettings`)."""
-    from dataclasses import replace
-
     from search.filter.constraints import Constraints
 
     scope = Constraints(merchants=it.constraints.merchants, platforms=it.constraints.platforms)
